@@ -1,0 +1,93 @@
+"""Money: integer minor units in the database, ``Decimal`` in Python.
+
+Rounding happens at documented points only, always ROUND_HALF_UP to the cent:
+``to_money`` (parsing user input or computing a share) and the column type on the way in.
+Floats are refused everywhere: ``0.1 + 0.2`` must never reach a ledger.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import BigInteger
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# Largest amount the office will ever hold in one figure: 10^13 cents (100 billion).
+MAX_ABS = Decimal("100000000000.00")
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Quantize to the cent with ROUND_HALF_UP. Accepts Decimal, int (whole units) or a string.
+
+    Refuses float and bool, NaN and infinities, and amounts beyond ``MAX_ABS``.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"money must not be a {type(value).__name__}: {value!r}")
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if text.startswith("$"):
+            text = text[1:]
+        try:
+            value = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError(f"not an amount: {value!r}") from exc
+    if isinstance(value, int):
+        value = Decimal(value)
+    if not isinstance(value, Decimal):
+        raise TypeError(f"money must be a Decimal, not {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    q = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if abs(q) > MAX_ABS:
+        raise ValueError(f"amount out of range: {value}")
+    return q
+
+
+def cents(value: Decimal) -> int:
+    return int(to_money(value) * 100)
+
+
+def from_cents(value: int) -> Decimal:
+    return (Decimal(value) / 100).quantize(CENT)
+
+
+def fmt_money(value: Decimal, symbol: str = "$") -> str:
+    """``-1234.5`` → ``-$1,234.50``: what a person reads on screen and paper."""
+    v = to_money(value)
+    sign = "-" if v < 0 else ""
+    return f"{sign}{symbol}{abs(v):,.2f}"
+
+
+def split_evenly(total: Decimal, count: int) -> list[Decimal]:
+    """``count`` parts that sum exactly to ``total``; the remainder goes on the last part."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    total_c = cents(total)
+    base = total_c // count if total_c >= 0 else -((-total_c) // count)
+    parts = [base] * count
+    parts[-1] = total_c - base * (count - 1)
+    return [from_cents(p) for p in parts]
+
+
+class Money(TypeDecorator[Decimal]):
+    """A BigInteger column of cents that takes and gives ``Decimal``; floats are refused."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        # Only Decimal: an int is ambiguous (units or cents?) and a float is inexact.
+        if not isinstance(value, Decimal):
+            raise TypeError(f"Money column refuses {type(value).__name__}: {value!r}")
+        return cents(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return from_cents(int(value))

@@ -1,0 +1,58 @@
+"""Office-wide settings stored in the database (every terminal must agree on them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.models import Setting
+
+DEFAULTS: dict[str, Any] = {
+    "office.name": "ClerkDesk Billing Office",
+    "office.address": "",
+    "office.phone": "",
+    "office.timezone": "America/New_York",
+    "office.currency": "USD",
+    "office.currency_symbol": "$",
+    "office.demo": False,
+    "office.payment_methods": "Check payable to the office; card or bank transfer by phone.",
+    "billing.eligibility_max_age_days": 30,
+    "billing.invoice_prefix": "INV-",
+    "billing.plan_grace_days": 10,
+    "billing.plan_default_after_missed": 2,
+    "time.pay_period": "weekly",  # weekly | biweekly
+    "time.period_start_weekday": 0,  # 0 = Monday
+    "time.period_anchor": "2026-01-05",  # a first day of a biweekly period
+    "time.grace_minutes": 5,
+    "time.pay_rounding": 0,  # 0 (none), 5, 6 or 15 minutes
+    "time.weekly_overtime_minutes": 2400,
+    "time.daily_overtime_minutes": None,
+    "work.effort_minutes": {"bill": 15, "chase": 10, "verify": 8, "installment": 5, "dispute": 20},
+}
+
+
+def get_setting(session: Session, key: str) -> Any:
+    row = session.get(Setting, key)
+    if row is None:
+        if key not in DEFAULTS:
+            raise KeyError(key)
+        return DEFAULTS[key]
+    return row.value
+
+
+def put_setting(session: Session, key: str, value: Any) -> None:
+    """Low-level write. Services that let a person change a setting audit it themselves."""
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
+def office_timezone(session: Session) -> str:
+    return str(get_setting(session, "office.timezone"))
+
+
+def is_demo(session: Session) -> bool:
+    return bool(get_setting(session, "office.demo"))

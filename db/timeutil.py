@@ -1,0 +1,87 @@
+"""Time: instants are pendulum DateTimes in UTC in the database; the office has one zone.
+
+``now()`` is the only clock the program reads, so tests and demos can freeze it
+(``freeze(...)`` or the ``CLERKDESK_NOW`` environment variable, an ISO instant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import pendulum
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+_frozen: pendulum.DateTime | None = None
+
+
+def freeze(instant: pendulum.DateTime | str | None) -> None:
+    """Freeze the program clock (tests, demo screenshots); ``None`` unfreezes."""
+    global _frozen
+    if instant is None:
+        _frozen = None
+    else:
+        parsed = pendulum.parse(instant) if isinstance(instant, str) else instant
+        assert isinstance(parsed, pendulum.DateTime)
+        _frozen = parsed.in_timezone("UTC")
+
+
+def now() -> pendulum.DateTime:
+    """The current instant in UTC."""
+    if _frozen is not None:
+        return _frozen
+    env = os.environ.get("CLERKDESK_NOW")
+    if env:
+        parsed = pendulum.parse(env)
+        assert isinstance(parsed, pendulum.DateTime)
+        return parsed.in_timezone("UTC")
+    return pendulum.now("UTC")
+
+
+def office_now(tz: str) -> pendulum.DateTime:
+    return now().in_timezone(tz)
+
+
+def office_today(tz: str) -> pendulum.Date:
+    return office_now(tz).date()
+
+
+def local_instant(day: dt.date, at: dt.time, tz: str) -> pendulum.DateTime:
+    """The instant of wall-clock ``at`` on ``day`` in the office zone.
+
+    On a DST gap the wall time does not exist and pendulum moves it forward (02:30 → 03:30);
+    on a fold the first occurrence is used.
+    """
+    return pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tz=tz)
+
+
+def minutes_between(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole minutes between two instants: real elapsed time, so DST days are 23 or 25 hours."""
+    return int((end - start).total_seconds() // 60)
+
+
+class UTCDateTime(TypeDecorator[pendulum.DateTime]):
+    """An instant. Refuses naive datetimes; stores UTC; gives back pendulum in UTC."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"instant must be a datetime, not {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused (which zone?): {value!r}")
+        utc = value.astimezone(dt.UTC)
+        return dt.datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> pendulum.DateTime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite raw text (e.g. from a plain-SQL select)
+            value = dt.datetime.fromisoformat(value)
+        return pendulum.instance(value.replace(tzinfo=None), tz="UTC")

@@ -1,0 +1,30 @@
+"""The demo office: deterministic from a seed, built through the same services the app uses.
+
+Each area adds its own step module here (staff, billing, schedule, time, …); a step gets the
+shared ``DemoContext`` and writes through services in short transactions, so the audit chain
+is valid and every rule holds. "Today" is the office's today when the demo is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from db.engine import Database
+from tui.demo.context import DemoContext
+from tui.demo.staff import DEMO_CLERK, DEMO_SUPERVISOR, build_staff
+
+__all__ = ["DEMO_CLERK", "DEMO_SUPERVISOR", "DemoContext", "build_demo"]
+
+Step = Callable[[DemoContext], None]
+
+
+def steps() -> list[Step]:
+    """The build order. Later steps use what earlier ones made (staff before clients, …)."""
+    return [build_staff]
+
+
+def build_demo(db: Database, seed: int = 1) -> DemoContext:
+    ctx = DemoContext.start(db, seed)
+    for step in steps():
+        step(ctx)
+    return ctx
