@@ -16,13 +16,14 @@ from typing import Any
 
 import pendulum
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, enum_type
 from db.money import Money
 from db.timeutil import UTCDateTime, now
 
-JSON = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def _now() -> pendulum.DateTime:
