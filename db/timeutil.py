@@ -55,7 +55,12 @@ def local_instant(day: dt.date, at: dt.time, tz: str) -> pendulum.DateTime:
     On a DST gap the wall time does not exist and pendulum moves it forward (02:30 → 03:30);
     on a fold the first occurrence is used.
     """
-    return pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tz=tz)
+    # pendulum defaults to fold=1 (the second occurrence); fold=0 gives the first occurrence but
+    # moves a gap time backwards, so use it only when the wall time really exists.
+    first = pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tz=tz, fold=0)
+    if (first.hour, first.minute, first.second) == (at.hour, at.minute, at.second):
+        return first
+    return pendulum.datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tz=tz, fold=1)
 
 
 def minutes_between(start: dt.datetime, end: dt.datetime) -> int:
