@@ -1,0 +1,301 @@
+"""Staff: hire (add), edit and terminate (deactivate) clerks. Nobody is ever deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from db.errors import ValidationError
+from scheduling import staff
+from scheduling.staff import StaffRow
+from screens.common.confirm import ConfirmDialog
+from tui.base import DbModal, DbScreen
+from tui.widgets.forms import ChoiceField, Field, Form, ParseError
+from tui.widgets.header import OfficeHeader
+
+
+def _hours(text: str) -> int:
+    try:
+        h = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise ParseError(f"{text!r} is not a number of hours") from None
+    if not 0 <= h <= 80:
+        raise ParseError("must be between 0 and 80 hours a week")
+    return round(h * 60)
+
+
+class StaffForm(DbModal[bool]):
+    """Add a user, or edit one (login is fixed once created: it is the Unix account)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="staff_form.save", tooltip="Save this person"),
+        Binding("escape", "cancel", "Cancel", id="staff_form.cancel", tooltip="Close without saving"),
+    ]
+
+    def __init__(self, row: StaffRow | None, teams: list[str]) -> None:
+        super().__init__()
+        self.row = row
+        self.teams = teams
+
+    def compose(self) -> ComposeResult:
+        r = self.row
+        with Vertical(classes="dialog -wide"):
+            yield Static(
+                Text(f"Edit {r.login}" if r else "Add a person", style="bold"), classes="dialog-title"
+            )
+            with VerticalScroll(), Form():
+                if r is None:
+                    yield Field(
+                        "login", "Login (Unix account)", required=True, max_length=32, placeholder="e.g. jdoe"
+                    )
+                yield Field("name", "Name", value=r.name if r else "", required=True, max_length=120)
+                yield ChoiceField(
+                    "role",
+                    "Role",
+                    [("Clerk", "clerk"), ("Supervisor", "supervisor")],
+                    value=r.role.value if r else "clerk",
+                    required=True,
+                )
+                yield ChoiceField(
+                    "team", "Team", [(t, t) for t in self.teams], value=r.team if r and r.team else None
+                )
+                yield Field(
+                    "skills",
+                    "Skills",
+                    placeholder="insurer, government, employer, other, lang:es",
+                    value=",".join(r.skills) if r else "",
+                    max_length=200,
+                )
+                yield Field(
+                    "hours",
+                    "Contracted hours per week",
+                    parse=_hours,
+                    required=True,
+                    value=f"{r.contracted_minutes / 60:g}" if r else "40",
+                )
+                yield Field("email", "E-mail", value=r.email if r else "", max_length=200)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        form = self.query_one(Form)
+        values = form.collect()
+        if values is None:
+            self.notify("Some fields need fixing", severity="error")
+            return
+        r = self.row
+
+        def save(s: Any) -> StaffRow:
+            if r is None:
+                return staff.add_user(
+                    self.actor,
+                    s,
+                    login=values["login"],
+                    name=values["name"],
+                    role=values["role"],
+                    team=values["team"],
+                    skills=values["skills"],
+                    contracted_minutes=values["hours"],
+                    email=values["email"],
+                )
+            return staff.edit_user(
+                self.actor,
+                s,
+                r.login,
+                expected_version=r.version,
+                name=values["name"],
+                role=values["role"],
+                team=values["team"],
+                skills=values["skills"],
+                contracted_minutes=values["hours"],
+                email=values["email"],
+            )
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
+                self.notify("Some fields need fixing", severity="error")
+            else:
+                self.cd_app.show_error(exc)
+
+        def done(row: StaffRow) -> None:
+            self.notify(f"Saved {row.login}")
+            self.dismiss(True)
+
+        self.db_call(save, done, write=True, on_error=failed)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class StaffScreen(DbScreen):
+    HELP_TITLE = "Staff"
+    HELP = "Everyone who works here. Deactivating keeps the person's history; nobody is deleted."
+    BINDINGS = [
+        Binding("a", "add", "Add", id="staff.add", tooltip="Hire: add a clerk or supervisor"),
+        Binding("e", "edit", "Edit", id="staff.edit", tooltip="Edit the selected person"),
+        Binding(
+            "d",
+            "deactivate",
+            "Deactivate",
+            id="staff.deactivate",
+            tooltip="Terminate the selected person (history is kept)",
+        ),
+        Binding(
+            "i",
+            "toggle_inactive",
+            "Show inactive",
+            id="staff.inactive",
+            tooltip="Show or hide deactivated people",
+        ),
+        Binding("slash", "filter", "Filter", id="staff.filter", tooltip="Filter by name, login or team"),
+        Binding("escape", "back", "Back", id="staff.back", tooltip="Back to the previous screen"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[StaffRow] = []
+        self.teams: list[str] = []
+        self.include_inactive = False
+
+    def compose(self) -> ComposeResult:
+        yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
+        yield Static(Text("Staff", style="bold"), classes="title")
+        yield Input(placeholder="Filter by name, login or team…", id="filter")
+        table: DataTable[str | Text] = DataTable(id="staff", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="count", classes="muted")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#staff", DataTable)
+        t.add_columns("Login", "Name", "Role", "Hours/wk", "Status", "Team", "Skills")
+        t.focus()
+        self.query_one("#filter", Input).display = False
+        self.reload()
+
+    def reload(self) -> None:
+        inactive = self.include_inactive
+        self.db_call(
+            lambda s: (
+                staff.list_users(self.actor, s, include_inactive=inactive),
+                staff.list_teams(self.actor, s),
+            ),
+            self.show,
+        )
+
+    def show(self, result: tuple[list[StaffRow], list[str]]) -> None:
+        self.rows, self.teams = result
+        self.render_rows()
+
+    def render_rows(self) -> None:
+        t = self.query_one("#staff", DataTable)
+        keep = t.cursor_row
+        t.clear()
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        shown = 0
+        for r in self.rows:
+            if needle and needle not in f"{r.login} {r.name} {r.team}".lower():
+                continue
+            status = Text("active") if r.active else Text(f"left {r.termination_date}", style="dim")
+            t.add_row(
+                r.login,
+                Text(r.name),
+                r.role.value,
+                r.contracted_hours,
+                status,
+                Text(r.team),
+                ", ".join(r.skills),
+                key=r.login,
+            )
+            shown += 1
+        if shown:
+            t.move_cursor(row=min(keep, shown - 1))
+        self.query_one("#count", Static).update(f"{shown} shown of {len(self.rows)}")
+
+    def selected(self) -> StaffRow | None:
+        t = self.query_one("#staff", DataTable)
+        if t.row_count == 0:
+            return None
+        key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        return next((r for r in self.rows if r.login == key), None)
+
+    def _after_form(self, saved: bool | None) -> None:
+        if saved:
+            self.reload()
+
+    def action_add(self) -> None:
+        self.app.push_screen(StaffForm(None, self.teams), self._after_form)
+
+    def action_edit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.app.push_screen(StaffForm(row, self.teams), self._after_form)
+
+    def action_deactivate(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        if not row.active:
+            self.notify(f"{row.login} is already deactivated", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.db_call(
+                    lambda s: staff.deactivate_user(self.actor, s, row.login),
+                    lambda r: (self.notify(f"Deactivated {r.login}"), self.reload()),
+                    write=True,
+                )
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Deactivate {row.name}?",
+                f"{row.login} will no longer be able to log in to ClerkDesk from today. "
+                "Their clients, shifts, timecards and history stay as they are.",
+                "Deactivate",
+            ),
+            confirmed,
+        )
+
+    def action_toggle_inactive(self) -> None:
+        self.include_inactive = not self.include_inactive
+        self.reload()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one("#staff", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#staff")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_edit()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or box.value:
+            box.value = ""
+            box.display = False
+            self.query_one("#staff", DataTable).focus()
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()

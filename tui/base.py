@@ -1,0 +1,65 @@
+"""What every screen needs: database work in a thread worker, results back on the UI thread.
+
+``self.db_call(fn, then)`` runs ``fn(session)`` in a read (or ``write=True``) transaction in
+a worker thread and calls ``then(result)`` on the UI thread. Any error goes to
+``on_error`` if given (forms mark their fields), else to the app's error display: a domain
+error becomes a message, anything else an error dialog. Never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from tui.app import ClerkDeskApp
+
+T = TypeVar("T")
+
+
+class DbMixin:
+    """Mixed into Screen and ModalScreen."""
+
+    @property
+    def cd_app(self) -> ClerkDeskApp:
+        return self.app  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def actor(self) -> Any:
+        return self.cd_app.actor
+
+    def db_call(
+        self,
+        fn: Callable[[Any], T],
+        then: Callable[[T], None] | None = None,
+        *,
+        write: bool = False,
+        on_error: Callable[[BaseException], None] | None = None,
+        group: str = "db",
+        exclusive: bool = True,
+    ) -> Worker[None]:
+        app = self.cd_app
+
+        def job() -> None:
+            try:
+                result = app.database.write(fn) if write else app.database.read(fn)
+            except Exception as exc:
+                app.call_from_thread(on_error or app.show_error, exc)
+                return
+            if then is not None:
+                app.call_from_thread(then, result)
+
+        return self.run_worker(  # type: ignore[attr-defined,no-any-return]
+            job, thread=True, exclusive=exclusive, group=group, exit_on_error=False
+        )
+
+
+class DbScreen(DbMixin, Screen[None]):
+    """A full screen that talks to the database through workers."""
+
+
+class DbModal(DbMixin, ModalScreen[T]):
+    """A dialog that talks to the database through workers."""

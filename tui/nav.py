@@ -1,0 +1,74 @@
+"""Where a person can go: one registry for the go-to menu (``g``) and the command palette.
+
+Each area registers its screens here with the right that opening them needs, so a clerk
+never sees a supervisor's screen in any menu (the services refuse them anyway).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.screen import Screen
+
+from db.rights import Action, Actor
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str  # single letter in the go-to menu
+    title: str
+    help: str
+    target: str  # "module:Class" of the screen, imported when opened
+    action: Action  # the right needed to open it
+    roles: tuple[str, ...] = ("supervisor", "clerk")
+
+    def visible_to(self, actor: Actor) -> bool:
+        return actor.role.value in self.roles and actor.can(self.action)
+
+    def factory(self) -> Callable[[], Screen[None]]:
+        module, cls = self.target.split(":")
+        return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+NAV: list[NavEntry] = [
+    NavEntry(
+        "d",
+        "Dashboard",
+        "Who is on shift, open work, pending approvals",
+        "screens.supervisor.dashboard:DashboardScreen",
+        Action.REPORTS_TEAM,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "m", "My day", "Today's shift, my list, my time", "screens.clerk.my_day:MyDayScreen", Action.VIEW
+    ),
+    NavEntry(
+        "s",
+        "Staff",
+        "Hire, edit and deactivate clerks",
+        "screens.supervisor.staff:StaffScreen",
+        Action.STAFF_MANAGE,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "a",
+        "Audit log",
+        "Every change, who and when; filterable",
+        "screens.common.audit_log:AuditLogScreen",
+        Action.AUDIT_VIEW,
+        ("supervisor",),
+    ),
+]
+
+
+def register(entry: NavEntry) -> None:
+    """Areas add their screens (kept in key order; a duplicate key is a programming error)."""
+    if any(e.key == entry.key for e in NAV):
+        raise ValueError(f"go-to key {entry.key!r} already used")
+    NAV.append(entry)
+
+
+def entries_for(actor: Actor) -> list[NavEntry]:
+    return [e for e in NAV if e.visible_to(actor)]

@@ -1,0 +1,231 @@
+"""Form fields with validation messages: text, money, dates and times.
+
+A ``Field`` is a label, an input and a line for the error. ``Form.values()`` returns what
+was typed (kept on failure), ``Form.show_errors(fields)`` marks fields from a service's
+``ValidationError.fields``; parse errors are caught before the service is called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from db.money import to_money
+
+
+class ParseError(ValueError):
+    pass
+
+
+def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
+    t = text.strip().replace(",", "").removeprefix("$")
+    if not t:
+        raise ParseError("is required")
+    if "." in t and len(t.split(".", 1)[1]) > 2:
+        raise ParseError("has more than 2 decimals")
+    try:
+        v = to_money(t)
+    except (ValueError, TypeError):
+        raise ParseError(f"{text!r} is not an amount (like 125.50)") from None
+    if v < 0 and not allow_negative:
+        raise ParseError("must not be negative")
+    return v
+
+
+def parse_date(text: str) -> dt.date:
+    t = text.strip()
+    if not t:
+        raise ParseError("is required")
+    try:
+        return dt.date.fromisoformat(t)
+    except ValueError:
+        raise ParseError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_time(text: str) -> dt.time:
+    t = text.strip()
+    try:
+        hh, mm = t.split(":")
+        return dt.time(int(hh), int(mm))
+    except ValueError:
+        raise ParseError(f"{text!r} is not a time (HH:MM)") from None
+
+
+def parse_int(text: str, lo: int, hi: int) -> int:
+    t = text.strip()
+    try:
+        v = int(t)
+    except ValueError:
+        raise ParseError(f"{text!r} is not a whole number") from None
+    if not lo <= v <= hi:
+        raise ParseError(f"must be between {lo} and {hi}")
+    return v
+
+
+Parser = Callable[[str], Any]
+
+
+class Field(Vertical):
+    """Label + input + error line. ``parse`` turns the text into a value or raises ParseError."""
+
+    DEFAULT_CSS = """
+    Field { height: auto; }
+    Field > Horizontal { height: 1; }
+    Field Label { width: 30; color: $text-muted; }
+    Field Input { width: 1fr; }
+    Field > .field-error { color: $error; height: auto; padding-left: 30; display: none; }
+    Field.-invalid > .field-error { display: block; }
+    Field.-invalid Input { text-style: reverse; }
+    """
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        parse: Parser | None = None,
+        required: bool = False,
+        max_length: int = 0,
+        password: bool = False,
+    ) -> None:
+        super().__init__(id=f"field-{name}")
+        self.field_name = name
+        self.label = label
+        self._value = value
+        self.placeholder = placeholder
+        self.parse = parse
+        self.required = required
+        self.max_length = max_length
+        self.password = password
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(Text(self.label + (" *" if self.required else "")))
+            yield Input(
+                value=self._value,
+                placeholder=self.placeholder,
+                id=f"input-{self.field_name}",
+                max_length=self.max_length,
+                password=self.password,
+                compact=True,
+            )
+        yield Static("", classes="field-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def text(self) -> str:
+        return self.input.value
+
+    def value(self) -> Any:
+        t = self.text
+        if not t.strip():
+            if self.required:
+                raise ParseError("is required")
+            if self.parse is None:
+                return ""
+            return None
+        return self.parse(t) if self.parse else t.strip()
+
+    def set_error(self, message: str | None) -> None:
+        err = self.query_one(".field-error", Static)
+        if message:
+            self.add_class("-invalid")
+            err.update(Text(f"{self.label} {message}"))
+        else:
+            self.remove_class("-invalid")
+            err.update("")
+
+
+class ChoiceField(Vertical):
+    """Label + Select + error line."""
+
+    DEFAULT_CSS = """
+    ChoiceField { height: auto; }
+    ChoiceField > Horizontal { height: 1; }
+    ChoiceField Label { width: 30; color: $text-muted; }
+    ChoiceField Select { width: 1fr; }
+    ChoiceField > .field-error { color: $error; height: auto; padding-left: 30; display: none; }
+    ChoiceField.-invalid > .field-error { display: block; }
+    """
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        options: Iterable[tuple[str, Any]],
+        *,
+        value: Any = None,
+        required: bool = False,
+    ) -> None:
+        super().__init__(id=f"field-{name}")
+        self.field_name = name
+        self.label = label
+        self.options = list(options)
+        self._value = value
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        kw: dict[str, Any] = {"allow_blank": not self.required}
+        if self._value is not None:
+            kw["value"] = self._value
+        with Horizontal():
+            yield Label(Text(self.label + (" *" if self.required else "")))
+            yield Select(self.options, id=f"input-{self.field_name}", compact=True, **kw)
+        yield Static("", classes="field-error")
+
+    def value(self) -> Any:
+        sel = self.query_one(Select)
+        if sel.is_blank():
+            if self.required:
+                raise ParseError("is required")
+            return None
+        return sel.value
+
+    def set_error(self, message: str | None) -> None:
+        self.set_class(bool(message), "-invalid")
+        self.query_one(".field-error", Static).update(Text(f"{self.label} {message}") if message else "")
+
+
+AnyField = Field | ChoiceField
+
+
+class Form(Vertical):
+    """A group of fields. ``collect()`` returns values or marks every bad field and returns None."""
+
+    DEFAULT_CSS = "Form { height: auto; }"
+
+    def fields(self) -> list[AnyField]:
+        return [w for w in self.query("*") if isinstance(w, Field | ChoiceField)]
+
+    def collect(self) -> dict[str, Any] | None:
+        values: dict[str, Any] = {}
+        bad = False
+        for f in self.fields():
+            try:
+                values[f.field_name] = f.value()
+                f.set_error(None)
+            except ParseError as e:
+                f.set_error(str(e))
+                bad = True
+        return None if bad else values
+
+    def show_errors(self, errors: dict[str, str]) -> bool:
+        """Mark fields named in a service's ValidationError; True when any field matched."""
+        matched = False
+        for f in self.fields():
+            msg = errors.get(f.field_name)
+            f.set_error(msg)
+            matched = matched or msg is not None
+        return matched
