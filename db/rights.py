@@ -38,6 +38,7 @@ class Action(enum.StrEnum):
     PAYROLL_EXPORT = "payroll.export"
     ADJUST = "adjust"  # waive, adjust
     WRITE_OFF = "write_off"
+    PLAN_CANCEL = "plan.cancel"
     DISPUTE_DECIDE = "dispute.decide"
     DUNNING_RUN = "dunning.run"
     AGENCY_PLACE = "agency.place"
@@ -122,6 +123,7 @@ _DESCRIPTIONS: dict[Action, str] = {
     Action.PAYROLL_EXPORT: "export payroll",
     Action.ADJUST: "waive or adjust charges",
     Action.WRITE_OFF: "write off balances",
+    Action.PLAN_CANCEL: "cancel payment plans",
     Action.DISPUTE_DECIDE: "decide disputes",
     Action.DUNNING_RUN: "run dunning",
     Action.AGENCY_PLACE: "place accounts with an agency",
