@@ -137,11 +137,10 @@ class Database:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
+        # Closing ends the (deferred, read-only) transaction without expiring loaded objects,
+        # so a caller may still read what it fetched.
         with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def write(self, fn: Callable[[Session], T]) -> T:
         with self.write_session() as s:

@@ -364,19 +364,27 @@ def backup(c: Ctx, path: Path) -> None:
 
 
 @main.command("demo")
-@click.option("--db", "db_url", metavar="URL", help="Where to build the demo (default: demo.db in the user data directory).")
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Where to build the demo (default: demo.db in the user data directory).",
+)
 @as_option
 @click.option("--no-open", is_flag=True, help="Create the demo database but do not open the app.")
 @click.option("--reset", is_flag=True, help="Throw the demo database away and build it again.")
 @click.option("--seed", type=click.IntRange(0, 2**31), default=1, show_default=True)
 @click.pass_context
-def demo(ctx: click.Context, db_url: str | None, as_login: str | None, no_open: bool, reset: bool,
-         seed: int) -> None:
+def demo(
+    ctx: click.Context, db_url: str | None, as_login: str | None, no_open: bool, reset: bool, seed: int
+) -> None:
     """Create (or reuse) a demo office and open it; --as picks who you are."""
     c: Ctx = ctx.obj
     c.as_login = as_login or c.as_login
     # The demo never lands in the office's real database by accident: only an explicit URL.
-    c.url_given = db_url or (c.url_given if ctx.parent and ctx.parent.params.get("db_url") else None) or demo_url()
+    c.url_given = (
+        db_url or (c.url_given if ctx.parent and ctx.parent.params.get("db_url") else None) or demo_url()
+    )
     from tui.demo import DEMO_SUPERVISOR, build_demo
 
     url = sa.engine.make_url(c.url)

@@ -1,0 +1,26 @@
+"""Screen-test helpers: an app on the test office, driven by Pilot."""
+
+from __future__ import annotations
+
+from tests.conftest import Office
+from tui.app import ClerkDeskApp
+from tui.config import Config
+
+
+def make_app(office: Office, who: str = "sup", keymap: dict[str, str] | None = None) -> ClerkDeskApp:
+    actor = getattr(office, who)
+    return ClerkDeskApp(office.db, actor, config=Config(keymap=keymap or {}))
+
+
+def screen_text(app: ClerkDeskApp) -> str:
+    """Everything the screen in front shows, as plain text (what a person reads)."""
+    from textual.widgets import DataTable, Static
+
+    parts: list[str] = []
+    for w in app.screen.query("*"):
+        if isinstance(w, Static):
+            parts.append(str(w.render()))
+        elif isinstance(w, DataTable):
+            for row in range(w.row_count):
+                parts.append(" | ".join(str(c) for c in w.get_row_at(row)))
+    return "\n".join(parts)

@@ -1,0 +1,187 @@
+"""The app shell and the foundation screens, driven by keys through Pilot."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from textual.widgets import DataTable
+
+from db.models import AuditEntry, User
+from screens.clerk.my_day import MyDayScreen
+from screens.common.audit_log import AuditLogScreen
+from screens.common.confirm import ConfirmDialog
+from screens.common.goto import GotoDialog
+from screens.common.help import HelpScreen
+from screens.supervisor.dashboard import DashboardScreen
+from screens.supervisor.staff import StaffForm, StaffScreen
+from tests.conftest import Office
+from tests.tui.conftest import make_app, screen_text
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_supervisor_starts_on_dashboard_with_real_figures(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        text = screen_text(app)
+        assert "Sam Super (supervisor)" in text
+        assert "Nobody has a published shift today" in text
+        assert "Timecards to sign: 0" in text
+
+
+async def test_clerk_starts_on_my_day(office: Office) -> None:
+    app = make_app(office, "clerk")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, MyDayScreen)
+        text = screen_text(app)
+        assert "Cleo Clerk (clerk)" in text
+        assert "No published shift today" in text
+        assert "Not clocked in" in text
+
+
+async def test_goto_menu_shows_only_what_the_role_may_open(office: Office) -> None:
+    app = make_app(office, "clerk")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        assert isinstance(app.screen, GotoDialog)
+        titles = [e.title for e in app.screen.entries]
+        assert "Staff" not in titles and "Audit log" not in titles and "Dashboard" not in titles
+        assert "My day" in titles
+
+
+async def test_help_lists_the_screen_keys(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for what in ("Add", "Edit", "Deactivate", "Show inactive"):
+            assert what in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, StaffScreen)
+
+
+async def test_palette_lists_role_actions(office: Office) -> None:
+    sup = make_app(office, "sup")
+    async with sup.run_test() as pilot:
+        await settle(pilot)
+        titles = [c.title for c in sup.get_system_commands(sup.screen)]
+        assert "Go to Staff" in titles and "Go to Audit log" in titles
+    clerk = make_app(office, "clerk")
+    async with clerk.run_test() as pilot:
+        await settle(pilot)
+        titles = [c.title for c in clerk.get_system_commands(clerk.screen)]
+        assert "Go to Staff" not in titles and "Go to My day" in titles
+
+
+async def test_keymap_override_from_config(office: Office) -> None:
+    app = make_app(office, "sup", keymap={"dashboard.staff": "ctrl+t"})
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)  # s no longer opens staff
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffScreen)
+
+
+async def test_add_clerk_through_the_form(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffForm)
+        await pilot.press(*"dnew", "tab", *"Dana New", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffScreen)
+        assert "Dana New" in screen_text(app)
+    row = office.db.read(lambda s: s.scalars(sa.select(User).where(User.login == "dnew")).one())
+    assert row.name == "Dana New" and row.contracted_minutes == 2400
+
+
+async def test_bad_form_input_keeps_values_and_changes_nothing(office: Office) -> None:
+    before = office.db.read(lambda s: s.scalar(sa.select(sa.func.count()).select_from(User)))
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        # A hostile login and 99 hours a week.
+        await pilot.press(*"Bad!", "tab", *"[bold]Mallory[/]", "tab", "tab", "tab", "tab")
+        form = app.screen
+        form.query_one("#input-hours").value = "99"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffForm)  # still open, values kept
+        assert app.screen.query_one("#input-login").value == "Bad!"
+        text = screen_text(app)
+        assert "must be between 0 and 80 hours" in text
+        form.query_one("#input-hours").value = "40"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffForm)
+        assert "must be a Unix login" in screen_text(app)
+    after = office.db.read(lambda s: s.scalar(sa.select(sa.func.count()).select_from(User)))
+    assert after == before
+
+
+async def test_deactivate_asks_first_and_keeps_history(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        table = app.screen.query_one("#staff", DataTable)
+        logins = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        table.move_cursor(row=logins.index("cora"))
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await settle(pilot)
+        assert office.db.read(lambda s: s.scalars(sa.select(User.active).where(User.login == "cora")).one())
+        await pilot.press("d", "y")
+        await settle(pilot)
+    user = office.db.read(lambda s: s.scalars(sa.select(User).where(User.login == "cora")).one())
+    assert user.active is False and user.termination_date is not None
+
+
+async def test_audit_log_pages_and_filters(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditLogScreen)
+        total = office.db.read(lambda s: s.scalar(sa.select(sa.func.count()).select_from(AuditEntry)))
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == total  # small office: one page
+        await pilot.press("slash", *"user:", "enter")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert table.row_count == 5  # five users created
+        assert all(table.get_row_at(i)[3].startswith("user:") for i in range(table.row_count))
+
+
+async def test_clerk_cannot_open_supervisor_screens_even_by_action(office: Office) -> None:
+    app = make_app(office, "clerk")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        # Even if a screen were pushed by mistake, the service refuses: the dashboard shows an error.
+        app.push_screen(DashboardScreen())
+        await settle(pilot)
+        assert any("may not" in str(n.message) for n in app._notifications)
