@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -332,6 +333,19 @@ class PayerCode(Base):
 # --------------------------------------------------------------------------- clients
 
 
+def name_search_key(last_name: str, first_name: str) -> str:
+    """``"Nguyễn", "Thị Hương"`` → ``"nguyen thi huong"``: accents dropped, case folded, spaces
+    collapsed, so a typed prefix finds the client in any database with a plain index."""
+    text = f"{last_name} {first_name}".replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())[:170]
+
+
+def _search_name_default(context: Any) -> str:
+    params = context.get_current_parameters()
+    return name_search_key(params.get("last_name") or "", params.get("first_name") or "")
+
+
 class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (
@@ -349,7 +363,7 @@ class Client(Base):
     city: Mapped[str] = mapped_column(sa.String(100), default="")
     region: Mapped[str] = mapped_column(sa.String(40), default="")
     postal_code: Mapped[str] = mapped_column(sa.String(20), default="")
-    phone: Mapped[str] = mapped_column(sa.String(40), default="", index=True)
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
     email: Mapped[str] = mapped_column(sa.String(200), default="")
     preferred_channel: Mapped[Channel] = mapped_column(enum_type(Channel, "channel"), default=Channel.PHONE)
     language: Mapped[str] = mapped_column(sa.String(16), default="en")
@@ -364,9 +378,22 @@ class Client(Base):
     owner: Mapped[User | None] = relationship()
     __mapper_args__ = {"version_id_col": version}
 
+    # Folded "last first" (see ``name_search_key``), kept by billing.clients; the default fills it
+    # for inserts that bypass the service (bulk scale data).
+    search_name: Mapped[str] = mapped_column(sa.String(170), default=_search_name_default)
+
     @property
     def display_name(self) -> str:
         return f"{self.last_name}, {self.first_name}".strip(", ")
+
+
+# Search as you type (billing.clients.search_clients): prefix ranges on the folded name, the
+# phone and the member id, walked in index order for keyset paging. On PostgreSQL these keys use
+# the "C" collation (the ops string lands right after the column: ``phone COLLATE "C"``) so a
+# prefix range can use the index whatever collation the database was created with.
+_C = 'COLLATE "C"'
+sa.Index("ix_clients_search", Client.search_name, Client.id, postgresql_ops={"search_name": _C})
+sa.Index("ix_clients_phone", Client.phone, postgresql_ops={"phone": _C})
 
 
 class ContactChange(Base):
@@ -396,7 +423,7 @@ class Coverage(Base):
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     payer_id: Mapped[int] = mapped_column(sa.ForeignKey("payers.id"), index=True)
     rank: Mapped[CoverageRank] = mapped_column(enum_type(CoverageRank, "coverage_rank"))
-    member_id: Mapped[str] = mapped_column(sa.String(40), index=True)
+    member_id: Mapped[str] = mapped_column(sa.String(40))
     group_number: Mapped[str] = mapped_column(sa.String(40), default="")
     subscriber_name: Mapped[str] = mapped_column(sa.String(120), default="")
     subscriber_relation: Mapped[str] = mapped_column(sa.String(20), default="self")
@@ -411,6 +438,9 @@ class Coverage(Base):
     version: Mapped[int] = mapped_column(default=1)
     payer: Mapped[Payer] = relationship()
     __mapper_args__ = {"version_id_col": version}
+
+
+sa.Index("ix_coverages_member_id", Coverage.member_id, postgresql_ops={"member_id": _C})
 
 
 class EligibilityCheck(Base):
@@ -528,6 +558,8 @@ class InvoiceLine(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     # The steps of the split that produced this figure, for the "explain" view.
     explain: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # On a credit note: the original line this one (negative) credits.
+    credits_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoice_lines.id"), index=True)
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 

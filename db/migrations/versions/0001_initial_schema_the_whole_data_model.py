@@ -345,6 +345,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("created_at", db.timeutil.UTCDateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("search_name", sa.String(length=170), nullable=False),
         sa.CheckConstraint("length(last_name) >= 1", name=op.f("ck_clients_last_name_not_empty")),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_clients_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
@@ -356,7 +357,15 @@ def upgrade() -> None:
             "ix_clients_name_dob", ["last_name", "first_name", "date_of_birth"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_clients_owner_id"), ["owner_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_clients_phone"), ["phone"], unique=False)
+        batch_op.create_index(
+            "ix_clients_phone", ["phone"], unique=False, postgresql_ops={"phone": 'COLLATE "C"'}
+        )
+        batch_op.create_index(
+            "ix_clients_search",
+            ["search_name", "id"],
+            unique=False,
+            postgresql_ops={"search_name": 'COLLATE "C"'},
+        )
         batch_op.create_index(batch_op.f("ix_clients_status"), ["status"], unique=False)
 
     op.create_table(
@@ -789,7 +798,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("coverages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_coverages_client_id"), ["client_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_coverages_member_id"), ["member_id"], unique=False)
+        batch_op.create_index(
+            "ix_coverages_member_id", ["member_id"], unique=False, postgresql_ops={"member_id": 'COLLATE "C"'}
+        )
         batch_op.create_index(batch_op.f("ix_coverages_payer_id"), ["payer_id"], unique=False)
 
     op.create_table(
@@ -1240,7 +1251,13 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("credits_line_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("units >= 1", name=op.f("ck_invoice_lines_units")),
+        sa.ForeignKeyConstraint(
+            ["credits_line_id"],
+            ["invoice_lines.id"],
+            name=op.f("fk_invoice_lines_credits_line_id_invoice_lines"),
+        ),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_invoice_lines_invoice_id_invoices")
         ),
@@ -1253,6 +1270,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("invoice_id", "line_no", name=op.f("uq_invoice_lines_invoice_id_line_no")),
     )
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_invoice_lines_credits_line_id"), ["credits_line_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_invoice_lines_invoice_id"), ["invoice_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_invoice_lines_service_id"), ["service_id"], unique=False)
 
@@ -1468,6 +1488,7 @@ def downgrade() -> None:
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoice_lines_service_id"))
         batch_op.drop_index(batch_op.f("ix_invoice_lines_invoice_id"))
+        batch_op.drop_index(batch_op.f("ix_invoice_lines_credits_line_id"))
 
     op.drop_table("invoice_lines")
     with op.batch_alter_table("dunning_events", schema=None) as batch_op:
@@ -1526,7 +1547,7 @@ def downgrade() -> None:
     op.drop_table("payment_plans")
     with op.batch_alter_table("coverages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_coverages_payer_id"))
-        batch_op.drop_index(batch_op.f("ix_coverages_member_id"))
+        batch_op.drop_index("ix_coverages_member_id", postgresql_ops={"member_id": 'COLLATE "C"'})
         batch_op.drop_index(batch_op.f("ix_coverages_client_id"))
 
     op.drop_table("coverages")
@@ -1569,7 +1590,8 @@ def downgrade() -> None:
     op.drop_table("clock_events")
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clients_status"))
-        batch_op.drop_index(batch_op.f("ix_clients_phone"))
+        batch_op.drop_index("ix_clients_search", postgresql_ops={"search_name": 'COLLATE "C"'})
+        batch_op.drop_index("ix_clients_phone", postgresql_ops={"phone": 'COLLATE "C"'})
         batch_op.drop_index(batch_op.f("ix_clients_owner_id"))
         batch_op.drop_index("ix_clients_name_dob")
         batch_op.drop_index("ix_clients_name")
