@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "office.payment_methods": "Check payable to the office; card or bank transfer by phone.",
     "billing.eligibility_max_age_days": 30,
     "billing.invoice_prefix": "INV-",
+    "billing.credit_note_prefix": "CN-",
+    "billing.account_prefix": "A",
+    "billing.statement_terms_days": 30,  # due date of client statements (payers: their terms)
     "billing.plan_grace_days": 10,
     "billing.plan_default_after_missed": 2,
     "time.pay_period": "weekly",  # weekly | biweekly
