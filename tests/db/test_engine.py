@@ -1,0 +1,249 @@
+"""The engine (SPEC §5): SQLite pragmas, BEGIN IMMEDIATE for writers, deferred readers, short
+transactions that commit or roll back as a whole, group-writable files."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from db.engine import BUSY_TIMEOUT_MS, Database, default_url, make_group_writable, normalize_url
+from db.models import Setting, Team
+from tests.conftest import backend
+
+sqlite_only = pytest.mark.skipif(backend() != "sqlite", reason="SQLite engine set-up")
+
+
+def _sqlite_path(db: Database) -> str:
+    path = db.engine.url.database
+    assert path
+    return path
+
+
+# --------------------------------------------------------------------------- pragmas
+
+
+@sqlite_only
+@pytest.mark.parametrize("kind", ["read", "write"])
+def test_sqlite_pragmas(db: Database, kind: str) -> None:
+    def pragmas(s: sa.orm.Session) -> dict[str, Any]:
+        return {
+            name: s.execute(sa.text(f"PRAGMA {name}")).scalar_one()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+
+    got = db.read(pragmas) if kind == "read" else db.write(pragmas)
+    assert got == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 15000}
+    assert BUSY_TIMEOUT_MS == 15000
+
+
+@sqlite_only
+def test_sqlite_pragmas_on_every_new_connection(db: Database) -> None:
+    # Pragmas other than journal_mode are per connection: a pool refill must set them again.
+    db.engine.dispose()
+    with db.engine.connect() as c1, db.engine.connect() as c2:
+        for c in (c1, c2):
+            assert c.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert c.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
+            assert c.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 15000
+
+
+@sqlite_only
+def test_sqlite_driver_autobegin_is_off(db: Database) -> None:
+    # isolation_level=None: pysqlite never issues its own deferred BEGIN behind our back.
+    with db.engine.connect() as c:
+        assert c.connection.dbapi_connection.isolation_level is None
+
+
+# --------------------------------------------------------------------------- BEGIN modes
+
+
+def _statements(db: Database) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _log(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.strip().upper())
+
+    return seen
+
+
+@sqlite_only
+def test_write_session_begins_immediate_and_read_session_deferred(db: Database) -> None:
+    seen = _statements(db)
+    db.write(lambda s: s.execute(sa.text("SELECT 1")))
+    assert seen[0] == "BEGIN IMMEDIATE"
+    assert "BEGIN DEFERRED" not in seen
+    seen.clear()
+    db.read(lambda s: s.execute(sa.text("SELECT 1")))
+    assert seen[0] == "BEGIN DEFERRED"
+    assert "BEGIN IMMEDIATE" not in seen
+
+
+def _other_process_write(path: str, timeout: float) -> subprocess.Popen[str]:
+    """A second process that takes the write lock and writes one row, printing what happened."""
+    code = textwrap.dedent(
+        f"""
+        import sqlite3, sys, time
+        con = sqlite3.connect({path!r}, timeout={timeout}, isolation_level=None)
+        t0 = time.monotonic()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("INSERT INTO teams (name, description) VALUES ('from-other-process', '')")
+            con.execute("COMMIT")
+            print("wrote", round(time.monotonic() - t0, 3))
+        except sqlite3.OperationalError as e:
+            print("error", e)
+        """
+    )
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def _teams(db: Database) -> list[str]:
+    return db.read(lambda s: list(s.scalars(sa.select(Team.name))))
+
+
+@sqlite_only
+def test_a_held_write_session_locks_out_other_writers(db: Database) -> None:
+    path = _sqlite_path(db)
+    with db.write_session() as s:
+        s.execute(sa.text("SELECT 1"))  # the transaction (and its write lock) starts here
+        other = _other_process_write(path, timeout=0.3)
+        out, _ = other.communicate(timeout=30)
+        s.add(Team(name="mine"))
+    assert out.strip() == "error database is locked"
+    assert _teams(db) == ["mine"]
+
+
+@sqlite_only
+def test_a_second_writer_waits_for_the_first_then_succeeds(db: Database) -> None:
+    path = _sqlite_path(db)
+    with db.write_session() as s:
+        s.execute(sa.text("SELECT 1"))
+        other = _other_process_write(path, timeout=15)
+        time.sleep(1.0)
+        assert other.poll() is None  # still waiting for our lock
+        s.add(Team(name="first"))
+    out, _ = other.communicate(timeout=30)
+    assert out.startswith("wrote")
+    assert float(out.split()[1]) >= 0.5  # it really waited
+    assert sorted(_teams(db)) == ["first", "from-other-process"]
+
+
+@sqlite_only
+def test_a_read_session_does_not_block_writers(db: Database) -> None:
+    path = _sqlite_path(db)
+    with db.read_session() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(Team)).scalar_one() == 0
+        other = _other_process_write(path, timeout=0.3)
+        out, _ = other.communicate(timeout=30)
+        assert out.startswith("wrote")
+        # A deferred read sees its own snapshot (WAL): the other write is not visible yet.
+        assert s.execute(sa.select(sa.func.count()).select_from(Team)).scalar_one() == 0
+    assert _teams(db) == ["from-other-process"]
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+def test_write_commits_on_success(db: Database) -> None:
+    db.write(lambda s: s.add(Setting(key="t.x", value=1)))
+    assert db.read(lambda s: s.get(Setting, "t.x").value) == 1
+
+
+def test_write_rolls_back_everything_on_error(db: Database) -> None:
+    def half(s: sa.orm.Session) -> None:
+        s.add(Setting(key="t.a", value=1))
+        s.flush()  # really sent to the database ...
+        raise RuntimeError("crash in the middle")
+
+    with pytest.raises(RuntimeError):
+        db.write(half)
+    assert db.read(lambda s: s.get(Setting, "t.a")) is None  # ... and undone
+
+
+def test_read_session_never_commits(db: Database) -> None:
+    def sneak(s: sa.orm.Session) -> None:
+        s.add(Setting(key="t.r", value=1))
+        s.flush()
+
+    db.read(sneak)
+    assert db.read(lambda s: s.get(Setting, "t.r")) is None
+
+
+def test_write_returns_detached_but_loaded_objects(db: Database) -> None:
+    def make(s: sa.orm.Session) -> Team:
+        team = Team(name="x")
+        s.add(team)
+        s.flush()
+        return team
+
+    team = db.write(make)
+    assert team.name == "x"  # expire_on_commit=False: usable after the transaction
+
+
+# --------------------------------------------------------------------------- URLs and files
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_normalize_url(given: str, expected: str) -> None:
+    assert normalize_url(given) == expected
+
+
+def test_default_url_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLERKDESK_DB", f"sqlite:///{tmp_path}/env.db")
+    assert default_url() == f"sqlite:///{tmp_path}/env.db"
+    monkeypatch.delenv("CLERKDESK_DB")
+    assert default_url().startswith("sqlite:///") and default_url().endswith("clerkdesk.db")
+
+
+def test_sqlite_folder_is_created(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/a/b/new.db"
+    d = Database(url)
+    d.read(lambda s: s.execute(sa.text("SELECT 1")))
+    d.dispose()
+    assert (tmp_path / "a" / "b" / "new.db").exists()
+
+
+def test_make_group_writable(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)
+    d = Database(f"sqlite:///{folder}/office.db")
+    d.write(lambda s: s.execute(sa.text("CREATE TABLE t (x int)")))
+    with d.engine.connect() as c:  # keep the WAL files around while we look
+        c.exec_driver_sql("SELECT 1")
+        for p in folder.iterdir():
+            os.chmod(p, 0o600)
+        make_group_writable(f"sqlite:///{folder}/office.db")
+        for p in folder.iterdir():
+            mode = p.stat().st_mode
+            assert mode & stat.S_IRGRP and mode & stat.S_IWGRP, p
+        fmode = folder.stat().st_mode
+        assert fmode & stat.S_IRGRP and fmode & stat.S_IWGRP and fmode & stat.S_IXGRP
+        names = {p.name for p in folder.iterdir()}
+    d.dispose()
+    assert {"office.db", "office.db-wal", "office.db-shm"} <= names
+
+
+def test_make_group_writable_ignores_postgresql_and_memory() -> None:
+    make_group_writable("postgresql://postgres@127.0.0.1/postgres")
+    make_group_writable("sqlite://")
+    make_group_writable("sqlite:///:memory:")
