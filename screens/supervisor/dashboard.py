@@ -47,6 +47,7 @@ class DashboardScreen(DbScreen):
             yield Static(Text("On shift today", style="bold"), classes="title")
             table: DataTable[str | Text] = DataTable(id="on-shift", cursor_type="row", zebra_stripes=True)
             yield table
+            yield Static("", id="nobody", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,8 +83,8 @@ class DashboardScreen(DbScreen):
             t.add_row(
                 Text(p.name), p.shift_code, f"{p.starts}–{p.ends}", p.clocked_in_at or "—", late_text, done
             )
-        if not d.on_shift:
-            t.add_row(Text("Nobody has a published shift today", style="italic"), "", "", "", "", "")
+        t.display = bool(d.on_shift)
+        self.query_one("#nobody", Static).update("" if d.on_shift else "Nobody has a published shift today")
 
     def action_goto_staff(self) -> None:
         from screens.supervisor.staff import StaffScreen
