@@ -80,6 +80,12 @@ def _lock_head(session: Session) -> AuditHead:
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     head = session.scalars(stmt).one_or_none()
+    if head is None and session.get_bind().dialect.name == "postgresql":
+        # Two first writers may both see no head: create it race-free, then lock it.
+        from sqlalchemy.dialects.postgresql import insert
+
+        session.execute(insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS).on_conflict_do_nothing())
+        head = session.scalars(stmt).one()
     if head is None:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
         session.add(head)
