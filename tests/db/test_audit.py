@@ -1,0 +1,299 @@
+"""The audit log (SPEC §3.13): one row per change with before/after, hash-chained, and any edit,
+deletion or insertion made outside ClerkDesk is found by verify."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from db import audit
+from db.engine import Database
+from db.models import AuditEntry, AuditHead, Role
+from scheduling import staff
+from tests.conftest import Office
+from tui.cli import main
+
+
+def _rows(db: Database) -> list[AuditEntry]:
+    return db.read(lambda s: list(s.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))))
+
+
+def _last(db: Database) -> AuditEntry:
+    return _rows(db)[-1]
+
+
+def _sql(db: Database, sql: str, **params: object) -> None:
+    db.write(lambda s: s.execute(sa.text(sql), params))
+
+
+# --------------------------------------------------------------------------- what is written
+
+
+def test_add_team_and_user_are_audited(office: Office) -> None:
+    db = office.db
+    n = len(_rows(db))
+    db.write(lambda s: staff.add_team(office.sup, s, "Collections"))
+    row = _last(db)
+    assert (row.entity, row.action, row.actor_login, row.actor_id) == (
+        "team",
+        "create",
+        "sam",
+        office.sup.user_id,
+    )
+    assert row.before == ""
+    assert json.loads(row.after) == {"name": "Collections"}
+
+    db.write(
+        lambda s: staff.add_user(
+            office.sup, s, login="dana", name="Dana Diaz", role=Role.CLERK, team="Collections", skills="other"
+        )
+    )
+    row = _last(db)
+    after = json.loads(row.after)
+    assert (row.entity, row.action, row.before) == ("user", "create", "")
+    assert after["login"] == "dana"
+    assert after["role"] == "clerk"
+    assert after["skills"] == ["other"]
+    assert after["contracted_minutes"] == 2400
+    assert after["active"] is True
+    assert after["hire_date"] == "2026-11-16"
+    assert len(_rows(db)) == n + 2
+    assert row.at.isoformat() == "2026-11-16T15:00:00+00:00"  # the program clock
+
+
+def test_edit_user_records_before_and_after(office: Office) -> None:
+    db = office.db
+    db.write(lambda s: staff.edit_user(office.sup, s, "cleo", name="Cleo Carter", contracted_minutes=1800))
+    row = _last(db)
+    before, after = json.loads(row.before), json.loads(row.after)
+    assert (row.entity, row.entity_id, row.action) == ("user", str(office.clerk.user_id), "update")
+    assert (before["name"], after["name"]) == ("Cleo Clerk", "Cleo Carter")
+    assert (before["contracted_minutes"], after["contracted_minutes"]) == (2400, 1800)
+    assert {k for k in before if before[k] != after[k]} == {"name", "contracted_minutes"}
+
+
+def test_an_edit_that_changes_nothing_writes_no_row(office: Office) -> None:
+    db = office.db
+    n = len(_rows(db))
+    db.write(lambda s: staff.edit_user(office.sup, s, "cleo", name="Cleo Clerk"))
+    assert len(_rows(db)) == n
+
+
+def test_deactivate_user_is_audited(office: Office) -> None:
+    db = office.db
+    db.write(lambda s: staff.deactivate_user(office.sup, s, "cora"))
+    row = _last(db)
+    before, after = json.loads(row.before), json.loads(row.after)
+    assert (row.entity, row.action) == ("user", "deactivate")
+    assert (before["active"], after["active"]) == (True, False)
+    assert (before["termination_date"], after["termination_date"]) == (None, "2026-11-16")
+
+
+def test_a_refused_change_writes_no_row(office: Office) -> None:
+    db = office.db
+    n = len(_rows(db))
+    with pytest.raises(Exception):  # noqa: B017 (any refusal; the point is the unchanged log)
+        db.write(lambda s: staff.add_user(office.clerk, s, login="eve", name="Eve", role=Role.CLERK))
+    with pytest.raises(Exception):  # noqa: B017
+        db.write(lambda s: staff.add_user(office.sup, s, login="Bad Login", name="Eve", role=Role.CLERK))
+    assert len(_rows(db)) == n
+
+
+def test_every_office_change_so_far_is_in_the_chain(office: Office) -> None:
+    # make_office: 2 teams and 5 users, each through a service.
+    rows = _rows(office.db)
+    assert [(r.entity, r.action) for r in rows].count(("team", "create")) == 2
+    assert [(r.entity, r.action) for r in rows].count(("user", "create")) == 5
+    assert rows[0].actor_login == "system"  # the bootstrap
+    assert rows[0].actor_id is None
+    assert {r.actor_login for r in rows[2:]} == {"sam"}
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def test_verify_ok_on_a_clean_chain(office: Office) -> None:
+    result = office.db.read(audit.verify)
+    assert result.ok
+    assert result.rows_checked == 7
+    assert result.first_bad_id is None
+    assert result.message == "audit chain intact: 7 rows"
+
+
+def test_verify_ok_on_an_empty_log(db: Database) -> None:
+    result = db.read(audit.verify)
+    assert (result.ok, result.rows_checked) == (True, 0)
+
+
+def test_verify_walks_in_batches(office: Office) -> None:
+    result = office.db.read(lambda s: audit.verify(s, batch=2))
+    assert (result.ok, result.rows_checked) == (True, 7)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "after = replace(after, 'Cleo Clerk', 'Cleo Crook')",
+        "actor_login = 'pat'",
+        "action = 'delete'",
+        "entity_id = '999'",
+        "before = '{}'",
+    ],
+)
+def test_an_update_made_with_plain_sql_is_detected(office: Office, change: str) -> None:
+    db = office.db
+    target = next(r for r in _rows(db) if "Cleo Clerk" in r.after)
+    _sql(db, f"UPDATE audit_log SET {change} WHERE id = :id", id=target.id)
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.first_bad_id == target.id
+    assert f"audit row {target.id}" in result.message
+    assert "edited outside ClerkDesk" in result.message
+    assert result.rows_checked == target.id - 1
+
+
+def test_an_update_of_the_timestamp_is_detected(office: Office) -> None:
+    db = office.db
+    target = _rows(db)[3]
+    db.write(
+        lambda s: s.execute(
+            sa.update(AuditEntry).where(AuditEntry.id == target.id).values(at=target.at.add(minutes=-5))
+        )
+    )
+    result = db.read(audit.verify)
+    assert (result.ok, result.first_bad_id) == (False, target.id)
+
+
+def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(office: Office) -> None:
+    db = office.db
+    rows = _rows(db)
+    i = next(n for n, r in enumerate(rows) if "Cleo Clerk" in r.after)
+    target = rows[i]
+    forged_after = target.after.replace("Cleo Clerk", "Cleo Crook")
+    assert forged_after != target.after
+    forged = audit._row_hash(
+        target.prev_hash,
+        audit._at_text(target.at),
+        target.actor_login,
+        target.entity,
+        target.entity_id,
+        target.action,
+        target.before,
+        forged_after,
+    )
+    _sql(
+        db,
+        "UPDATE audit_log SET after = :a, hash = :h WHERE id = :id",
+        a=forged_after,
+        h=forged,
+        id=target.id,
+    )
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.first_bad_id == rows[i + 1].id
+    assert f"audit row {rows[i + 1].id}" in result.message
+    assert "link to the previous row is broken" in result.message
+
+
+def test_a_delete_in_the_middle_is_detected(office: Office) -> None:
+    db = office.db
+    rows = _rows(db)
+    _sql(db, "DELETE FROM audit_log WHERE id = :id", id=rows[3].id)
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.first_bad_id == rows[4].id
+    assert f"audit row {rows[4].id}" in result.message
+    assert "deleted or inserted" in result.message
+
+
+def test_a_delete_of_the_first_row_is_detected(office: Office) -> None:
+    db = office.db
+    rows = _rows(db)
+    _sql(db, "DELETE FROM audit_log WHERE id = :id", id=rows[0].id)
+    result = db.read(audit.verify)
+    assert (result.ok, result.first_bad_id) == (False, rows[1].id)
+
+
+def test_a_delete_at_the_end_is_detected(office: Office) -> None:
+    db = office.db
+    rows = _rows(db)
+    _sql(db, "DELETE FROM audit_log WHERE id = :id", id=rows[-1].id)
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.first_bad_id == rows[-1].id
+    assert result.rows_checked == len(rows) - 1
+    assert "rows were removed from the end" in result.message
+
+
+def test_deleting_everything_is_detected(office: Office) -> None:
+    _sql(office.db, "DELETE FROM audit_log")
+    result = office.db.read(audit.verify)
+    assert not result.ok
+    assert result.rows_checked == 0
+
+
+def _insert_raw(db: Database, last: AuditEntry, hash_: str) -> None:
+    """An INSERT straight into the table, bypassing audit.record and the head row."""
+    values = {
+        "at": last.at,
+        "actor_login": "sam",
+        "entity": "user",
+        "entity_id": "1",
+        "action": "update",
+        "before": "",
+        "after": "{}",
+        "prev_hash": last.hash,
+        "hash": hash_,
+    }
+    db.write(lambda s: s.execute(sa.insert(AuditEntry.__table__).values(**values)))
+
+
+def test_an_insert_of_a_made_up_row_is_detected(office: Office) -> None:
+    db = office.db
+    last = _last(db)
+    _insert_raw(db, last, "f" * 64)
+    new_id = _last(db).id
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.first_bad_id == new_id
+    assert f"audit row {new_id}" in result.message
+
+
+def test_an_insert_with_a_correct_hash_is_still_detected_by_the_head(office: Office) -> None:
+    db = office.db
+    last = _last(db)
+    forged = audit._row_hash(last.hash, audit._at_text(last.at), "sam", "user", "1", "update", "", "{}")
+    _insert_raw(db, last, forged)
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.rows_checked == 8  # the forged row itself links up ...
+    assert "tip does not match" in result.message  # ... but the head knows the real end
+
+
+def test_the_chain_continues_after_more_changes(office: Office) -> None:
+    db = office.db
+    for n in range(3):
+        db.write(lambda s, n=n: staff.edit_user(office.sup, s, "carl", name=f"Carl {n}"))
+    result = db.read(audit.verify)
+    assert (result.ok, result.rows_checked) == (True, 10)
+    head = db.read(lambda s: s.get(AuditHead, 1))
+    last = _last(db)
+    assert (head.last_id, head.last_hash) == (last.id, last.hash)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_audit_verify_command(office: Office, db_url: str) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["--db", db_url, "audit", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "audit chain intact: 7 rows" in ok.output
+    target = _rows(office.db)[4]
+    _sql(office.db, "UPDATE audit_log SET actor_login = 'x' WHERE id = :id", id=target.id)
+    bad = runner.invoke(main, ["--db", db_url, "audit", "verify"])
+    assert bad.exit_code == 1
+    assert f"audit row {target.id}" in bad.output
