@@ -414,6 +414,11 @@ def demo(
     open_app(c)
 
 
+from tui.cli_time import register as _register_time  # noqa: E402  (time commands, signature check)
+
+_register_time(main, AUDIT_CHECKS)
+
+
 def run() -> None:
     main(prog_name="clerkdesk")
 
