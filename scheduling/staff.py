@@ -122,7 +122,7 @@ def get_user(session: Session, login: str) -> User:
 
 
 def add_team(actor: Actor, session: Session, name: str, description: str = "") -> Team:
-    require(actor, Action.STAFF_MANAGE)
+    _require_staff_manager(actor, session)
     name = name.strip()
     if not name or len(name) > 80:
         raise ValidationError.from_fields({"team": "a team needs a name of 1 to 80 characters"})
@@ -201,7 +201,7 @@ def edit_user(
     contracted_minutes: int | None = None,
     email: str | None = None,
 ) -> StaffRow:
-    require(actor, Action.STAFF_MANAGE)
+    _require_staff_manager(actor, session)
     user = get_user(session, login)
     if expected_version is not None and user.version != expected_version:
         raise ConflictError(f"{login} was changed by someone else; reload and try again")
@@ -246,7 +246,7 @@ def deactivate_user(
     actor: Actor, session: Session, login: str, *, termination_date: dt.date | None = None
 ) -> StaffRow:
     """Terminate: the user can no longer log in; their history stays."""
-    require(actor, Action.STAFF_MANAGE)
+    _require_staff_manager(actor, session)
     user = get_user(session, login)
     if user.id == actor.user_id:
         raise PermissionDenied("you cannot deactivate yourself")
