@@ -299,10 +299,14 @@ class Evaluator:
                 f"{verb} only {length} day{'s' if length != 1 else ''} in a row just before the period; "
                 f"minimum {m} consecutive {what}, so {fmt_day(days[0])} must continue it"
             )
-        start = "before the period" if a < h else fmt_day(days[a - h])
+        if a == b:
+            when = f"on {fmt_day(days[b - h])}"
+        else:
+            start = "before the period" if a < h else fmt_day(days[a - h])
+            when = f"from {start} to {fmt_day(days[b - h])}"
         return (
-            f"{verb} only {length} day{'s' if length != 1 else ''} in a row "
-            f"from {start} to {fmt_day(days[b - h])}; minimum {m} consecutive {what}"
+            f"{verb} only {length} day{'s' if length != 1 else ''} in a row {when}; "
+            f"minimum {m} consecutive {what}"
         )
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from scheduling.roster.evaluate import Evaluator
 from scheduling.roster.problem import (
     Clerk,
     Coverage,
+    ProblemIndex,
     RosterProblem,
     ShiftRequest,
     ShiftType,
@@ -129,44 +131,54 @@ def generate(
     n_weekends = len({d - timedelta(days=d.weekday()) for d in days if d.weekday() >= 5})
     long_shifts = [s for s in shifts if s.minutes >= 480]
 
+    weekend_of = {k: (d - timedelta(days=d.weekday())) for k, d in enumerate(days) if d.weekday() >= 5}
     staff: list[Clerk] = []
     history: dict[str, list[str | None]] = {}
+    witnesses: dict[str, list[str | None]] = {}
     for i in range(n_clerks):
         name = f"{_FIRST[i % len(_FIRST)]} {_LAST[(i * 7 + i // len(_FIRST)) % len(_LAST)]}"
         weekly = rng.choices([40, 32, 24], weights=[6, 2, 2])[0]
         # Qualified for about two thirds of the types, always for at least one full shift.
-        main = rng.choice(long_shifts).code
-        quals = {s.code for s in shifts if rng.random() < 0.67} | {main}
+        main = rng.choice(long_shifts)
+        quals = {s.code for s in shifts if rng.random() < 0.67} | {main.code}
         max_shifts: dict[str, int] = {s.code: 0 for s in shifts if s.code not in quals}
-        for code in sorted(quals - {main}):
+        for code in sorted(quals - {main.code}):
             if rng.random() < 0.15:  # e.g. "at most one Evening a week"
                 max_shifts[code] = max(1, round(weeks))
         target = round(weekly * weeks * 60)
         max_cons = rng.choice([5, 5, 6])
         min_work = rng.choice([1, 2, 2])
         min_off = rng.choice([1, 2, 2])
-        off_days = rng.sample(range(n_days), k=min(n_days, rng.randint(0, max(1, round(weeks * 0.75)))))
+        max_weekends = max(1, (n_weekends + 1) // 2)
+        # History: a complete trailing run, so nothing is forced beyond the max run length.
+        if rng.random() < 0.5:
+            pattern: list[str | None] = [None] * max(min_off, 2) + [main.code] * rng.randint(
+                min_work, max_cons - 1
+            )
+        else:
+            pattern = [main.code] * rng.randint(min_work, max_cons) + [None] * rng.randint(min_off, 3)
+        hist = pattern[-history_days:] if history_days else []
+        # A witness row that keeps every hard rule; fixed days off, fixed cells and the
+        # minimum minutes are then drawn so that it stays valid: the problem is feasible.
+        witness = _witness(hist, n_days, main, target, min_work, max_cons, min_off, max_weekends, weekend_of)
+        worked = sum(1 for s in witness if s is not None) * main.minutes
+        off_days = [days[k] for k, s in enumerate(witness) if s is None]
+        n_off = min(len(off_days), rng.randint(0, max(1, round(weeks * 0.75))))
         rules = StaffRules(
-            min_minutes=round(target * 0.75) // 60 * 60,
-            max_minutes=round(target * 1.1) // 60 * 60,
+            min_minutes=min(round(target * 0.75), worked) // 60 * 60,
+            max_minutes=max(round(target * 1.1) // 60 * 60, worked),
             max_shifts=max_shifts,
             min_consecutive_work=min_work,
             max_consecutive_work=max_cons,
             min_consecutive_off=min_off,
-            max_weekends=max(1, (n_weekends + 1) // 2),
-            fixed_days_off=frozenset(days[k] for k in off_days),
+            max_weekends=max_weekends,
+            fixed_days_off=frozenset(rng.sample(off_days, n_off)),
         )
         cid = f"c{i:03d}"
         staff.append(Clerk(cid, name, rules))
-        # History: a complete trailing run, so nothing is forced beyond the max run length.
-        qual_long = [s.code for s in long_shifts if s.code in quals]
-        hist_shift = rng.choice(qual_long)
-        if rng.random() < 0.5:
-            tail_work = rng.randint(min_work, max_cons - 1)
-            pattern: list[str | None] = [None] * max(min_off, 2) + [hist_shift] * tail_work
-        else:
-            pattern = [hist_shift] * rng.randint(min_work, max_cons) + [None] * rng.randint(min_off, 3)
-        history[cid] = pattern[-history_days:]
+        if hist:
+            history[cid] = hist
+        witnesses[cid] = witness
 
     # Coverage: about the minutes the staff can give (midway between their min and max),
     # busiest on Mondays, mostly on full-length shifts.
@@ -204,12 +216,67 @@ def generate(
 
     fixed: dict[tuple[str, date], str | None] = {}
     for c in staff:
-        qual = [s.code for s in shifts if c.rules.max_shifts.get(s.code) != 0]
-        open_days = [d for d in days if d not in c.rules.fixed_days_off]
-        for d in rng.sample(open_days, k=min(fixed_cells, len(open_days))):
-            fixed[(c.id, d)] = rng.choice([*qual, None])
+        for k in sorted(rng.sample(range(n_days), k=min(fixed_cells, n_days))):
+            if days[k] not in c.rules.fixed_days_off:
+                fixed[(c.id, days[k])] = witnesses[c.id][k]
 
-    return RosterProblem(days, shifts, staff, coverage, requests, history, fixed)
+    problem = RosterProblem(days, shifts, staff, coverage, requests, history, fixed)
+    # Guard the construction: every witness row must pass the independent evaluator.
+    ix = ProblemIndex(problem)
+    ev = Evaluator(ix)
+    rows = ix.rows_from(witnesses)
+    assert not any(ev.clerk_violations(c, rows[c.i]) for c in ix.clerks)
+    return problem
+
+
+def _witness(
+    hist: list[str | None],
+    n_days: int,
+    main: ShiftType,
+    target: int,
+    min_work: int,
+    max_cons: int,
+    min_off: int,
+    max_weekends: int,
+    weekend_of: dict[int, date],
+) -> list[str | None]:
+    """Work ``main`` whenever the run rules allow, up to ``target`` minutes."""
+    works = bool(hist) and hist[-1] is not None
+    run = 0
+    for h in reversed(hist):
+        if (h is not None) != works:
+            break
+        run += 1
+    used: set[date] = set()
+    row: list[str | None] = []
+    minutes = 0
+
+    def weekends_ok(first: int, last: int) -> bool:
+        new = {weekend_of[k] for k in range(first, min(last, n_days - 1) + 1) if k in weekend_of}
+        return len(used | new) <= max_weekends
+
+    for k in range(n_days):
+        if works:
+            if run < min_work:
+                work = True  # checked by weekends_ok when the run started
+            elif run >= max_cons:
+                work = False
+            else:
+                work = minutes < target and weekends_ok(k, k)
+        elif run < min_off and (run or k):
+            work = False
+        else:
+            work = minutes < target and weekends_ok(k, k + max(min_work - 1, 0))
+        if work == works:
+            run += 1
+        else:
+            works, run = work, 1
+        if work:
+            minutes += main.minutes
+            if k in weekend_of:
+                used.add(weekend_of[k])
+        row.append(main.code if work else None)
+    return row
 
 
 def generate_size(name: str, *, seed: int = 0) -> RosterProblem:
