@@ -597,7 +597,7 @@ def _snapshot(session: Session, start: dt.date, end: dt.date) -> dict[tuple[int,
         sa.select(Shift.user_id, Shift.day, Shift.id, Shift.version).where(
             Shift.day >= start, Shift.day <= end
         )
-    ).tuples()
+    )
     return {(u, d): (i, v) for u, d, i, v in rows}
 
 

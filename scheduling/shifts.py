@@ -513,7 +513,7 @@ def _coverage_view(c: CoverageRequirement, codes: Mapping[int, str]) -> Coverage
 
 
 def _type_codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(sa.select(ShiftType.id, ShiftType.code)).tuples().all())
+    return {k: v for k, v in session.execute(sa.select(ShiftType.id, ShiftType.code))}
 
 
 def list_coverage(
@@ -662,8 +662,8 @@ def _rule_view(r: RosterRule, logins: Mapping[int, str], teams: Mapping[int, str
 
 def list_rules(actor: Actor, session: Session) -> list[RuleView]:
     require(actor, Action.SCHEDULE_EDIT)
-    logins = dict(session.execute(sa.select(User.id, User.login)).tuples().all())
-    teams = dict(session.execute(sa.select(Team.id, Team.name)).tuples().all())
+    logins = {k: v for k, v in session.execute(sa.select(User.id, User.login))}
+    teams = {k: v for k, v in session.execute(sa.select(Team.id, Team.name))}
     rows = [_rule_view(r, logins, teams) for r in session.scalars(sa.select(RosterRule))]
     return sorted(rows, key=lambda v: (v.login is not None, v.team or "", v.login or ""))
 
@@ -769,7 +769,7 @@ def set_rule(
         audit.snapshot(r, RULE_AUDIT),
     )
     logins = {u.id: u.login for u in session.scalars(sa.select(User).where(User.id == r.user_id))}
-    teams = dict(session.execute(sa.select(Team.id, Team.name)).tuples().all())
+    teams = {k: v for k, v in session.execute(sa.select(Team.id, Team.name))}
     return _rule_view(r, logins, teams)
 
 

@@ -391,7 +391,7 @@ def list_availability(actor: Actor, session: Session, login: str | None = None) 
     stmt = sa.select(Availability, User.login).join(User, User.id == Availability.user_id)
     if login is not None:
         stmt = stmt.where(User.login == login)
-    rows = session.execute(stmt.order_by(User.login, Availability.weekday)).tuples().all()
+    rows = session.execute(stmt.order_by(User.login, Availability.weekday)).all()
     return [AvailabilityView(lg, a.weekday, a.available, a.note) for a, lg in rows]
 
 
@@ -475,7 +475,7 @@ def add_shift_request(
         {"user_id": u.id, "day": day, "shift_type_id": type_id, "wants": wants, "weight": weight},
     )
     return _request_view(
-        r, u.login, dict(session.execute(sa.select(ShiftType.id, ShiftType.code)).tuples().all())
+        r, u.login, {k: v for k, v in session.execute(sa.select(ShiftType.id, ShiftType.code))}
     )
 
 
@@ -513,5 +513,5 @@ def list_shift_requests(
     )
     if login is not None:
         stmt = stmt.where(User.login == login)
-    codes = dict(session.execute(sa.select(ShiftType.id, ShiftType.code)).tuples().all())
-    return [_request_view(r, lg, codes) for r, lg in session.execute(stmt).tuples().all()]
+    codes = {k: v for k, v in session.execute(sa.select(ShiftType.id, ShiftType.code))}
+    return [_request_view(r, lg, codes) for r, lg in session.execute(stmt).all()]
