@@ -131,11 +131,23 @@ def _sum_balances(session: Session, stmt: sa.Select[tuple[Invoice]]) -> Decimal:
     return total if total is not None else ZERO
 
 
-def credit_filter(side: PayerSide, *, client_id: int | None, payer_id: int | None) -> sa.ColumnElement[bool]:
-    """Which payments' unapplied money is this party's account credit."""
+def credit_filter(
+    side: PayerSide, *, client_id: int | None, payer_id: int | None, spendable: bool = False
+) -> sa.ColumnElement[bool]:
+    """Which payments' unapplied money is this party's account credit.
+
+    With ``spendable``: the credit that may go to this party's invoices now. A payer's payment
+    that was limited to one client stays with that client: it is spendable only when that
+    client is named; a payer's unlimited payment may go to any of the payer's invoices.
+    """
     if side == PayerSide.CLIENT:
         return sa.and_(Payment.side == PayerSide.CLIENT, Payment.client_id == client_id)
     cond = sa.and_(Payment.side == PayerSide.PAYER, Payment.payer_id == payer_id)
+    if spendable:
+        limit = Payment.client_id.is_(None)
+        if client_id is not None:
+            limit = sa.or_(limit, Payment.client_id == client_id)
+        return sa.and_(cond, limit)
     if client_id is not None:
         cond = sa.and_(cond, Payment.client_id == client_id)
     return cond

@@ -871,7 +871,11 @@ def apply_credit(
     invoice_id: int | None = None,
 ) -> CreditResult:
     """Apply the party's account credit (oldest payment first) to open invoices, oldest first,
-    or to one named invoice. With no credit or nothing open, nothing changes (applied = 0)."""
+    or to one named invoice. With no credit or nothing open, nothing changes (applied = 0).
+
+    A payer's payment that was limited to one client is applied only to that client's
+    invoices (name the client); ``credit_left`` is all the party's credit afterwards.
+    """
     require(actor, Action.PAYMENT_POST)
     errors: dict[str, str] = {}
     s = _check_party(session, side, client_id, payer_id, errors)
@@ -885,7 +889,10 @@ def apply_credit(
         ledger.for_update(
             session,
             sa.select(Payment)
-            .where(ledger.credit_filter(s, client_id=client_id, payer_id=payer_id), Payment.unapplied > ZERO)
+            .where(
+                ledger.credit_filter(s, client_id=client_id, payer_id=payer_id, spendable=True),
+                Payment.unapplied > ZERO,
+            )
             .order_by(Payment.received_on, Payment.id),
         )
     ).all()
@@ -901,7 +908,9 @@ def apply_credit(
         if why:
             raise ValidationError.from_fields({"invoice": why})
     if not pays:
-        return CreditResult(ZERO, (), (), ZERO)
+        return CreditResult(
+            ZERO, (), (), ledger.account_credit(session, s, client_id=client_id, payer_id=payer_id)
+        )
     targets: Iterator[Invoice] = (
         iter([named]) if named is not None else _targets(session, s, client_id, payer_id)
     )
@@ -946,7 +955,7 @@ def apply_credit(
         applied=applied_total,
         allocations=_allocation_views(session, applied.allocations),
         invoices=_invoice_states(session, list(applied.invoices)),
-        credit_left=sum((p.unapplied for p in pays), ZERO),
+        credit_left=ledger.account_credit(session, s, client_id=client_id, payer_id=payer_id),
         plan_change=change,
     )
 

@@ -419,6 +419,12 @@ from tui.cli_time import register as _register_time  # noqa: E402  (time command
 _register_time(main, AUDIT_CHECKS)
 
 
+from tui.cli_payments import payment_group, plan_group  # noqa: E402  (needs Ctx above)
+
+main.add_command(payment_group)
+main.add_command(plan_group)
+
+
 from tui.cli_billing import import_group, invoice_group  # noqa: E402  (needs Ctx above)
 
 main.add_command(import_group)
