@@ -167,7 +167,10 @@ def add_user(
     if errors:
         raise ValidationError.from_fields(errors)
     if session.scalars(sa.select(User.id).where(User.login == login)).first():
-        raise ConflictError(f"user {login!r} already exists (users are never deleted; reactivate instead)")
+        # Bad input, not a race: the form marks the login field and the CLI exits 2.
+        raise ValidationError.from_fields(
+            {"login": f"user {login!r} already exists (users are never deleted; reactivate instead)"}
+        )
     hire = hire_date or office_today(office_timezone(session))
     user = User(
         login=login,
