@@ -99,6 +99,8 @@ class Ctx:
                 fail(f"bad database URL {self.url!r}: {e}", EXIT_USAGE)
             except ModuleNotFoundError as e:
                 fail(f"no driver for {self.url!r}: {e}", EXIT_USAGE)
+            except OSError as e:  # the SQLite file's folder cannot be created
+                fail(f"cannot use the database at {self.url!r}: {e}", EXIT_FAILED)
         if check:
             with errors_as_exit():
                 check_current(self._db.engine)
