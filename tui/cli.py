@@ -427,6 +427,12 @@ main.add_command(payment_group)
 main.add_command(plan_group)
 
 
+from tui.cli_schedule import schedule_group, timeoff_group  # noqa: E402  (needs Ctx above)
+
+main.add_command(schedule_group)
+main.add_command(timeoff_group)
+
+
 from tui.cli_billing import import_group, invoice_group  # noqa: E402  (needs Ctx above)
 
 main.add_command(import_group)

@@ -19,14 +19,28 @@ from scheduling import rostering, shifts, timeoff
 from scheduling.roster.problem import fmt_day
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx
 
-DATE = click.DateTime(["%Y-%m-%d"])
+
+class DateParam(click.ParamType):
+    """A calendar day written YYYY-MM-DD; anything else is bad usage (exit 2)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a valid date (YYYY-MM-DD)", param, ctx)
 
 
-def _range(start: Any, end: Any) -> tuple[dt.date, dt.date]:
-    a, b = start.date(), end.date()
+DATE = DateParam()
+
+
+def _range(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     with errors_as_exit():
-        shifts.check_range(a, b)
-    return a, b
+        shifts.check_range(start, end)
+    return start, end
 
 
 def range_options(fn: Any) -> Any:
@@ -62,7 +76,7 @@ def schedule_group() -> None:
 @click.option("--seed", type=click.IntRange(0, 2**31), default=0, show_default=True)
 @pass_ctx
 def schedule_build(
-    c: Ctx, start: Any, end: Any, time_limit: float, keep_edits: bool, workers: int, seed: int
+    c: Ctx, start: dt.date, end: dt.date, time_limit: float, keep_edits: bool, workers: int, seed: int
 ) -> None:
     """Propose a roster for the range and save it as draft shifts.
 
@@ -111,7 +125,7 @@ def schedule_build(
 @schedule_group.command("publish")
 @range_options
 @pass_ctx
-def schedule_publish(c: Ctx, start: Any, end: Any) -> None:
+def schedule_publish(c: Ctx, start: dt.date, end: dt.date) -> None:
     """Publish the draft shifts of the range: clerks see them from now on."""
     a, b = _range(start, end)
     res = c.write(lambda actor, s: shifts.publish(actor, s, a, b))
@@ -123,7 +137,7 @@ def schedule_publish(c: Ctx, start: Any, end: Any) -> None:
 @schedule_group.command("check")
 @range_options
 @pass_ctx
-def schedule_check(c: Ctx, start: Any, end: Any) -> None:
+def schedule_check(c: Ctx, start: dt.date, end: dt.date) -> None:
     """Check the grid against every rule: rule breaks, coverage shortfalls, unmet requests.
 
     Exits 1 when a hard rule is broken.
@@ -154,7 +168,7 @@ def schedule_check(c: Ctx, start: Any, end: Any) -> None:
 )
 @pass_ctx
 def schedule_export(
-    c: Ctx, start: Any, end: Any, fmt: str, published_only: bool, output: Path | None
+    c: Ctx, start: dt.date, end: dt.date, fmt: str, published_only: bool, output: Path | None
 ) -> None:
     """Clerks × days with shift codes (drafts marked *), as text, markdown or CSV."""
     a, b = _range(start, end)
