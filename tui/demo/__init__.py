@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from db.engine import Database
 from tui.demo.context import DemoContext
+from tui.demo.schedule import build_schedule
 from tui.demo.staff import DEMO_CLERK, DEMO_SUPERVISOR, build_staff
 
 __all__ = ["DEMO_CLERK", "DEMO_SUPERVISOR", "DemoContext", "build_demo"]
@@ -20,7 +21,7 @@ Step = Callable[[DemoContext], None]
 
 def steps() -> list[Step]:
     """The build order. Later steps use what earlier ones made (staff before clients, …)."""
-    return [build_staff]
+    return [build_staff, build_schedule]
 
 
 def build_demo(db: Database, seed: int = 1) -> DemoContext:
