@@ -72,16 +72,20 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
             and len(st.weekends) >= r.max_weekends
         )
 
-    def can_start_work(c: ClerkIndex, d: int) -> bool:
-        """A new work run from d can last its minimum without hitting a fixed day off."""
+    def can_start_work(c: ClerkIndex, st: _State, d: int) -> bool:
+        """A new work run from d can last its minimum: no fixed day off, no weekend too many."""
         m = c.rules.min_consecutive_work
         k = c.rules.max_consecutive_work
         if k is not None and k < min(m, D - d):
             return False
+        new_weekends = set()
         for t in range(d, min(d + m, D)):
             if t in c.fixed_off or c.fixed_cells.get(t, 0) == OFF:
                 return False
-        return True
+            if t in weekend_of:
+                new_weekends.add(weekend_of[t])
+        limit = c.rules.max_weekends
+        return limit is None or len(st.weekends | new_weekends) <= limit
 
     def can_start_off(c: ClerkIndex, d: int) -> bool:
         m = c.rules.min_consecutive_off
@@ -148,7 +152,7 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
             c = clerks[i]
             st = states[i]
             starting = not st.works
-            if starting and not can_start_work(c, d):
+            if starting and not can_start_work(c, st, d):
                 continue
             s = pick(i, d, need)
             if s is None:

@@ -32,6 +32,8 @@ ProgressCallback = Callable[[int, int | None, float], None]
 
 # Above this many cell variables the full model is left alone and LNS does the work.
 FULL_MODEL_LIMIT = 20_000
+LNS_SUB_LIMIT = 1.0
+LNS_WORKERS = 0
 
 
 class SolveStatus(StrEnum):
@@ -162,19 +164,24 @@ class _Run:
     # -- starting roster -------------------------------------------------------------------
 
     def repair(self, rows: list[list[int]], i: int) -> tuple[bool | None, list[int] | None]:
-        """The row closest to clerk ``i``'s greedy row that keeps all their hard rules.
+        """A row for clerk ``i`` that keeps all their hard rules, close to their greedy row.
 
         Returns (True, row), (False, None) when the clerk's rules cannot hold, or
         (None, None) when time ran out before an answer.
         """
-        rm = build_model(self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective="distance")
-        solver = _solver(min(max(self.left(), 0.05), 5.0), 1, self.seed)
-        with _Stopper(solver, self.cancel):
-            status = solver.solve(rm.model)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return True, rm.rows(solver, rows)[i]
-        if status == cp_model.INFEASIBLE:
-            return False, None
+        # Fewest changed cells first, briefly: proving that minimum can take long on a
+        # 26-week row, and any valid row will do since the improvement phase follows.
+        for objective, cap in (("distance", 1.0), ("none", 10.0)):
+            rm = build_model(self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective)
+            solver = _solver(min(max(self.left(), 0.05), cap), 1, self.seed)
+            with _Stopper(solver, self.cancel):
+                status = solver.solve(rm.model)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return True, rm.rows(solver, rows)[i]
+            if status == cp_model.INFEASIBLE:
+                return False, None
+            if self.stopped():
+                break
         return None, None
 
     def start(self) -> tuple[list[list[int]] | None, list[Conflict], bool]:
@@ -242,7 +249,7 @@ class _Run:
         day_weight = sum(weight)
         by_shift = [[c.i for c in ix.clerks if s in c.qualified] for s in range(ix.n_shifts)]
         target = 1_500.0
-        sub_limit = 1.0
+        sub_limit = LNS_SUB_LIMIT
         misses: list[int] | None = None  # days with coverage misses; recomputed after a change
         while not self.stopped() and penalty > (self.bound or 0):
             if misses is None:
@@ -274,7 +281,7 @@ class _Run:
                     free = {i: (a, a + length - 1) for i in range(n_c)}
             rm = build_model(ix, rows=rows, free=free)
             limit = min(self.left(), sub_limit)
-            solver = _solver(limit, self.workers, rng.randrange(1 << 30))
+            solver = _solver(limit, LNS_WORKERS or self.workers, rng.randrange(1 << 30))
             started = time.monotonic()
             with _Stopper(solver, self.cancel):
                 status = solver.solve(rm.model)
