@@ -611,6 +611,17 @@ def _allocation_views(session: Session, rows: Sequence[Allocation]) -> tuple[All
     )
 
 
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _states_of(invoices: Sequence[Invoice]) -> tuple[InvoiceState, ...]:
+    return tuple(
+        InvoiceState(inv.id, inv.number or "", inv.total, inv.amount_paid, inv.balance, inv.status)
+        for inv in invoices
+    )
+
+
 def _invoice_states(session: Session, invoice_ids: Sequence[int]) -> tuple[InvoiceState, ...]:
     if not invoice_ids:
         return ()
@@ -676,10 +687,11 @@ def _post(actor: Actor, session: Session, req: _Request, batch_id: int | None = 
     if req.invoice_id is not None:
         stmt = sa.select(Invoice).where(Invoice.id == req.invoice_id)
         named = session.scalars(ledger.for_update(session, stmt)).one()
-        # PostgreSQL: a twin post of this key may have committed while we waited for the lock.
-        existing = _by_key(session, req.key)
-        if existing is not None:
-            return _replay(session, existing, req)
+        if _is_pg(session):
+            # A twin post of this key may have committed while we waited for the lock.
+            existing = _by_key(session, req.key)
+            if existing is not None:
+                return _replay(session, existing, req)
         why = _check_named_invoice(named, req)
         if why:
             raise ValidationError.from_fields({"invoice": why})
@@ -745,7 +757,7 @@ def _post(actor: Actor, session: Session, req: _Request, batch_id: int | None = 
             "allocations": [[a.invoice_id, a.installment_id, a.amount] for a in view.allocations],
         },
     )
-    return PostResult(view, False, _invoice_states(session, list(applied.invoices)), change)
+    return PostResult(view, False, _states_of([v[0] for v in applied.invoices.values()]), change)
 
 
 # --------------------------------------------------------------------------- services
@@ -954,7 +966,7 @@ def apply_credit(
     return CreditResult(
         applied=applied_total,
         allocations=_allocation_views(session, applied.allocations),
-        invoices=_invoice_states(session, list(applied.invoices)),
+        invoices=_states_of([v[0] for v in applied.invoices.values()]),
         credit_left=ledger.account_credit(session, s, client_id=client_id, payer_id=payer_id),
         plan_change=change,
     )

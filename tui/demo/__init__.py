@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from db.engine import Database
 from tui.demo.context import DemoContext
+from tui.demo.payments import build_payments
 from tui.demo.schedule import build_schedule
 from tui.demo.staff import DEMO_CLERK, DEMO_SUPERVISOR, build_staff
 
@@ -21,7 +22,8 @@ Step = Callable[[DemoContext], None]
 
 def steps() -> list[Step]:
     """The build order. Later steps use what earlier ones made (staff before clients, …)."""
-    return [build_staff, build_schedule]
+    # build_payments pays the billing history: it must stay after the billing step.
+    return [build_staff, build_schedule, build_payments]
 
 
 def build_demo(db: Database, seed: int = 1) -> DemoContext:
