@@ -147,7 +147,7 @@ class Suggestion:
 def _logins(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(ids))).tuples().all())
+    return dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(ids))).all())
 
 
 def _incident_view(i: AttendanceIncident, logins: dict[int, str]) -> IncidentView:
@@ -255,7 +255,7 @@ def _discipline_views(session: Session, records: Sequence[DisciplineRecord]) -> 
             .join(AttendanceIncident, AttendanceIncident.id == discipline_incidents.c.incident_id)
             .where(discipline_incidents.c.discipline_id.in_(ids))
             .order_by(AttendanceIncident.day)
-        ).tuples():
+        ).all():
             linked[rec_id].append(inc)
     users = (
         {

@@ -406,7 +406,8 @@ def _check_change(
     remove_ids: frozenset[int] = frozenset(),
     check_sequence: bool = True,
 ) -> None:
-    """Refuse a change that breaks the in/out sequence or touches a frozen (signed) period.
+    """Refuse a change that touches a frozen (signed) period or breaks the in/out sequence
+    (frozen first: for a signed card that is what the supervisor needs to hear).
 
     Looks at the user's events within ``MARGIN`` of every instant involved, before and after
     the change, so a clock-out after midnight is checked against the day of its clock-in.
@@ -432,17 +433,6 @@ def _check_change(
 
     old = [_punch(e) for e in existing]
     new = [p for p in old if p.id not in remove_ids] + list(add)
-    if check_sequence:
-        bad = first_invalid(new, start)
-        if bad is not None:
-            p, status = bad
-            raise ValidationError.from_fields(
-                {
-                    "at": f"a {KIND_LABEL[p.kind]} at {hhmm(p.at, tz)} would follow "
-                    f"{'a clock-out' if status == OUT else 'a clock-in' if status == IN else 'a break start'}"
-                    f" ({_STATE_WORDS[status]} then); the in/out sequence must stay in order"
-                }
-            )
     changed_ids = {p.id for p in add} | set(remove_ids)
     days: set[dt.date] = set()
     for p, day in attribute_days(old, shifts, tz, open_day) + attribute_days(new, shifts, tz, open_day):
@@ -454,6 +444,16 @@ def _check_change(
         card = frozen_card(session, user_id, period)
         if card is not None:
             raise FrozenError(frozen_message(session, card, tz))
+    if check_sequence:
+        bad = first_invalid(new, start)
+        if bad is not None:
+            p, status = bad
+            raise ValidationError.from_fields(
+                {
+                    "at": f"after this change the {KIND_LABEL[p.kind]} at {hhmm(p.at, tz)} would come while "
+                    f"{_STATE_WORDS[status]}; clock events must stay in order (in, breaks, out)"
+                }
+            )
 
 
 # --------------------------------------------------------------------------- a person's own punches

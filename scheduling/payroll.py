@@ -113,7 +113,7 @@ def _preview(session: Session, period: Period) -> tuple[PayrollPreview, dict[int
     }
     signer_ids = {c.signed_by for c in cards.values() if c.signed_by}
     signers = (
-        dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(signer_ids))).tuples().all())
+        dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(signer_ids))).all())
         if signer_ids
         else {}
     )

@@ -609,7 +609,7 @@ def _logins(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    return dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(wanted))).tuples().all())
+    return dict(session.execute(sa.select(User.id, User.login).where(User.id.in_(wanted))).all())
 
 
 def _summaries(

@@ -113,12 +113,23 @@ def punch(db: Database, actor: Actor, kind: ClockKind | str, when: str) -> Clock
 
 
 def work(db: Database, actor: Actor, start: str, end: str, breaks: tuple[tuple[str, str], ...] = ()) -> None:
-    """A whole segment: in at ``start``, optional breaks, out at ``end`` (local times)."""
-    punch(db, actor, ClockKind.IN, start)
+    """A whole segment through the real service: in at ``start``, optional breaks, out at
+    ``end`` (local times). One transaction for the segment keeps the tests fast."""
+    seq = [(ClockKind.IN, start)]
     for a, b in breaks:
-        punch(db, actor, ClockKind.BREAK_START, a)
-        punch(db, actor, ClockKind.BREAK_END, b)
-    punch(db, actor, ClockKind.OUT, end)
+        seq += [(ClockKind.BREAK_START, a), (ClockKind.BREAK_END, b)]
+    seq.append((ClockKind.OUT, end))
+
+    def go(s: Session) -> None:
+        for kind, when in seq:
+            timeutil.freeze(local(when))
+            clock.punch(actor, s, kind)
+
+    before = timeutil.now()
+    try:
+        db.write(go)
+    finally:
+        timeutil.freeze(before)
 
 
 def time_off(
