@@ -231,15 +231,19 @@ class Evaluator:
         if r.max_weekends is not None:
             worked = 0
             for group in ix.weekends:
-                if any(row[d] != OFF for d in group):
-                    worked += 1
-                    if worked == r.max_weekends + 1:
-                        bad(
-                            group[0],
-                            Rule.MAX_WEEKENDS,
+                first = next((d for d in group if row[d] != OFF), None)
+                if first is None:
+                    continue
+                worked += 1
+                if worked == r.max_weekends + 1:
+                    if r.max_weekends == 0:
+                        msg = f"works on {fmt_day(days[first])}; no working weekends allowed"
+                    else:
+                        msg = (
                             f"works more than {plural(r.max_weekends, 'weekend')} "
-                            f"(the weekend of {fmt_day(days[group[0]])} is one too many)",
+                            f"(the weekend of {fmt_day(days[first])} is one too many)"
                         )
+                    bad(first, Rule.MAX_WEEKENDS, msg)
 
         self._runs(c, row, bad)
         return out

@@ -32,8 +32,8 @@ ProgressCallback = Callable[[int, int | None, float], None]
 
 # Above this many cell variables the full model is left alone and LNS does the work.
 FULL_MODEL_LIMIT = 20_000
-LNS_SUB_LIMIT = 1.0
-LNS_WORKERS = 0
+# Seconds per LNS neighbourhood: short steps that keep moving beat long proofs of small blocks.
+LNS_SUB_LIMIT = 0.3
 
 
 class SolveStatus(StrEnum):
@@ -139,6 +139,7 @@ class _Run:
         self.best_penalty: int | None = None
         self.bound: int | None = None
         self.first_solution_time: float | None = None
+        self.lock = threading.Lock()
         self.lns_stats: dict[str, tuple[int, int]] = {}  # neighbourhood kind -> (tried, improved)
 
     def left(self) -> float:
@@ -148,7 +149,14 @@ class _Run:
         return self.left() <= 0 or (self.cancel is not None and self.cancel.is_set())
 
     def report(self, penalty: int, bound: int | None) -> None:
-        """Record a roster's penalty and/or a new lower bound; tell the caller if either moved."""
+        """Record a roster's penalty and/or a new lower bound; tell the caller if either moved.
+
+        CP-SAT calls this from its own threads (solutions and bounds arrive separately).
+        """
+        with self.lock:
+            self._report(penalty, bound)
+
+    def _report(self, penalty: int, bound: int | None) -> None:
         if self.first_solution_time is None:
             self.first_solution_time = time.monotonic() - self.t0
         changed = False
@@ -281,7 +289,7 @@ class _Run:
                     free = {i: (a, a + length - 1) for i in range(n_c)}
             rm = build_model(ix, rows=rows, free=free)
             limit = min(self.left(), sub_limit)
-            solver = _solver(limit, LNS_WORKERS or self.workers, rng.randrange(1 << 30))
+            solver = _solver(limit, self.workers, rng.randrange(1 << 30))
             started = time.monotonic()
             with _Stopper(solver, self.cancel):
                 status = solver.solve(rm.model)
