@@ -29,11 +29,11 @@ import tempfile
 import termios
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SSHD = "/usr/sbin/sshd"
-GROUP = "billclerks-test"
+GROUP_PREFIX = "billclerks-test"  # one group per server: parallel test workers never share one
 TOOLS = ("ssh", "ssh-keygen", "useradd", "userdel", "groupadd", "groupdel", "usermod", "runuser")
 
 
@@ -107,9 +107,8 @@ class SshServer:
     known_hosts: Path
     wrapper: Path
     log: Path
+    group: str
     proc: subprocess.Popen[bytes] | None = None
-    created_group: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def db_url(self) -> str:
@@ -151,7 +150,7 @@ class SshServer:
 
     def share_database(self) -> None:
         """The database file and its folder are group-writable for the clerks' group (SPEC §5)."""
-        gid = grp.getgrnam(GROUP).gr_gid
+        gid = grp.getgrnam(self.group).gr_gid
         folder = self.db_path.parent
         os.chown(folder, 0, gid)
         os.chmod(folder, 0o2770)
@@ -175,19 +174,18 @@ def ssh_server() -> Iterator[SshServer]:
     # and the clerk runs the wrapper as the clerk.
     root = Path(tempfile.mkdtemp(prefix="clerkdesk-ssh-"))
     os.chmod(root, 0o755)
-    user = f"cdssh_{secrets.token_hex(3)}"
+    token = secrets.token_hex(3)
+    user = f"cdssh_{token}"
+    group = f"{GROUP_PREFIX}-{token}"
     created_group = False
     proc: subprocess.Popen[bytes] | None = None
     server: SshServer | None = None
     try:
-        try:
-            grp.getgrnam(GROUP)
-        except KeyError:
-            _run("groupadd", GROUP)
-            created_group = True
+        _run("groupadd", group)
+        created_group = True
         home = root / "home"
         home.mkdir(mode=0o755)  # owned by root: the clerk cannot write their home
-        _run("useradd", "-M", "-N", "-g", GROUP, "-d", str(home), "-s", "/bin/sh", user)
+        _run("useradd", "-M", "-N", "-g", group, "-d", str(home), "-s", "/bin/sh", user)
         _run("usermod", "-p", "*", user)  # no password, but not locked ("!"), so key login works
         uid = pwd.getpwnam(user).pw_uid
         # The clerk runs the installed clerkdesk: its interpreter and code must be reachable by
@@ -242,7 +240,7 @@ PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
-AllowGroups {GROUP}
+AllowGroups {group}
 UsePAM no
 # The keys live under /tmp (world-writable): only this test server relaxes the ownership check.
 StrictModes no
@@ -252,7 +250,7 @@ PrintMotd no
 PrintLastLog no
 LogLevel VERBOSE
 
-Match Group {GROUP}
+Match Group {group}
     ForceCommand {wrapper}
     PermitTTY yes
     DisableForwarding yes
@@ -291,8 +289,8 @@ Match Group {GROUP}
             known_hosts=root / "known_hosts",
             wrapper=wrapper,
             log=log,
+            group=group,
             proc=proc,
-            created_group=created_group,
         )
         yield server
     finally:
@@ -310,7 +308,7 @@ Match Group {GROUP}
                     os.kill(pid, signal.SIGKILL)
         subprocess.run(["userdel", user], capture_output=True)
         if created_group:
-            subprocess.run(["groupdel", GROUP], capture_output=True)
+            subprocess.run(["groupdel", group], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 
