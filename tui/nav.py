@@ -60,6 +60,13 @@ NAV: list[NavEntry] = [
         Action.AUDIT_VIEW,
         ("supervisor",),
     ),
+    NavEntry(
+        "c",
+        "Clients",
+        "Find a client by name, account, phone or member id; register",
+        "screens.clerk.client_search:ClientSearchScreen",
+        Action.VIEW,
+    ),
 ]
 
 
