@@ -67,6 +67,20 @@ NAV: list[NavEntry] = [
         "screens.clerk.client_search:ClientSearchScreen",
         Action.VIEW,
     ),
+    NavEntry(
+        "p",
+        "Post payment",
+        "A client's or payer's payment, oldest first or to an invoice",
+        "screens.clerk.payment_post:PaymentPostScreen",
+        Action.PAYMENT_POST,
+    ),
+    NavEntry(
+        "b",
+        "Batch posting",
+        "A stack of checks against a control total and count",
+        "screens.clerk.batch_post:BatchPostScreen",
+        Action.PAYMENT_POST,
+    ),
 ]
 
 

@@ -1,0 +1,259 @@
+"""A client's payment plan with its installments, and writing the plan agreement to files.
+
+The agreement is written as plain text and PDF (``billing.plans.render_agreement*``) into a
+folder the clerk names, by default ``~/clerkdesk-prints/``. Nothing is ever opened: no viewer,
+no browser (the app may run over SSH). The same plan always gives the same files, so writing
+again replaces them with identical content; files are written whole (temp file, then rename)
+and readable only by the clerk, since an agreement carries the client's name and address.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from billing import plans
+from db.models import InstallmentStatus
+from db.settings import get_setting
+from screens.clerk.payment_widgets import money, status_words
+from tui.base import DbModal, DbScreen
+from tui.widgets.forms import Field, Form, ParseError
+from tui.widgets.header import OfficeHeader
+
+DEFAULT_PRINT_FOLDER = "~/clerkdesk-prints/"
+
+
+def print_folder(text: str) -> Path:
+    """The folder as typed: ``~`` expanded; a relative path is taken from the home folder."""
+    t = text.strip()
+    if not t:
+        raise ParseError("is required")
+    if any(ord(c) < 32 for c in t):
+        raise ParseError("has control characters")
+    path = Path(t).expanduser()
+    return path if path.is_absolute() else Path.home() / path
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_agreement(folder: Path, number: str, text: str, pdf: bytes) -> tuple[Path, Path]:
+    """Write ``<number>-agreement.txt`` and ``.pdf`` into ``folder`` (created if missing)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    txt_path = folder / f"{number}-agreement.txt"
+    pdf_path = folder / f"{number}-agreement.pdf"
+    _write_whole(txt_path, text.encode("utf-8"))
+    _write_whole(pdf_path, pdf)
+    return txt_path, pdf_path
+
+
+class AgreementDialog(DbModal[tuple[Path, Path] | None]):
+    """Ask for the folder, then write the agreement as text and PDF. Dismisses with the paths."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "write", "Write", id="agreement.write", tooltip="Write the text and PDF files"),
+        Binding("escape", "cancel", "Skip", id="agreement.cancel", tooltip="Close without writing"),
+    ]
+
+    def __init__(self, plan_id: int, plan_number: str, folder: str = DEFAULT_PRINT_FOLDER) -> None:
+        super().__init__()
+        self.plan_id = plan_id
+        self.plan_number = plan_number
+        self.folder = folder
+        self.writing = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(
+                Text(f"Write the agreement for {self.plan_number}", style="bold"), classes="dialog-title"
+            )
+            yield Static(
+                Text(
+                    "The plan agreement is written as a text file and a PDF into this folder, "
+                    "to print or send to the client. Nothing is opened."
+                )
+            )
+            with Form(id="agreement-form"):
+                yield Field("folder", "Folder", value=self.folder, parse=print_folder, required=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Skip (esc)", id="cancel", compact=True)
+                yield Button("Write (Enter)", variant="primary", id="write", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#input-folder", Input).focus()
+
+    @on(Input.Submitted, "#input-folder")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_write()
+
+    @on(Button.Pressed, "#write")
+    def action_write(self) -> None:
+        if self.writing:
+            return
+        form = self.query_one("#agreement-form", Form)
+        values = form.collect()
+        if values is None:
+            return
+        folder: Path = values["folder"]
+        plan_id, number = self.plan_id, self.plan_number
+
+        def write(s: Any) -> tuple[Path, Path]:
+            doc = plans.agreement_doc(self.actor, s, plan_id)
+            text = plans.render_agreement(doc)
+            pdf = plans.render_agreement_pdf(doc)
+            return save_agreement(folder, number, text, pdf)
+
+        def failed(exc: BaseException) -> None:
+            self.writing = False
+            if isinstance(exc, OSError):
+                why = exc.strerror or str(exc)
+                form.show_errors({"folder": f"cannot be written: {why}"})
+                return
+            self.cd_app.show_error(exc)
+
+        def done(paths: tuple[Path, Path]) -> None:
+            self.writing = False
+            self.dismiss(paths)
+
+        self.writing = True
+        self.db_call(write, done, on_error=failed, group="agreement")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if not self.writing:
+            self.dismiss(None)
+
+
+def written_message(paths: tuple[Path, Path]) -> str:
+    return f"Agreement written: {paths[0]} and {paths[1].name}"
+
+
+class PlanViewScreen(DbScreen):
+    """The client's open plan (or the latest one) with each installment's due date and payments."""
+
+    HELP_TITLE = "Payment plan"
+    HELP = (
+        "The plan's installments: due date, amount, what has been paid and each one's state "
+        "(due, partial, paid, missed). w writes the plan agreement as text and PDF to a folder."
+    )
+    BINDINGS = [
+        Binding(
+            "w",
+            "write_agreement",
+            "Write agreement",
+            id="plan_view.write",
+            tooltip="Write the agreement (text and PDF)",
+        ),
+        Binding("escape", "close", "Close", id="plan_view.close", tooltip="Back to the previous screen"),
+    ]
+
+    def __init__(self, client_id: int, plan_id: int | None = None) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.plan_id = plan_id
+        self.plan: plans.PlanView | None = None
+        self.symbol = "$"
+
+    def compose(self) -> ComposeResult:
+        yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
+        yield Static(Text("Payment plan", style="bold"), classes="title", id="plan-title")
+        yield Static("…", id="plan-head", classes="panel")
+        table: DataTable[str | Text] = DataTable(
+            id="plan-installments", cursor_type="row", zebra_stripes=True
+        )
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#plan-installments", DataTable).add_columns(
+            "No.", "Due date", "Amount", "Paid", "State"
+        )
+        self.query_one("#plan-installments", DataTable).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        cid, pid = self.client_id, self.plan_id
+
+        def load(s: Any) -> tuple[plans.PlanView | None, str]:
+            symbol = str(get_setting(s, "office.currency_symbol"))
+            if pid is not None:
+                return plans.get_plan(self.actor, s, pid), symbol
+            plan = plans.current_plan(self.actor, s, cid)
+            if plan is None:
+                history = plans.client_plans(self.actor, s, cid)
+                plan = history[0] if history else None
+            return plan, symbol
+
+        self.db_call(load, self.show)
+
+    def show(self, loaded: tuple[plans.PlanView | None, str]) -> None:
+        plan, self.symbol = loaded
+        self.plan = plan
+        head = self.query_one("#plan-head", Static)
+        table = self.query_one("#plan-installments", DataTable)
+        table.clear()
+        if plan is None:
+            head.update(Text("This client has no payment plan.", style="italic"))
+            return
+        sym = self.symbol
+        self.query_one("#plan-title", Static).update(
+            Text(f"Payment plan {plan.number}: {plan.client_name} ({plan.account_number})", style="bold")
+        )
+        nxt = plan.next_due
+        head.update(
+            Text.assemble(
+                ("State: ", "bold"),
+                (plan.status.value.upper(), "bold reverse"),
+                f"  · financed {money(plan.amount_financed, sym)} in {plan.installment_count} "
+                f"{plans.INTERVAL_WORDS[plan.interval]} installments, agreed {plan.agreed_on.isoformat()} "
+                f"by {plan.created_by}\n",
+                f"Paid {money(plan.paid_total, sym)} · remaining {money(plan.remaining, sym)}",
+                f" · next due {nxt.due_date.isoformat()} ({money(nxt.remaining, sym)})" if nxt else "",
+                f" · {plan.missed_count} missed" if plan.missed_count else "",
+            )
+        )
+        for i in plan.installments:
+            state = status_words(i.status.value)
+            table.add_row(
+                str(i.seq),
+                i.due_date.isoformat(),
+                Text(money(i.amount, sym), justify="right"),
+                Text(money(i.paid_amount, sym), justify="right"),
+                Text(state.upper(), style="bold") if i.status == InstallmentStatus.MISSED else state,
+                key=str(i.id),
+            )
+
+    def action_write_agreement(self) -> None:
+        if self.plan is None:
+            self.notify("No plan to write", severity="warning")
+            return
+
+        def written(paths: tuple[Path, Path] | None) -> None:
+            if paths:
+                self.notify(written_message(paths).replace("[", "\\["), timeout=10)
+
+        self.app.push_screen(AgreementDialog(self.plan.id, self.plan.number), written)
+
+    def action_close(self) -> None:
+        self.dismiss()
