@@ -625,11 +625,10 @@ def agreement_doc(actor: Actor, session: Session, plan_id: int) -> AgreementDoc:
     )
 
 
-def _pair(label_a: str, value_a: str, label_b: str, value_b: str) -> str:
-    left = f"{label_a:<18}{value_a}"
-    if len(left) > 44:
-        left = left[:43] + "…"
-    return f"{left:<46}{label_b:<16}{value_b}"[:WIDTH].rstrip()
+def _field(label: str, value: str) -> str:
+    """``label`` in an 18-column margin; a value too long for the line is cut with "…"."""
+    line = f"{label:<18}{value}"
+    return line if len(line) <= WIDTH else line[: WIDTH - 1] + "…"
 
 
 def _wrap(text: str, indent: str = "") -> list[str]:
@@ -654,10 +653,11 @@ def render_agreement(doc: AgreementDoc) -> str:
     if doc.office_phone:
         lines.append(f"Phone: {doc.office_phone}"[:WIDTH])
     lines.append("")
-    lines.append(_pair("Plan number:", p.number, "Agreement date:", p.agreed_on.isoformat()))
-    lines.append(_pair("Client:", p.client_name, "Account:", p.account_number))
+    lines.append(f"{'Plan number:':<18}{p.number:<28}{'Agreement date:':<16}{p.agreed_on.isoformat()}")
+    lines.append(_field("Account:", p.account_number))
+    lines.append(_field("Client:", p.client_name))
     for addr in doc.client_address:
-        lines.append((" " * 18 + addr)[:WIDTH])
+        lines.append(_field("", addr))
     lines.append("")
     lines.append(f"{'Amount financed:':<18}{total}")
     lines.append(
