@@ -1045,3 +1045,57 @@ def test_amount_paid_never_exceeds_the_total(office: Office, acct: Acct) -> None
     assert office.db.read(lambda s: ledger.account_credit(s, PayerSide.CLIENT, client_id=acct.client)) == D(
         "80.00"
     )
+
+
+def test_the_worked_example_in_docs_payments_md(office: Office, acct: Acct) -> None:
+    r1 = post(
+        office.db,
+        office.clerk,
+        side="client",
+        client_id=acct.client,
+        amount=D("250.00"),
+        idempotency_key="chk-5521",
+    )
+    assert [(a.invoice_number, a.amount) for a in r1.payment.allocations] == [
+        ("S-0001", D("100.00")),
+        ("S-0002", D("150.00")),
+    ]
+    assert office.db.read(lambda s: ledger.client_balance(s, acct.client)) == D("350.00")
+    again = post(
+        office.db,
+        office.clerk,
+        side="client",
+        client_id=acct.client,
+        amount=D("250.00"),
+        idempotency_key="chk-5521",
+    )
+    assert again.duplicate
+    r3 = post(
+        office.db,
+        office.clerk,
+        side="client",
+        client_id=acct.client,
+        amount=D("400.00"),
+        idempotency_key="chk-5522",
+    )
+    assert [(a.invoice_number, a.amount) for a in r3.payment.allocations] == [
+        ("S-0002", D("50.00")),
+        ("S-0003", D("300.00")),
+    ]
+    assert r3.payment.unapplied == D("50.00")
+    s4 = office.db.write(
+        lambda s: make_invoice(
+            s,
+            client_id=acct.client,
+            created_by=office.sup.user_id,
+            total="90.00",
+            issue_date=dt.date(2026, 11, 2),
+            number="S-0004",
+        )
+    )
+    res = office.db.write(
+        lambda s: payments.apply_credit(office.clerk, s, side="client", client_id=acct.client)
+    )
+    assert (res.applied, res.credit_left) == (D("50.00"), D("0.00"))
+    assert invoice_figures(office.db, s4) == (D("50.00"), InvoiceStatus.PARTIALLY_PAID)
+    assert office.db.read(lambda s: ledger.client_balance(s, acct.client)) == D("40.00")
