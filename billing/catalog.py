@@ -11,10 +11,12 @@ catalog fee. An entry may give the payer's own code, its allowed amount per unit
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,6 +26,8 @@ from db.errors import ConflictError, NotFound, ValidationError
 from db.models import Payer, PayerCode, PayerKind, ServiceCode
 from db.money import to_money
 from db.rights import Action, Actor, require
+from db.settings import get_setting
+from db.timeutil import office_today
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,15}$")
 PAYER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:/-]{0,23}$")
@@ -32,6 +36,28 @@ MAX_FEE = Decimal("1000000.00")
 
 PAYER_FIELDS = ("name", "kind", "terms_days", "payer_ref", "address", "phone", "email", "active")
 CODE_FIELDS = ("code", "description", "fee", "active")
+
+
+# --------------------------------------------------------------------------- settings (cached)
+
+_SETTINGS = "clerkdesk.billing.settings"
+
+
+def setting(session: Session, key: str) -> Any:
+    """An office setting, read once per session (one transaction): billing reads the same few
+    settings for every line and every invoice."""
+    cache = session.info.setdefault(_SETTINGS, {})
+    if key not in cache:
+        cache[key] = get_setting(session, key)
+    return cache[key]
+
+
+def office_day(session: Session) -> dt.date:
+    """Today in the office's time zone (read once per session, like the settings)."""
+    cache = session.info.setdefault(_SETTINGS, {})
+    if "#today" not in cache:
+        cache["#today"] = office_today(str(setting(session, "office.timezone")))
+    return cache["#today"]
 
 
 # --------------------------------------------------------------------------- views

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from billing.catalog import office_day, setting
 from billing.coverage import CoverageView, list_coverages
 from db import audit
 from db.errors import ConflictError, NotFound, ValidationError
@@ -58,8 +59,6 @@ from db.models import (
 )
 from db.money import ZERO, Money
 from db.rights import Action, Actor, require
-from db.settings import get_setting, office_timezone
-from db.timeutil import office_today
 
 CONTACT_FIELDS = (
     "address_line1",
@@ -102,9 +101,14 @@ def take_sequence_value(session: Session, name: str) -> int:
     The counter row is locked until commit, so concurrent takers queue; if the transaction rolls
     back, so does the increment, and the number is taken again by the next one: no gap, no repeat.
     """
-    insert = sa.dialects.postgresql.insert if is_postgres(session) else sa.dialects.sqlite.insert
-    session.execute(insert(NumberSequence).values(name=name, next_value=1).on_conflict_do_nothing())
-    row = session.scalars(locked(session, sa.select(NumberSequence).where(NumberSequence.name == name))).one()
+    stmt = locked(session, sa.select(NumberSequence).where(NumberSequence.name == name))
+    row = session.scalars(stmt).one_or_none()
+    if row is None:
+        # First use: two first takers may race to create the row; ON CONFLICT lets both go on
+        # to lock the one row that exists.
+        insert = sa.dialects.postgresql.insert if is_postgres(session) else sa.dialects.sqlite.insert
+        session.execute(insert(NumberSequence).values(name=name, next_value=1).on_conflict_do_nothing())
+        row = session.scalars(stmt).one()
     value = row.next_value
     row.next_value = value + 1
     session.flush()
@@ -378,7 +382,7 @@ def _owner(session: Session, owner_id: int | None, errors: dict[str, str]) -> Us
 
 
 def _today(session: Session) -> dt.date:
-    return office_today(office_timezone(session))
+    return office_day(session)
 
 
 # --------------------------------------------------------------------------- register and edit
@@ -427,7 +431,7 @@ def possible_duplicates(
 
 
 def next_account_number(session: Session) -> str:
-    prefix = str(get_setting(session, "billing.account_prefix"))
+    prefix = str(setting(session, "billing.account_prefix"))
     return f"{prefix}{take_sequence_value(session, 'client'):0{ACCOUNT_DIGITS}d}"
 
 
@@ -624,7 +628,7 @@ def classify_query(session: Session, query: str) -> SearchField:
     q = query.strip()
     if not q:
         return SearchField.NAME
-    prefix = re.escape(str(get_setting(session, "billing.account_prefix")))
+    prefix = re.escape(str(setting(session, "billing.account_prefix")))
     if re.fullmatch(rf"{prefix}\d+", q, flags=re.IGNORECASE):
         return SearchField.ACCOUNT
     if re.fullmatch(r"\+?[\d\s().-]+", q) and len(re.sub(r"\D", "", q)) >= 3:

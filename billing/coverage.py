@@ -22,7 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing.catalog import get_payer_row, parse_money
+from billing.catalog import get_payer_row, office_day, parse_money, setting
 from db import audit
 from db.errors import ConflictError, NotFound, ValidationError
 from db.models import (
@@ -36,8 +36,6 @@ from db.models import (
     PayerKind,
 )
 from db.rights import Action, Actor, require
-from db.settings import get_setting, office_timezone
-from db.timeutil import office_today
 
 MEMBER_RE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,39}$")
 MAX_PERCENT = Decimal(100)
@@ -172,13 +170,13 @@ def coverages_in_force(session: Session, client_id: int, day: dt.date) -> list[C
 
 
 def max_age_days(session: Session) -> int:
-    return int(get_setting(session, "billing.eligibility_max_age_days"))
+    return int(setting(session, "billing.eligibility_max_age_days"))
 
 
 def eligibility_status(session: Session, coverage_id: int, today: dt.date | None = None) -> EligibilityStatus:
     """Where the coverage's eligibility stands today (the latest check decides)."""
     if today is None:
-        today = office_today(office_timezone(session))
+        today = office_day(session)
     limit = max_age_days(session)
     check = session.scalars(
         sa.select(EligibilityCheck)
@@ -241,7 +239,7 @@ def _view(session: Session, cov: Coverage, today: dt.date) -> CoverageView:
 
 
 def _today(session: Session) -> dt.date:
-    return office_today(office_timezone(session))
+    return office_day(session)
 
 
 def get_coverage_row(session: Session, coverage_id: int) -> Coverage:

@@ -35,7 +35,7 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing.catalog import CODE_FIELDS, normalize_code, validate_code_fields
+from billing.catalog import CODE_FIELDS, normalize_code, office_day, setting, validate_code_fields
 from billing.clients import (
     CONTACT_FIELDS,
     OTHER_FIELDS,
@@ -47,8 +47,6 @@ from db import audit
 from db.errors import ValidationError
 from db.models import Client, NumberSequence, ServiceCode, User, name_search_key
 from db.rights import Action, Actor, require
-from db.settings import get_setting, office_timezone
-from db.timeutil import office_today
 
 TRUE = {"yes", "y", "true", "1", ""}
 FALSE = {"no", "n", "false", "0"}
@@ -253,7 +251,7 @@ def _parse_date(text: str, errors: dict[str, str]) -> dt.date | None:
 
 def _bump_sequence(session: Session, account_number: str) -> None:
     """An imported number in our own format must never be handed out again by registration."""
-    prefix = re.escape(str(get_setting(session, "billing.account_prefix")))
+    prefix = re.escape(str(setting(session, "billing.account_prefix")))
     m = re.fullmatch(rf"{prefix}(\d+)", account_number)
     if not m:
         return
@@ -273,7 +271,7 @@ def import_clients(
     require(actor, Action.CATALOG_EDIT)
     require(actor, Action.CLIENT_EDIT)
     open_it = _opener(source)
-    today = office_today(office_timezone(session))
+    today = office_day(session)
     logins = {u.login: u for u in session.scalars(sa.select(User))}
     bad: list[BadRow] = []
     good: list[tuple[int, dict[str, Any], int | None]] = []  # (line, data, existing client id)

@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from billing.catalog import price_for
+from billing.catalog import office_day, price_for, setting
 from billing.clients import get_client_row, locked, take_sequence_value
 from billing.coverage import coverages_in_force, eligibility_status, in_force
 from billing.split import CoverageTerms, ServiceSplit, Step, coverage_figure, parse_steps, split_service
@@ -60,8 +60,7 @@ from db.models import (
 )
 from db.money import ZERO, Money
 from db.rights import Action, Actor, require
-from db.settings import get_setting, office_timezone
-from db.timeutil import now, office_today
+from db.timeutil import now
 
 NUMBER_DIGITS = 6
 HEADER_FIELDS = (
@@ -270,7 +269,7 @@ def _snapshot(inv: Invoice) -> dict[str, Any]:
 
 
 def _today(session: Session) -> dt.date:
-    return office_today(office_timezone(session))
+    return office_day(session)
 
 
 def get_invoice_row(session: Session, invoice_id: int, *, lock: bool = False) -> Invoice:
@@ -821,9 +820,9 @@ def check_invoice(actor: Actor, session: Session, invoice_id: int) -> tuple[Prob
 def next_number(session: Session, kind: InvoiceKind) -> str:
     """Take the next document number (gap-free) inside the caller's transaction."""
     if kind == InvoiceKind.CREDIT_NOTE:
-        seq, prefix = "credit_note", get_setting(session, "billing.credit_note_prefix")
+        seq, prefix = "credit_note", setting(session, "billing.credit_note_prefix")
     else:
-        seq, prefix = "invoice", get_setting(session, "billing.invoice_prefix")
+        seq, prefix = "invoice", setting(session, "billing.invoice_prefix")
     return f"{prefix}{take_sequence_value(session, seq):0{NUMBER_DIGITS}d}"
 
 
@@ -832,7 +831,7 @@ def terms_days(session: Session, inv: Invoice) -> int:
         payer = session.get(Payer, inv.payer_id)
         assert payer is not None
         return payer.terms_days
-    return int(get_setting(session, "billing.statement_terms_days"))
+    return int(setting(session, "billing.statement_terms_days"))
 
 
 def issue_invoice(
@@ -853,21 +852,12 @@ def issue_invoice(
     if problems:
         raise IssueRefused(_label(inv), problems)
     before = _snapshot(inv)
+    used = ZERO
     if inv.coverage_id is not None:
         cov = session.get(Coverage, inv.coverage_id)
         assert cov is not None
         used = sum((coverage_figure(ln.explain, "deductible", cov.id) for ln in inv.lines), ZERO)
-        if used:
-            cov.deductible_remaining -= used
-            audit.record(
-                session,
-                actor,
-                "coverage",
-                cov.id,
-                "deductible_used",
-                None,
-                {"invoice_id": inv.id, "used": used, "remaining": cov.deductible_remaining},
-            )
+        cov.deductible_remaining -= used  # locked by the checks; never below zero (checked)
     inv.number = next_number(session, inv.kind)
     inv.issue_date = today
     inv.due_date = today + dt.timedelta(days=terms_days(session, inv))
@@ -875,15 +865,23 @@ def issue_invoice(
     inv.issued_by = actor.user_id
     inv.issued_at = now()
     session.flush()
-    audit.record(session, actor, "invoice", inv.id, "issue", before, _snapshot(inv))
+    after = _snapshot(inv)
+    if used:
+        after["deductible_used"] = used  # the coverage change rides on the issue's audit row
+    audit.record(session, actor, "invoice", inv.id, "issue", before, after)
     return invoice_view(session, inv)
 
 
 def issue_drafts(actor: Actor, session: Session, invoice_ids: Sequence[int]) -> tuple[InvoiceView, ...]:
     """Issue several drafts in one transaction, payer invoices before statements (all or none)."""
-    invs = [get_invoice_row(session, i) for i in invoice_ids]
-    invs.sort(key=lambda i: (i.bill_to != BillTo.PAYER, i.id))
-    return tuple(issue_invoice(actor, session, i.id) for i in invs)
+    rows = session.execute(
+        sa.select(Invoice.id, Invoice.bill_to).where(Invoice.id.in_(list(invoice_ids)))
+    ).all()
+    missing = set(invoice_ids) - {r.id for r in rows}
+    if missing:
+        raise NotFound(f"no invoice with id {min(missing)}")
+    order = sorted(rows, key=lambda r: (r.bill_to != BillTo.PAYER, r.id))
+    return tuple(issue_invoice(actor, session, r.id) for r in order)
 
 
 # --------------------------------------------------------------------------- credit notes and void

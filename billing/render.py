@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
+from billing.catalog import setting
 from billing.invoices import find_invoice, get_invoice_row, invoice_view
 from db.errors import NotFound
 from db.models import BillTo, Client, Invoice, InvoiceKind, InvoiceStatus, Payer
 from db.money import fmt_money
 from db.rights import Action, Actor, require
-from db.settings import get_setting
 
 WIDTH = 80
 # Line table: date, code, description, units, charge, amount (+ 5 single spaces = 78 columns).
@@ -95,8 +95,19 @@ def _wrap(text: str, width: int) -> tuple[str, ...]:
     return tuple(lines) or ("",)
 
 
+BILL_TO_WIDTH = 38
+
+
 def _address(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()] if text else []
+    """A payer's free-text address as lines: its own line breaks, else the street before the
+    first comma and "City, ST ZIP" after it."""
+    text = text.strip()
+    if not text:
+        return []
+    if "\n" in text:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    street, _, rest = text.partition(",")
+    return [part for part in (street.strip(), rest.strip()) if part]
 
 
 def _client_address(c: Client) -> list[str]:
@@ -108,7 +119,7 @@ def build_document(session: Session, inv: Invoice) -> PrintDoc:
     view = invoice_view(session, inv)
     client = session.get(Client, inv.client_id)
     assert client is not None
-    symbol = str(get_setting(session, "office.currency_symbol"))
+    symbol = str(setting(session, "office.currency_symbol"))
 
     def money(v: object) -> str:
         return fmt_money(v, symbol)  # type: ignore[arg-type]
@@ -116,9 +127,9 @@ def build_document(session: Session, inv: Invoice) -> PrintDoc:
     office = tuple(
         line
         for line in (
-            str(get_setting(session, "office.name")),
-            str(get_setting(session, "office.address")),
-            str(get_setting(session, "office.phone")),
+            str(setting(session, "office.name")),
+            str(setting(session, "office.address")),
+            str(setting(session, "office.phone")),
         )
         if line
     )
@@ -142,6 +153,8 @@ def build_document(session: Session, inv: Invoice) -> PrintDoc:
             bill_to.append(f"Payer id: {payer.payer_ref}")
     else:
         bill_to = [f"{client.first_name} {client.last_name}".strip(), *_client_address(client)]
+
+    bill_to = [piece for line in bill_to for piece in _wrap(line, BILL_TO_WIDTH)]
 
     facts: list[tuple[str, str]] = [("Number", number)]
     if inv.issue_date:
@@ -191,7 +204,7 @@ def build_document(session: Session, inv: Invoice) -> PrintDoc:
             notes.append("Charge is the price of the service; Amount is your share after insurance.")
         if inv.due_date and inv.status != InvoiceStatus.DRAFT:
             notes.append(f"Please pay {money(view.balance)} by {inv.due_date.isoformat()}.")
-        notes.append(f"How to pay: {get_setting(session, 'office.payment_methods')}")
+        notes.append(f"How to pay: {setting(session, 'office.payment_methods')}")
         notes.append(f"Please quote {number} and account {client.account_number} with your payment.")
     created = inv.issued_at.astimezone(dt.UTC) if inv.issued_at else DRAFT_DATE
     return PrintDoc(
@@ -253,7 +266,7 @@ def render_text(doc: PrintDoc) -> str:
         r = right[i] if i < len(right) else ""
         out.append((pad(left, WIDTH - 1 - 26) + " " + pad(r, 26, right=True)).rstrip())
     out.append("=" * WIDTH)
-    left_w, label_w = 38, 14
+    left_w, label_w = BILL_TO_WIDTH, 14
     value_w = WIDTH - left_w - 2 - label_w - 1
     bill = ["Bill to:", *doc.bill_to]
     for i in range(max(len(bill), len(doc.facts))):

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing.catalog import get_code_row
+from billing.catalog import get_code_row, office_day
 from db import audit
 from db.errors import ConflictError, NotFound, ValidationError
 from db.models import Client, ClientStatus, ServiceCode, ServiceRendered
 from db.rights import Action, Actor, require
-from db.settings import office_timezone
-from db.timeutil import office_today
 
 MAX_UNITS = 999
 FIELDS = ("client_id", "service_date", "service_code_id", "units", "rendering_note", "billed", "voided")
@@ -83,7 +81,7 @@ def record_service(
     client = session.get(Client, client_id)
     if client is None:
         raise NotFound(f"no client with id {client_id}")
-    today = office_today(office_timezone(session))
+    today = office_day(session)
     errors: dict[str, str] = {}
     sc: ServiceCode | None = None
     try:
