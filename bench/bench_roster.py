@@ -32,8 +32,10 @@ from scheduling.roster.problem import ProblemIndex
 def run_one(size: str, time_limit: float, workers: int, seed: int) -> dict[str, object]:
     problem = generate_size(size, seed=seed)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     sol = solve(problem, time_limit=time_limit, workers=workers, seed=seed)
     total = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     rss_solve = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert sol.assignment is not None
     check = evaluate(problem, sol.assignment)
@@ -50,9 +52,11 @@ def run_one(size: str, time_limit: float, workers: int, seed: int) -> dict[str, 
     # The full model, built on its own (LNS never builds it, but this is the upper bound).
     tracemalloc.start()
     t = time.perf_counter()
+    t_cpu = time.process_time()
     ix = ProblemIndex(problem)
     rm = build_model(ix)
     build = time.perf_counter() - t
+    build_cpu = time.process_time() - t_cpu
     _, py_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     n_clerks, n_days, n_shifts = SIZES[size]
@@ -60,6 +64,7 @@ def run_one(size: str, time_limit: float, workers: int, seed: int) -> dict[str, 
         "size": f"{n_clerks} x {n_days // 7}w x {n_shifts}",
         "vars": rm.n_vars,
         "build_s": build,
+        "build_cpu_s": build_cpu,
         "py_peak_mb": py_peak / 2**20,
         "rss_mb": rss_solve,
         "method": sol.method,
@@ -69,6 +74,7 @@ def run_one(size: str, time_limit: float, workers: int, seed: int) -> dict[str, 
         "bound": sol.lower_bound,
         "first_s": sol.first_solution_time,
         "total_s": total,
+        "cpu_s": cpu,
         "eval_ms": statistics.median(times) * 1000,
     }
 
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_one(args.one, args.time_limit, args.workers, args.seed)))
         return
 
+    load_before = os.getloadavg()[0]
     rows = []
     for size in args.sizes:
         cmd = [
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
             [
                 r["size"],
                 r["vars"],
-                f"{r['build_s']:.2f}",
+                f"{r['build_s']:.2f} ({r['build_cpu_s']:.2f})",
                 f"{r['py_peak_mb']:.0f}",
                 f"{r['rss_mb']:.0f}",
                 r["method"],
@@ -116,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
                 r["penalty"],
                 "-" if r["bound"] is None else r["bound"],
                 f"{r['first_s']:.2f}",
-                f"{r['total_s']:.1f}",
+                f"{r['total_s']:.1f} ({r['cpu_s']:.1f})",
                 f"{r['eval_ms']:.1f}",
             ]
         )
@@ -124,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     headers = [
         "size (clerks x weeks x shift types)",
         "model vars",
-        "build s",
+        "build s (CPU)",
         "build MB (py)",
         "peak RSS MB",
         "method",
@@ -133,12 +140,13 @@ def main(argv: list[str] | None = None) -> None:
         "penalty",
         "lower bound",
         "first roster s",
-        "total s",
+        "total s (CPU)",
         "evaluate ms",
     ]
     print(
         f"time limit {args.time_limit:g} s per size, {args.workers} workers, seed {args.seed}, "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs, 1-min load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after (CPU seconds in brackets show the share the run got)"
     )
     print(tabulate(rows, headers=headers, tablefmt="github"))
 

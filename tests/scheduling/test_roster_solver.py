@@ -282,3 +282,15 @@ def test_large_sizes_give_valid_rosters_that_improve(size: str) -> None:
     ev = evaluate(p, sol.assignment or {})
     assert ev.violations == [] and ev.penalty == sol.penalty
     assert sol.penalty is not None and sol.penalty < sol.stats["start_penalty"]
+
+
+def test_small_office_is_proven_optimal() -> None:
+    sol = solve(generate_size("12x2w"), time_limit=30)
+    assert sol.status is SolveStatus.OPTIMAL and sol.lower_bound == sol.penalty
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(3))
+def test_office_of_twenty_for_four_weeks_is_proven_optimal_within_30_s(seed: int) -> None:
+    sol = solve(generate_size("20x4w", seed=seed), time_limit=30)
+    assert sol.status is SolveStatus.OPTIMAL and sol.lower_bound == sol.penalty
