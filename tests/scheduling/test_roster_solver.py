@@ -148,10 +148,6 @@ def test_model_objective_equals_evaluator_penalty(seed: int) -> None:
     merged = sub.rows(solver, rows)
     assert ev.evaluate_rows(merged).violations == []
     assert round(solver.objective_value) == ev.penalty_rows(merged) <= result.penalty
-    # The solve() entry point gives the same answer on these small problems.
-    sol = solve(p, time_limit=10)
-    assert sol.status is SolveStatus.OPTIMAL
-    assert evaluate(p, sol.assignment or {}).penalty == sol.penalty
 
 
 # -- explanations --------------------------------------------------------------------------
@@ -240,7 +236,7 @@ def test_progress_reports_improving_penalties_and_bounds() -> None:
 def test_cancel_returns_the_best_roster_so_far(strategy: str) -> None:
     p = generate_size("40x4w")
     cancel = threading.Event()
-    timer = threading.Timer(1.5, cancel.set)
+    timer = threading.Timer(1.0, cancel.set)
     timer.start()
     started = time.monotonic()
     sol = solve(p, time_limit=60, cancel=cancel, strategy=strategy)  # type: ignore[arg-type]
@@ -263,8 +259,8 @@ def test_cancel_before_start_still_gives_a_valid_roster() -> None:
 
 def test_time_limit_is_kept_and_fixed_cells_survive_lns() -> None:
     p = generate(40, 28, 5, seed=3, fixed_cells=2)
-    sol = solve(p, time_limit=3, strategy="lns")
-    assert sol.wall_time < 5
+    sol = solve(p, time_limit=2, strategy="lns")
+    assert sol.wall_time < 4
     assert sol.status is SolveStatus.FEASIBLE
     assert sol.assignment is not None
     assert evaluate(p, sol.assignment).violations == []
