@@ -132,15 +132,14 @@ def invoice_list(c: Ctx, account: str | None, status: str | None, kind: str | No
         client_id = find_client(s, account).id if account else None
         symbol = str(get_setting(s, "office.currency_symbol"))
         rows = invoices.iter_invoices(actor, s, client_id=client_id, status=status, kind=kind)
-        out = click.get_text_stream("stdout")
+        out = sys.stdout  # written as rows arrive: nothing is held in memory
         count = 0
         if fmt == "csv":
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(LIST_COLUMNS)
             for r in rows:
-                writer.writerow(
-                    [*_cells(r, "")[:8], f"{r.total:.2f}", f"{r.balance:.2f}"]
-                )  # plain numbers for spreadsheets
+                # Plain numbers (no currency sign, no thousands separator) for spreadsheets.
+                writer.writerow([*_cells(r, "")[:8], f"{r.total:.2f}", f"{r.balance:.2f}"])
                 count += 1
         elif fmt == "json":
             out.write("[")
@@ -163,7 +162,7 @@ def invoice_list(c: Ctx, account: str | None, status: str | None, kind: str | No
                 count += 1
             out.write("\n]\n" if count else "]\n")
         else:
-            widths = (12, 11, 14, 8, 22, 22, 10, 10, 12, 12)
+            widths = (10, 11, 14, 7, 18, 18, 10, 10, 11, 11)
             head = (
                 "Number",
                 "Kind",
