@@ -38,7 +38,7 @@ from db.models import (
 from db.rights import Action, Actor, require, require_not_self
 from db.settings import office_timezone
 from db.timeutil import now
-from scheduling.periods import Period
+from scheduling.periods import Period, zone
 from scheduling.timecards import figures_for, load_inputs, time_rules
 
 MAX_REASON = 2000
@@ -165,7 +165,7 @@ def record_incidents(actor: Actor, session: Session, day: dt.date) -> IncidentRu
     """Record the day's incidents from clock events against the published schedule."""
     require(actor, Action.DISCIPLINE_RECORD)
     tz = office_timezone(session)
-    today = now().in_timezone(tz).date()
+    today = now().in_timezone(zone(tz)).date()
     if day > today:
         raise ValidationError.from_fields({"date": f"{day.isoformat()} has not happened yet"})
     user_ids = list(
@@ -314,8 +314,8 @@ def record_discipline(
     if user is None:
         errors["user"] = f"no user with id {user_id}"
     tz = office_timezone(session)
-    on = day or now().in_timezone(tz).date()
-    if on > now().in_timezone(tz).date():
+    on = day or now().in_timezone(zone(tz)).date()
+    if on > now().in_timezone(zone(tz)).date():
         errors["day"] = "cannot be in the future"
     wanted = list(dict.fromkeys(incident_ids))
     incidents = (
@@ -473,7 +473,7 @@ def discipline_suggestions(actor: Actor, session: Session, as_of: dt.date | None
     """
     require(actor, Action.DISCIPLINE_RECORD)
     tz = office_timezone(session)
-    day = as_of or now().in_timezone(tz).date()
+    day = as_of or now().in_timezone(zone(tz)).date()
     rules = [r for r in session.scalars(sa.select(DisciplineRule).where(DisciplineRule.active.is_(True)))]
     if not rules:
         return []

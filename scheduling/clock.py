@@ -28,7 +28,7 @@ from db.models import ClockEvent, ClockKind, ClockSource, Shift, ShiftStatus, Ti
 from db.rights import Action, Actor, require, require_not_self
 from db.settings import office_timezone
 from db.timeutil import now
-from scheduling.periods import Period, period_containing, period_rules
+from scheduling.periods import Period, PeriodRules, period_containing, period_rules, zone, zone_and_rules
 
 # A clock-in this long before a shift's start already belongs to that shift.
 EARLY_WINDOW = dt.timedelta(hours=2)
@@ -115,7 +115,7 @@ def _view(e: ClockEvent, tz: str) -> ClockEventView:
         user_id=e.user_id,
         kind=e.kind,
         at=e.at,
-        local=e.at.in_timezone(tz),
+        local=e.at.in_timezone(zone(tz)),
         source=e.source,
         reason=e.reason,
         supersedes_id=e.supersedes_id,
@@ -141,7 +141,7 @@ def shift_slot(sh: Shift) -> ShiftSlot:
 
 def hhmm(at: pendulum.DateTime, tz: str, today: dt.date | None = None) -> str:
     """Local wall time; with the weekday when it is not ``today``."""
-    local = at.in_timezone(tz)
+    local = at.in_timezone(zone(tz))
     if today is not None and local.date() == today:
         return local.format("HH:mm")
     return local.format("ddd D MMM HH:mm")
@@ -160,7 +160,7 @@ def work_day_of_in(at: pendulum.DateTime, shifts: Sequence[ShiftSlot], tz: str) 
     if candidates:
         best = min(candidates, key=lambda s: (abs((at - s.starts_at).total_seconds()), s.starts_at))
         return best.day
-    return at.in_timezone(tz).date()
+    return at.in_timezone(zone(tz)).date()
 
 
 def attribute_days(
@@ -180,7 +180,7 @@ def attribute_days(
             current = work_day_of_in(p.at, shifts, tz)
             day = current
         elif current is None:  # an orphan (only possible in old or hand-made data)
-            day = p.at.in_timezone(tz).date()
+            day = p.at.in_timezone(zone(tz)).date()
         else:
             day = current
         if p.kind == ClockKind.OUT:
@@ -283,20 +283,32 @@ def published_shifts(session: Session, user_ids: Sequence[int], first: dt.date, 
                 Shift.day >= first,
                 Shift.day <= last,
             )
+            .options(sa.orm.joinedload(Shift.shift_type))
             .order_by(Shift.starts_at)
         )
     )
 
 
 def _state_for(session: Session, user_id: int, tz: str) -> ClockState:
-    last = _last_before(session, user_id, None)
-    today = now().in_timezone(tz).date()
+    # The latest events in one query; the segment's clock-in is almost always among them.
+    recent = list(
+        session.scalars(
+            sa.select(ClockEvent)
+            .where(ClockEvent.user_id == user_id, ClockEvent.voided.is_(False))
+            .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
+            .limit(12)
+        )
+    )
+    last = recent[0] if recent else None
+    today = now().in_timezone(zone(tz)).date()
     if last is None or last.kind == ClockKind.OUT:
         text = _STATE_WORDS[OUT]
         if last is not None:
             text += f" (last out {hhmm(last.at, tz, today)})"
         return ClockState(user_id, OUT, None, None, last.at if last else None, text)
-    opened = last if last.kind == ClockKind.IN else _last_before(session, user_id, last.at, ClockKind.IN)
+    opened = next((e for e in recent if e.kind == ClockKind.IN), None)
+    if opened is None:  # a segment with many breaks
+        opened = _last_before(session, user_id, last.at, ClockKind.IN)
     in_since = opened.at if opened is not None else last.at
     text = f"clocked in since {hhmm(in_since, tz, today)}"
     if last.kind == ClockKind.BREAK_START:
@@ -371,12 +383,22 @@ def clock_events(
 
 def frozen_card(session: Session, user_id: int, period: Period) -> Timecard | None:
     """The user's card for ``period`` when it is signed or exported (frozen), else None."""
-    card = session.scalars(
-        sa.select(Timecard).where(Timecard.user_id == user_id, Timecard.period_start == period.start)
-    ).one_or_none()
-    if card is not None and card.status in (TimecardStatus.SIGNED, TimecardStatus.EXPORTED):
-        return card
-    return None
+    return _first_frozen(session, user_id, [period])
+
+
+def _first_frozen(session: Session, user_id: int, periods: Sequence[Period]) -> Timecard | None:
+    if not periods:
+        return None
+    return session.scalars(
+        sa.select(Timecard)
+        .where(
+            Timecard.user_id == user_id,
+            Timecard.period_start.in_([p.start for p in periods]),
+            Timecard.status.in_([TimecardStatus.SIGNED, TimecardStatus.EXPORTED]),
+        )
+        .order_by(Timecard.period_start)
+        .limit(1)
+    ).first()
 
 
 def frozen_message(session: Session, card: Timecard, tz: str) -> str:
@@ -384,13 +406,13 @@ def frozen_message(session: Session, card: Timecard, tz: str) -> str:
     login = who.login if who else str(card.user_id)
     span = f"{card.period_start.isoformat()} – {card.period_end.isoformat()}"
     if card.status == TimecardStatus.EXPORTED:
-        when = card.exported_at.in_timezone(tz).format("YYYY-MM-DD") if card.exported_at else "?"
+        when = card.exported_at.in_timezone(zone(tz)).format("YYYY-MM-DD") if card.exported_at else "?"
         return (
             f"the timecard of {login} for {span} was exported to payroll on {when}; "
             "its clock events can no longer change"
         )
     signer = session.get(User, card.signed_by) if card.signed_by else None
-    when = card.signed_at.in_timezone(tz).format("YYYY-MM-DD HH:mm") if card.signed_at else "?"
+    when = card.signed_at.in_timezone(zone(tz)).format("YYYY-MM-DD HH:mm") if card.signed_at else "?"
     return (
         f"the timecard of {login} for {span} is signed (by {signer.login if signer else '?'} on {when}); "
         "a supervisor must unlock it before its clock events can change"
@@ -404,7 +426,6 @@ def _check_change(
     *,
     add: Sequence[Punch] = (),
     remove_ids: frozenset[int] = frozenset(),
-    check_sequence: bool = True,
 ) -> None:
     """Refuse a change that touches a frozen (signed) period or breaks the in/out sequence
     (frozen first: for a signed card that is what the supervisor needs to hear).
@@ -426,9 +447,13 @@ def _check_change(
     if before_window is not None and before_window.kind != ClockKind.OUT:
         start = BREAK if before_window.kind == ClockKind.BREAK_START else IN
         opener = _last_before(session, user_id, lo, ClockKind.IN)
-        open_day = opener.at.in_timezone(tz).date() if opener else before_window.at.in_timezone(tz).date()
-    lo_day = lo.in_timezone(tz).date() - dt.timedelta(days=1)
-    hi_day = hi.in_timezone(tz).date() + dt.timedelta(days=1)
+        open_day = (
+            opener.at.in_timezone(zone(tz)).date()
+            if opener
+            else before_window.at.in_timezone(zone(tz)).date()
+        )
+    lo_day = lo.in_timezone(zone(tz)).date() - dt.timedelta(days=1)
+    hi_day = hi.in_timezone(zone(tz)).date() + dt.timedelta(days=1)
     shifts = [shift_slot(s) for s in published_shifts(session, [user_id], lo_day, hi_day)]
 
     old = [_punch(e) for e in existing]
@@ -438,22 +463,26 @@ def _check_change(
     for p, day in attribute_days(old, shifts, tz, open_day) + attribute_days(new, shifts, tz, open_day):
         if p.id in changed_ids:
             days.add(day)
-            days.add(p.at.in_timezone(tz).date())
-    rules = period_rules(session)
-    for period in sorted({period_containing(d, rules) for d in days}):
-        card = frozen_card(session, user_id, period)
-        if card is not None:
-            raise FrozenError(frozen_message(session, card, tz))
-    if check_sequence:
-        bad = first_invalid(new, start)
-        if bad is not None:
-            p, status = bad
-            raise ValidationError.from_fields(
-                {
-                    "at": f"after this change the {KIND_LABEL[p.kind]} at {hhmm(p.at, tz)} would come while "
-                    f"{_STATE_WORDS[status]}; clock events must stay in order (in, breaks, out)"
-                }
-            )
+            days.add(p.at.in_timezone(zone(tz)).date())
+    _refuse_frozen(session, user_id, days, tz)
+    bad = first_invalid(new, start)
+    if bad is not None:
+        p, status = bad
+        raise ValidationError.from_fields(
+            {
+                "at": f"after this change the {KIND_LABEL[p.kind]} at {hhmm(p.at, tz)} would come while "
+                f"{_STATE_WORDS[status]}; clock events must stay in order (in, breaks, out)"
+            }
+        )
+
+
+def _refuse_frozen(
+    session: Session, user_id: int, days: Iterable[dt.date], tz: str, rules: PeriodRules | None = None
+) -> None:
+    rules = rules or period_rules(session)
+    card = _first_frozen(session, user_id, sorted({period_containing(d, rules) for d in days}))
+    if card is not None:
+        raise FrozenError(frozen_message(session, card, tz))
 
 
 # --------------------------------------------------------------------------- a person's own punches
@@ -468,10 +497,10 @@ def punch(actor: Actor, session: Session, kind: ClockKind | str) -> ClockEventVi
         raise ValidationError.from_fields({"kind": "must be in, out, break_start or break_end"}) from None
     if actor.user_id == 0 or session.get(User, actor.user_id) is None:
         raise PermissionDenied(f"{actor.login} is not a ClerkDesk user and has no clock")
-    tz = office_timezone(session)
+    tz, rules = zone_and_rules(session)
     at = now()
     state = _state_for(session, actor.user_id, tz)
-    today = at.in_timezone(tz).date()
+    today = at.in_timezone(zone(tz)).date()
     if step(state.status, kind) is None:
         raise ValidationError.from_fields(
             {
@@ -488,9 +517,22 @@ def punch(actor: Actor, session: Session, kind: ClockKind | str) -> ClockEventVi
             f"the clock reads {hhmm(at, tz)}, before your last event at {hhmm(state.last_at, tz)}; "
             "ask a supervisor to check the server clock"
         )
-    # id -1 marks the event not yet written; a clock punch is always the latest, so the sequence
-    # check above is enough and only the frozen rule remains.
-    _check_change(session, actor.user_id, tz, add=[Punch(-1, kind, at)], check_sequence=False)
+    # A punch is always the user's latest event, so the state check above covers the sequence;
+    # what remains is the frozen rule for the punch's own date and the workday it belongs to
+    # (an IN: its shift's day; anything else: the day of the clock-in that opened the segment).
+    # That workday is the opening clock-in's date or a neighbour, so when none of those periods
+    # is frozen (the usual case) the shifts need not be read at all.
+    opened_at = at if kind == ClockKind.IN else (state.in_since or at)
+    local_day = opened_at.in_timezone(zone(tz)).date()
+    around = {today} | {local_day + dt.timedelta(days=k) for k in (-1, 0, 1)}
+    if _first_frozen(session, actor.user_id, sorted({period_containing(d, rules) for d in around})):
+        near = [
+            shift_slot(s)
+            for s in published_shifts(
+                session, [actor.user_id], local_day - dt.timedelta(days=1), local_day + dt.timedelta(days=1)
+            )
+        ]
+        _refuse_frozen(session, actor.user_id, {today, work_day_of_in(opened_at, near, tz)}, tz, rules)
     event = ClockEvent(
         user_id=actor.user_id,
         kind=kind,

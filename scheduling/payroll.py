@@ -22,7 +22,7 @@ from db.errors import ConflictError
 from db.models import Timecard, TimecardStatus, User
 from db.rights import Action, Actor, require
 from db.settings import office_timezone
-from scheduling.periods import Period, period_starting
+from scheduling.periods import Period, period_starting, zone
 from scheduling.timecards import mark_exported, period_users
 
 CSV_HEADER = (
@@ -141,7 +141,7 @@ def _preview(session: Session, period: Period) -> tuple[PayrollPreview, dict[int
                     regular_minutes=card.regular_minutes,
                     overtime_minutes=card.overtime_minutes,
                     signed_by=signers.get(card.signed_by, "?"),
-                    signed_at=card.signed_at.in_timezone(tz),
+                    signed_at=card.signed_at.in_timezone(zone(tz)),
                 )
             )
     return PayrollPreview(period, tuple(rows), tuple(unsigned), tuple(exported)), signed_cards

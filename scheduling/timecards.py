@@ -57,7 +57,7 @@ from db.models import (
     User,
 )
 from db.rights import Action, Actor, require, require_not_self
-from db.settings import get_setting, office_timezone
+from db.settings import office_timezone
 from db.timeutil import now
 from scheduling.clock import (
     MARGIN,
@@ -69,7 +69,7 @@ from scheduling.clock import (
     shift_slot,
     sort_key,
 )
-from scheduling.periods import Period, current_period, period_starting
+from scheduling.periods import Period, current_period, period_starting, settings_many, zone
 
 ROUNDINGS = (0, 5, 6, 15)
 MAX_NOTE = 1000
@@ -138,13 +138,15 @@ def make_time_rules(tz: str, grace: Any, rounding: Any, weekly: Any, daily: Any)
 
 
 def time_rules(session: Session) -> TimeRules:
-    return make_time_rules(
-        office_timezone(session),
-        get_setting(session, "time.grace_minutes"),
-        get_setting(session, "time.pay_rounding"),
-        get_setting(session, "time.weekly_overtime_minutes"),
-        get_setting(session, "time.daily_overtime_minutes"),
+    keys = (
+        "office.timezone",
+        "time.grace_minutes",
+        "time.pay_rounding",
+        "time.weekly_overtime_minutes",
+        "time.daily_overtime_minutes",
     )
+    values = settings_many(session, keys)
+    return make_time_rules(*(values[k] for k in keys))
 
 
 # --------------------------------------------------------------------------- pure: punches
@@ -161,7 +163,7 @@ def round_punch(at: pendulum.DateTime, minutes: int, tz: str) -> pendulum.DateTi
     t = trunc_minute(at)
     if not minutes:
         return t
-    offset = int(t.in_timezone(tz).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    offset = int(t.in_timezone(zone(tz)).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
     local_minutes = int(t.timestamp() // 60) + offset
     q, rem = divmod(local_minutes, minutes)
     if rem * 2 >= minutes:
@@ -878,7 +880,7 @@ def submit_timecard(actor: Actor, session: Session, period_start: dt.date, note:
     if len(note) > MAX_NOTE:
         raise ValidationError.from_fields({"note": f"is longer than {MAX_NOTE} characters"})
     tz = office_timezone(session)
-    today = now().in_timezone(tz).date()
+    today = now().in_timezone(zone(tz)).date()
     if today < period.end:
         raise ValidationError.from_fields(
             {"period": f"the period runs until {period.end.isoformat()}; submit it on or after its last day"}

@@ -14,6 +14,7 @@ from tui.demo.context import DemoContext
 from tui.demo.payments import build_payments
 from tui.demo.schedule import build_schedule
 from tui.demo.staff import DEMO_CLERK, DEMO_SUPERVISOR, build_staff
+from tui.demo.time import build_time
 
 __all__ = ["DEMO_CLERK", "DEMO_SUPERVISOR", "DemoContext", "build_demo"]
 
@@ -23,7 +24,7 @@ Step = Callable[[DemoContext], None]
 def steps() -> list[Step]:
     """The build order. Later steps use what earlier ones made (staff before clients, …)."""
     # build_payments pays the billing history: it must stay after the billing step.
-    return [build_staff, build_schedule, build_payments]
+    return [build_staff, build_schedule, build_time, build_payments]
 
 
 def build_demo(db: Database, seed: int = 1) -> DemoContext:

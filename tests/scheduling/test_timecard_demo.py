@@ -1,0 +1,96 @@
+"""The demo's time step: real services, every timecard state, a valid chain, frozen clock restored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from db import audit, timeutil
+from db.engine import Database
+from db.models import (
+    AttendanceIncident,
+    ClockEvent,
+    DisciplineRecord,
+    DisciplineRule,
+    IncidentKind,
+    Timecard,
+    TimecardSignature,
+    TimecardStatus,
+)
+from scheduling import attendance, clock, timecards
+from tests.conftest import FROZEN_NOW
+from tui.demo.context import DemoContext
+from tui.demo.schedule import build_schedule
+from tui.demo.staff import build_staff
+from tui.demo.time import build_time
+
+
+@pytest.mark.slow
+def test_demo_time_step(db: Database) -> None:
+    ctx = DemoContext.start(db, seed=1)
+    build_staff(ctx)
+    build_schedule(ctx)
+    build_time(ctx)
+    # The test's frozen clock is back where it was.
+    assert timeutil.now().isoformat() == FROZEN_NOW
+
+    p2, p1, p0 = ctx.data["time.periods"]
+    assert (p2.start, p1.start, p0.start) == (
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 9),
+        dt.date(2026, 11, 16),
+    )
+
+    def facts(s: sa.orm.Session) -> dict[str, object]:
+        cards = list(s.scalars(sa.select(Timecard)))
+        per_card = s.execute(
+            sa.select(TimecardSignature.timecard_id, sa.func.count()).group_by(TimecardSignature.timecard_id)
+        ).all()
+        return {
+            "p2": sorted({c.status.value for c in cards if c.period_start == p2.start}),
+            "p1": sorted({c.status.value for c in cards if c.period_start == p1.start}),
+            "resigned": sum(1 for _, n in per_card if n == 2),
+            "future_events": s.scalar(
+                sa.select(sa.func.count()).select_from(ClockEvent).where(ClockEvent.at > timeutil.now())
+            ),
+            "corrections": s.scalar(
+                sa.select(sa.func.count())
+                .select_from(ClockEvent)
+                .where(ClockEvent.supersedes_id.is_not(None))
+            ),
+            "incident_kinds": sorted({i.kind.value for i in s.scalars(sa.select(AttendanceIncident))}),
+            "records": sorted(
+                (r.kind.value, r.acknowledged_at is not None) for r in s.scalars(sa.select(DisciplineRecord))
+            ),
+            "rules": s.scalar(sa.select(sa.func.count()).select_from(DisciplineRule)),
+        }
+
+    f = db.read(facts)
+    assert f["p2"] == ["exported", "signed"]
+    assert f["p1"] == ["open", "signed", "submitted"]
+    assert f["resigned"] == 1
+    assert f["future_events"] == 0
+    assert f["corrections"] == 1
+    assert f["incident_kinds"] == [
+        k.value for k in (IncidentKind.ABSENT, IncidentKind.LATE, IncidentKind.LEFT_EARLY)
+    ]
+    assert f["records"] == [("coaching", False), ("verbal", True)]
+    assert f["rules"] == 2
+
+    sup = ctx.supervisor
+    assert db.read(audit.verify).ok
+    assert db.read(timecards.verify_signatures).ok
+    suggestions = db.read(lambda s: attendance.discipline_suggestions(sup, s))
+    assert sorted(s.rule.suggests.value for s in suggestions) == ["verbal", "written"]
+    queue = db.read(lambda s: timecards.cards_awaiting_signature(sup, s, p1.start))
+    assert queue and all(c.has_variance for c in queue)
+    assert db.read(lambda s: timecards.pending_signature_count(sup, s)) == len(queue)
+    # Monday 10:00: the early and mid shifts are on the clock.
+    assert db.read(lambda s: clock.clocked_in_now(sup, s))
+    # Nothing in the signed period before last can change any more.
+    exported = db.read(
+        lambda s: s.scalars(sa.select(Timecard).where(Timecard.status == TimecardStatus.EXPORTED)).first()
+    )
+    assert exported is not None
