@@ -141,12 +141,12 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
                 continue
             free.append(c.i)
 
-        for i, v in forced:
-            s = v if v is not None else pick(i, d, need)
-            if s is None:
+        for i, pinned in forced:
+            chosen = pinned if pinned is not None else pick(i, d, need)
+            if chosen is None:
                 continue  # nothing fits; left off and repaired later
-            rows[i][d] = s
-            need[s] -= 1
+            rows[i][d] = chosen
+            need[chosen] -= 1
 
         for i in sorted(free, key=lambda i: (-urgency(i, d), i)):
             c = clerks[i]

@@ -18,14 +18,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 from ortools.util.python.sorted_interval_list import Domain
 
 from scheduling.roster.problem import OFF, ClerkIndex, ProblemIndex, Rule
 
-Lit = Union[cp_model.IntVar, "cp_model.cp_model_helper.NotBooleanVariable", bool]
+Lit = cp_model_helper.Literal | bool  # a variable, a negated variable, or a constant
 RuleKey = tuple[Rule, int | tuple[int, int] | None]
 """(rule, detail): detail is a day index (fixed cells), a shift index (max shifts),
 a (shift, shift) pair (forbidden sequences) or None (period-wide rules)."""
@@ -289,13 +289,13 @@ class _Builder:
 
         # Sequences run over history + period: ext[h + d] is day d, ext[0..h) the history.
         h = len(c.history)
-        ext: list[Lit] = [s != OFF for s in c.history] + w
+        ext: list[Lit] = [*(s != OFF for s in c.history), *w]
         # Only windows touching the free days can change; the frozen rest is already valid.
         span = max(r.max_consecutive_work or 0, r.min_consecutive_work, r.min_consecutive_off) + 1
         q_lo = max(lo - span, -h)
         q_hi = min(hi + 1, D - 1)  # a run starting right after the window depends on its last day
 
-        neg_ext: list[Lit] = [(not lit) if lit.__class__ is bool else ~lit for lit in ext]  # type: ignore[operator]
+        neg_ext = [_neg(lit) for lit in ext]
 
         k = r.max_consecutive_work
         if k is not None and k < D + h:
@@ -443,8 +443,8 @@ def _add_objective(b: _Builder, rm: RosterModel) -> None:
                         const_count[d][s] += 1
                     elif lit is not False:
                         var_terms[d][s].append(lit)
-            for d, s, on, weight in c.requests:
-                lit = wrow[d] if s is None else xrow[d].get(s, False)
+            for d, want, on, weight in c.requests:
+                lit = wrow[d] if want is None else xrow[d].get(want, False)
                 if on:
                     add_term(weight, _neg(lit))
                 else:
@@ -452,9 +452,9 @@ def _add_objective(b: _Builder, rm: RosterModel) -> None:
         else:
             assert b.rows is not None
             row = b.rows[c.i]
-            for d, s, on, weight in c.requests:
+            for d, want, on, weight in c.requests:
                 got = row[d]
-                works = got != OFF if s is None else got == s
+                works = got != OFF if want is None else got == want
                 if works != on:
                     offset += weight
 
@@ -512,7 +512,10 @@ def _add_distance(b: _Builder, rm: RosterModel, rows: Sequence[Sequence[int]]) -
 
 
 def _add_hint(b: _Builder, rm: RosterModel, rows: Sequence[Sequence[int]]) -> None:
-    # Only the cell variables are hinted: CP-SAT completes the auxiliary ones itself.
+    """CpModel.add_hint for every free cell variable, written to the proto in one go.
+
+    Only the cell variables are hinted: CP-SAT completes the auxiliary ones itself.
+    """
     idx: list[int] = []
     val: list[int] = []
     for i in rm.clerks:

@@ -22,7 +22,6 @@ class Rule(StrEnum):
     """Every rule the engine knows. The first block is hard, the last four are soft."""
 
     NOT_QUALIFIED = "not_qualified"
-    UNKNOWN_SHIFT = "unknown_shift"
     MAX_SHIFTS = "max_shifts"
     MIN_MINUTES = "min_minutes"
     MAX_MINUTES = "max_minutes"
@@ -197,16 +196,16 @@ class ProblemIndex:
         self.coverage: list[list[tuple[int, int, int] | None]] = [
             [None] * self.n_shifts for _ in range(self.n_days)
         ]
-        for c in problem.coverage:
-            self.coverage[self.day_of[c.day]][self.shift_of[c.shift]] = (
-                c.required,
-                c.under_weight,
-                c.over_weight,
+        for cv in problem.coverage:
+            self.coverage[self.day_of[cv.day]][self.shift_of[cv.shift]] = (
+                cv.required,
+                cv.under_weight,
+                cv.over_weight,
             )
         reqs: dict[str, list[tuple[int, int | None, bool, int]]] = {}
-        for r in problem.requests:
-            s = None if r.shift is None else self.shift_of[r.shift]
-            reqs.setdefault(r.clerk, []).append((self.day_of[r.day], s, r.on, r.weight))
+        for rq in problem.requests:
+            wanted = None if rq.shift is None else self.shift_of[rq.shift]
+            reqs.setdefault(rq.clerk, []).append((self.day_of[rq.day], wanted, rq.on, rq.weight))
         fixed: dict[str, dict[int, int]] = {}
         for (cid, d), code in problem.fixed.items():
             fixed.setdefault(cid, {})[self.day_of[d]] = OFF if code is None else self.shift_of[code]
@@ -274,9 +273,9 @@ def validate(problem: RosterProblem) -> None:
     days = list(problem.days)
     if not days:
         errs.append("the period has no days")
-    for a, b in itertools.pairwise(days):
-        if b - a != timedelta(days=1):
-            errs.append(f"days must be consecutive: {a} is followed by {b}")
+    for before, after in itertools.pairwise(days):
+        if after - before != timedelta(days=1):
+            errs.append(f"days must be consecutive: {before} is followed by {after}")
             break
     dayset = set(days)
     codes = [s.code for s in problem.shift_types]
@@ -339,12 +338,12 @@ def validate(problem: RosterProblem) -> None:
         for h in hist:
             if h is not None and h not in codeset:
                 errs.append(f"history for {cid!r} names unknown shift {h!r}")
-    for (cid, d), code in problem.fixed.items():
+    for (cid, day), value in problem.fixed.items():
         if cid not in idset:
             errs.append(f"fixed cell for unknown clerk {cid!r}")
-        if d not in dayset:
-            errs.append(f"fixed cell for {cid!r} on {d} is outside the period")
-        if code is not None and code not in codeset:
-            errs.append(f"fixed cell for {cid!r} on {d} names unknown shift {code!r}")
+        if day not in dayset:
+            errs.append(f"fixed cell for {cid!r} on {day} is outside the period")
+        if value is not None and value not in codeset:
+            errs.append(f"fixed cell for {cid!r} on {day} names unknown shift {value!r}")
     if errs:
         raise ProblemError(errs)

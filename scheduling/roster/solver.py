@@ -179,7 +179,8 @@ class _Run:
         """
         # Fewest changed cells first, briefly: proving that minimum can take long on a
         # 26-week row, and any valid row will do since the improvement phase follows.
-        for objective, cap in (("distance", 1.0), ("none", 10.0)):
+        steps: tuple[tuple[Literal["distance", "none"], float], ...] = (("distance", 1.0), ("none", 10.0))
+        for objective, cap in steps:
             rm = build_model(self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective)
             solver = _solver(min(max(self.left(), 0.05), cap), 1, self.seed)
             with _Stopper(solver, self.cancel):
