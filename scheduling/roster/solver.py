@@ -261,6 +261,9 @@ class _Run:
         ix = self.ix
         rng = random.Random(self.seed)
         n_c, n_d = len(ix.clerks), ix.n_days
+        if n_c == 0:
+            self.bound = penalty  # nobody to roster: the penalty is what it is
+            return rows, True
         weight = [len(c.qualified) + 1 for c in ix.clerks]  # variables per free cell
         day_weight = sum(weight)
         by_shift = [[c.i for c in ix.clerks if s in c.qualified] for s in range(ix.n_shifts)]
@@ -379,7 +382,7 @@ def solve(
         else:
             optimal = False
     ev: Evaluation = run.evaluator.evaluate_rows(rows)
-    if run.bound is not None and run.bound >= ev.penalty:
+    if ev.penalty == 0 or (run.bound is not None and run.bound >= ev.penalty):
         optimal = True
     if optimal:
         run.bound = ev.penalty
