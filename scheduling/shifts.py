@@ -42,6 +42,7 @@ from db.models import (
 from db.rights import Action, Actor, require
 from db.settings import office_timezone
 from db.timeutil import local_instant, minutes_between, office_today
+from scheduling.timeoff import approved_days_off
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,3}$")
 MAX_RANGE_DAYS = 26 * 7  # the longest period one command or screen may work on
@@ -1097,8 +1098,6 @@ def copy_previous_week(actor: Actor, session: Session, week: dt.date) -> EditRes
     retired. Copies are drafts and not fixed: a later build may still change them.
     """
     require(actor, Action.SCHEDULE_EDIT)
-    from scheduling.timeoff import approved_days_off
-
     start = week_start(week)
     src = _shifts_in(
         session, start - dt.timedelta(days=7), start - dt.timedelta(days=1), published_only=False
