@@ -733,9 +733,8 @@ def _post(actor: Actor, session: Session, req: _Request, batch_id: int | None = 
         plan = plans.lock_open_plan(session, req.client_id)  # type: ignore[arg-type]
         alloc.installments, applied.installments = _plan_slots(plan)
         targets = iter(invoices)
-    for inv in targets:
-        if alloc.left <= 0:
-            break
+    # Ask for the next invoice only while money is left: each ask may lock another chunk.
+    while alloc.left > 0 and (inv := next(targets, None)) is not None:
         _spend(session, payment, inv, alloc, applied)
     payment.unapplied = alloc.left
     change = _finish(actor, session, applied, plan, [payment.id])
@@ -936,7 +935,7 @@ def apply_credit(
         targets = iter(invoices)
     before = {p.id: p.unapplied for p in pays}
     k = 0
-    for inv in targets:
+    while k < len(pays) and (inv := next(targets, None)) is not None:
         while k < len(pays) and inv.balance > 0:
             p = pays[k]
             alloc.fund(p.unapplied)
@@ -944,8 +943,6 @@ def apply_credit(
             p.unapplied = alloc.left
             if p.unapplied <= 0:
                 k += 1
-        if k >= len(pays):
-            break
     touched = [p for p in pays if p.unapplied != before[p.id]]
     change = _finish(actor, session, applied, plan, [p.id for p in touched])
     for p in touched:
