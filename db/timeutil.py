@@ -89,4 +89,9 @@ class UTCDateTime(TypeDecorator[pendulum.DateTime]):
             return None
         if isinstance(value, str):  # SQLite raw text (e.g. from a plain-SQL select)
             value = dt.datetime.fromisoformat(value)
-        return pendulum.instance(value.replace(tzinfo=None), tz="UTC")
+        if value.tzinfo is not None:  # a driver that returns aware values (or a typed aggregate)
+            return pendulum.instance(value).in_timezone("UTC")
+        # Build from a plain datetime: pendulum.instance() ignores tz= for a naive pendulum value.
+        plain = dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                            value.microsecond, tzinfo=dt.UTC)
+        return pendulum.instance(plain).in_timezone("UTC")
