@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -50,6 +50,32 @@ def setting(session: Session, key: str) -> Any:
     if key not in cache:
         cache[key] = get_setting(session, key)
     return cache[key]
+
+
+_PINS = "clerkdesk.billing.pins"
+M = TypeVar("M")
+
+
+def pinned_get(session: Session, model: type[M], ident: int) -> M | None:
+    """``session.get`` that keeps the object referenced until the session ends.
+
+    The identity map holds objects weakly: a payer or client looked up for one line would be
+    fetched again for the next. Billing touches the same few rows many times per transaction,
+    so it keeps them (one transaction's worth: a handful of clients, payers and codes)."""
+    pins = session.info.setdefault(_PINS, {})
+    key = (model, ident)
+    if key not in pins:
+        obj = session.get(model, ident)
+        if obj is None:
+            return None
+        pins[key] = obj
+    return pins[key]  # type: ignore[no-any-return]
+
+
+def pin(session: Session, obj: M) -> M:
+    """Keep ``obj`` referenced until the session ends (see ``pinned_get``)."""
+    session.info.setdefault(_PINS, {})[(type(obj), obj.id)] = obj  # type: ignore[attr-defined]
+    return obj
 
 
 def office_day(session: Session) -> dt.date:
@@ -181,7 +207,7 @@ def _check_text(value: str, field: str, limit: int, errors: dict[str, str], *, r
 
 
 def get_payer_row(session: Session, payer_id: int) -> Payer:
-    payer = session.get(Payer, payer_id)
+    payer = pinned_get(session, Payer, payer_id)
     if payer is None:
         raise NotFound(f"no payer with id {payer_id}")
     return payer
@@ -353,7 +379,7 @@ def get_code_row(session: Session, code: str) -> ServiceCode:
     ).one_or_none()
     if row is None:
         raise NotFound(f"no service code {code.strip()!r} in the catalog")
-    return row
+    return pin(session, row)
 
 
 def validate_code_fields(

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from billing.catalog import office_day, setting
+from billing.catalog import office_day, pinned_get, setting
 from billing.coverage import CoverageView, list_coverages
 from db import audit
 from db.errors import ConflictError, NotFound, ValidationError
@@ -389,7 +389,7 @@ def _today(session: Session) -> dt.date:
 
 
 def get_client_row(session: Session, client_id: int) -> Client:
-    client = session.get(Client, client_id)
+    client = pinned_get(session, Client, client_id)
     if client is None:
         raise NotFound(f"no client with id {client_id}")
     return client

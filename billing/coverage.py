@@ -22,7 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing.catalog import get_payer_row, office_day, parse_money, setting
+from billing.catalog import get_payer_row, office_day, parse_money, pin, pinned_get, setting
 from db import audit
 from db.errors import ConflictError, NotFound, ValidationError
 from db.models import (
@@ -154,6 +154,16 @@ def in_force(cov: Coverage, day: dt.date) -> bool:
     return cov.active and cov.effective_from <= day and (cov.effective_to is None or day <= cov.effective_to)
 
 
+def active_coverages(session: Session, client_id: int) -> list[Coverage]:
+    """All the client's active coverages, primary first (filter them with ``in_force``)."""
+    rows = session.scalars(
+        sa.select(Coverage)
+        .where(Coverage.client_id == client_id, Coverage.active.is_(True))
+        .order_by(Coverage.rank, Coverage.id)
+    ).all()
+    return [pin(session, c) for c in rows]
+
+
 def coverages_in_force(session: Session, client_id: int, day: dt.date) -> list[Coverage]:
     """The client's coverages in force on ``day``: primary first, then secondary."""
     rows = session.scalars(
@@ -212,7 +222,9 @@ def eligibility_status(session: Session, coverage_id: int, today: dt.date | None
     )
 
 
-def _view(session: Session, cov: Coverage, today: dt.date) -> CoverageView:
+def _view(
+    session: Session, cov: Coverage, today: dt.date, eligibility: EligibilityStatus | None = None
+) -> CoverageView:
     payer = cov.payer
     return CoverageView(
         id=cov.id,
@@ -233,7 +245,7 @@ def _view(session: Session, cov: Coverage, today: dt.date) -> CoverageView:
         deductible_remaining=cov.deductible_remaining,
         active=cov.active,
         in_force_today=in_force(cov, today),
-        eligibility=eligibility_status(session, cov.id, today),
+        eligibility=eligibility or eligibility_status(session, cov.id, today),
         version=cov.version,
     )
 
@@ -243,7 +255,7 @@ def _today(session: Session) -> dt.date:
 
 
 def get_coverage_row(session: Session, coverage_id: int) -> Coverage:
-    cov = session.get(Coverage, coverage_id)
+    cov = pinned_get(session, Coverage, coverage_id)
     if cov is None:
         raise NotFound(f"no coverage with id {coverage_id}")
     return cov
@@ -338,7 +350,7 @@ def add_coverage(
 ) -> CoverageView:
     """Add a primary or secondary coverage. ``deductible_remaining`` defaults to the whole deductible."""
     require(actor, Action.COVERAGE_EDIT)
-    client = session.get(Client, client_id)
+    client = pinned_get(session, Client, client_id)
     if client is None:
         raise NotFound(f"no client with id {client_id}")
     payer: Payer = get_payer_row(session, payer_id)
@@ -398,7 +410,8 @@ def add_coverage(
     session.add(cov)
     session.flush()
     audit.record(session, actor, "coverage", cov.id, "create", None, audit.snapshot(cov, COVERAGE_FIELDS))
-    return _view(session, cov, _today(session))
+    never_checked = EligibilityStatus(EligibilityState.MISSING, None, None, max_age_days(session), None, "")
+    return _view(session, cov, _today(session), never_checked)
 
 
 def end_coverage(

@@ -37,9 +37,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from billing.catalog import office_day, price_for, setting
+from billing.catalog import Price, office_day, pin, pinned_get, price_for, setting
 from billing.clients import get_client_row, locked, take_sequence_value
-from billing.coverage import coverages_in_force, eligibility_status, in_force
+from billing.coverage import active_coverages, eligibility_status, in_force
 from billing.split import CoverageTerms, ServiceSplit, Step, coverage_figure, parse_steps, split_service
 from db import audit
 from db.errors import ConflictError, FrozenError, NotFound, ValidationError
@@ -219,10 +219,10 @@ def _line_view(line: InvoiceLine) -> LineView:
 
 
 def invoice_view(session: Session, inv: Invoice) -> InvoiceView:
-    client = session.get(Client, inv.client_id)
+    client = pinned_get(session, Client, inv.client_id)
     assert client is not None
-    payer = session.get(Payer, inv.payer_id) if inv.payer_id else None
-    cov = session.get(Coverage, inv.coverage_id) if inv.coverage_id else None
+    payer = pinned_get(session, Payer, inv.payer_id) if inv.payer_id else None
+    cov = pinned_get(session, Coverage, inv.coverage_id) if inv.coverage_id else None
     return InvoiceView(
         id=inv.id,
         number=inv.number,
@@ -400,10 +400,7 @@ def _copay_taken(session: Session, coverage_id: int, day: dt.date) -> Decimal:
     )
 
 
-def _terms(
-    session: Session, cov: Coverage, code: ServiceCode, copay_due: Decimal, ded: Decimal
-) -> tuple[CoverageTerms, Any]:
-    price = price_for(session, cov.payer_id, code)
+def _terms(cov: Coverage, price: Price, copay_due: Decimal, ded: Decimal) -> tuple[CoverageTerms, Price]:
     terms = CoverageTerms(
         payer_name=cov.payer.name,
         unit_price=price.unit_price,
@@ -446,6 +443,8 @@ def build_invoices(
     if not services:
         raise ValidationError.from_fields({"services": f"{client.account_number} has no unbilled services"})
 
+    client_covs = active_coverages(session, client.id)
+    prices: dict[tuple[int, int], Price] = {}
     deductible_left: dict[int, Decimal] = {}
     copay_taken: dict[tuple[int, dt.date], Decimal] = {}
     drafts: dict[tuple[str, int | None], _Draft] = {}
@@ -467,7 +466,10 @@ def build_invoices(
         visit = (cov.id, day)
         if visit not in copay_taken:
             copay_taken[visit] = _copay_taken(session, cov.id, day)
-        return _terms(session, cov, code, max(cov.copay - copay_taken[visit], ZERO), deductible_left[cov.id])
+        key = (cov.payer_id, code.id)
+        if key not in prices:
+            prices[key] = price_for(session, cov.payer_id, code)
+        return _terms(cov, prices[key], max(cov.copay - copay_taken[visit], ZERO), deductible_left[cov.id])
 
     def take(cov: Coverage, day: dt.date, split_steps: tuple[Step, ...]) -> None:
         deductible_left[cov.id] -= coverage_figure(split_steps, "deductible", cov.id)
@@ -475,7 +477,7 @@ def build_invoices(
 
     for svc in services:
         code = svc.code
-        covs = coverages_in_force(session, client.id, svc.service_date)
+        covs = [c for c in client_covs if in_force(c, svc.service_date)]
         line_base = {
             "service_id": svc.id,
             "description": code.description,
@@ -634,7 +636,7 @@ def _client_problems(client: Client, inv: Invoice, cov: Coverage | None) -> list
 
 def _problems(session: Session, inv: Invoice, today: dt.date) -> list[Problem]:
     problems: list[Problem] = []
-    client = session.get(Client, inv.client_id)
+    client = pinned_get(session, Client, inv.client_id)
     assert client is not None
     lines = list(inv.lines)
     if not lines:
@@ -668,7 +670,9 @@ def _problems(session: Session, inv: Invoice, today: dt.date) -> list[Problem]:
         if inv.coverage_id
         else None
     )
-    payer = session.get(Payer, inv.payer_id) if inv.payer_id else None
+    if cov is not None:
+        pin(session, cov)
+    payer = pinned_get(session, Payer, inv.payer_id) if inv.payer_id else None
     problems += _client_problems(client, inv, cov)
 
     services = {
@@ -828,7 +832,7 @@ def next_number(session: Session, kind: InvoiceKind) -> str:
 
 def terms_days(session: Session, inv: Invoice) -> int:
     if inv.bill_to == BillTo.PAYER and inv.payer_id is not None:
-        payer = session.get(Payer, inv.payer_id)
+        payer = pinned_get(session, Payer, inv.payer_id)
         assert payer is not None
         return payer.terms_days
     return int(setting(session, "billing.statement_terms_days"))
@@ -854,7 +858,7 @@ def issue_invoice(
     before = _snapshot(inv)
     used = ZERO
     if inv.coverage_id is not None:
-        cov = session.get(Coverage, inv.coverage_id)
+        cov = pinned_get(session, Coverage, inv.coverage_id)
         assert cov is not None
         used = sum((coverage_figure(ln.explain, "deductible", cov.id) for ln in inv.lines), ZERO)
         cov.deductible_remaining -= used  # locked by the checks; never below zero (checked)

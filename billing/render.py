@@ -202,10 +202,13 @@ def build_document(session: Session, inv: Invoice) -> PrintDoc:
     else:
         if inv.kind == InvoiceKind.STATEMENT:
             notes.append("Charge is the price of the service; Amount is your share after insurance.")
-        if inv.due_date and inv.status != InvoiceStatus.DRAFT:
-            notes.append(f"Please pay {money(view.balance)} by {inv.due_date.isoformat()}.")
-        notes.append(f"How to pay: {setting(session, 'office.payment_methods')}")
-        notes.append(f"Please quote {number} and account {client.account_number} with your payment.")
+        if inv.status != InvoiceStatus.DRAFT and view.balance <= 0:
+            notes.append("Nothing is due on this document. Thank you.")
+        else:
+            if inv.due_date and inv.status != InvoiceStatus.DRAFT:
+                notes.append(f"Please pay {money(view.balance)} by {inv.due_date.isoformat()}.")
+            notes.append(f"How to pay: {setting(session, 'office.payment_methods')}")
+            notes.append(f"Please quote {number} and account {client.account_number} with your payment.")
     created = inv.issued_at.astimezone(dt.UTC) if inv.issued_at else DRAFT_DATE
     return PrintDoc(
         title=title,

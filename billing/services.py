@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from billing.catalog import get_code_row, office_day
+from billing.catalog import get_code_row, office_day, pinned_get
 from db import audit
 from db.errors import ConflictError, NotFound, ValidationError
 from db.models import Client, ClientStatus, ServiceCode, ServiceRendered
@@ -78,7 +78,7 @@ def record_service(
 ) -> ServiceView:
     """Record a service. The day may not be in the future; the code must be active."""
     require(actor, Action.SERVICE_RECORD)
-    client = session.get(Client, client_id)
+    client = pinned_get(session, Client, client_id)
     if client is None:
         raise NotFound(f"no client with id {client_id}")
     today = office_day(session)

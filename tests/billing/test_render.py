@@ -170,3 +170,11 @@ def test_pdf_folds_what_the_core_font_cannot_draw(world: World) -> None:
     assert number is not None
     assert "Huong Nguyen" in _pdf_text(world.r(world.clerk, lambda a, s: render.print_pdf(a, s, number)))
     assert "Hương Nguyễn" in world.r(world.clerk, lambda a, s: render.print_text(a, s, number))
+
+
+def test_a_settled_document_says_nothing_is_due(world: World) -> None:
+    acme, _ = issued(world)
+    world.w(world.clerk, lambda a, s: invoices.credit_invoice(a, s, acme.id, reason="Billed in error"))
+    text = world.r(world.clerk, lambda a, s: render.print_text(a, s, "INV-000001"))
+    assert "Balance due:        $0.00" in text
+    assert text.endswith("Nothing is due on this document. Thank you.\n")

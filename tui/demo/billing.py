@@ -10,7 +10,8 @@ clock is put back. Hands over in ``ctx.data``:
 * ``client_ids``: every demo client id
 * ``issued_invoice_ids``: issued invoices and statements (not void, not credit notes), oldest first
 * ``statement_ids``: the issued client statements among them
-* ``unbilled_client_ids``: clients with services waiting to be billed today
+* ``unbilled_client_ids``: clients with services waiting to be billed (today's, and those a
+  void or a full credit in the history gave back)
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def build_billing(ctx: DemoContext) -> None:
 
     # ---------------------------------------------------------------- clients and coverage
     plans: list[_Plan] = []
+    last_check: dict[int, dt.date] = {}  # coverage id → day of its latest eligibility check
     names_seen: set[tuple[str, str]] = set()
     people: list[dict[str, object]] = []
     for i in range(CLIENTS):
@@ -269,6 +271,8 @@ def build_billing(ctx: DemoContext) -> None:
                     primary = government[1]
                 elif rng.random() < 0.2:
                     primary = rng.choice(employers)
+                elif rng.random() < 0.06:
+                    primary = SECONDARY_PAYERS[1]  # the charity fund carries a few uninsured clients
                 else:
                     primary = rng.choice(insurers)
                 cov_names = [primary]
@@ -280,8 +284,8 @@ def build_billing(ctx: DemoContext) -> None:
         with _clock_at(ctx, reg_day, 10):
             made = ctx.write(
                 sup,
-                lambda a, s, chunk=chunk, choices=choices: _register(
-                    a, s, rng, chunk, choices, payer_ids, start
+                lambda a, s, chunk=chunk, choices=choices, day=reg_day: _register(
+                    a, s, rng, chunk, choices, payer_ids, start, day, last_check
                 ),
             )
         plans.extend(made)
@@ -290,14 +294,13 @@ def build_billing(ctx: DemoContext) -> None:
     # ---------------------------------------------------------------- eight weeks of services and bills
     issued: list[int] = []
     statements: list[int] = []
-    last_check: dict[int, dt.date] = {}
     mix = [(c, w) for c, w, _ in SERVICE_MIX]
     units_for = {c: u for c, _, u in SERVICE_MIX}
     week0 = today - dt.timedelta(days=today.weekday())  # this Monday
     for k in range(WEEKS, 0, -1):
         monday = week0 - dt.timedelta(days=7 * k)
         billing_day = monday + dt.timedelta(days=4)  # bills go out on Fridays
-        week_clients = rng.sample(plans, k=rng.randint(40, 52))
+        week_clients = rng.sample(plans, k=rng.randint(30, 38))
         work: list[tuple[_Plan, list[tuple[dt.date, str, int]]]] = []
         for plan in week_clients:
             visits = []
@@ -336,7 +339,11 @@ def build_billing(ctx: DemoContext) -> None:
         )
     ctx.data["issued_invoice_ids"] = issued
     ctx.data["statement_ids"] = statements
-    ctx.data["unbilled_client_ids"] = unbilled
+    # Today's services, plus the services a void or a full credit in the history gave back.
+    rebill = ctx.db.read(
+        lambda s: [r.client_id for r in services.clients_with_unbilled(sup, s, limit=1000).rows]
+    )
+    ctx.data["unbilled_client_ids"] = sorted(set(unbilled) | set(rebill))
 
 
 def _skills(s: Session, user_ids: list[int]) -> dict[int, list[str]]:
@@ -381,6 +388,8 @@ def _register(
     choices: list[tuple[Actor, list[str]]],
     payer_ids: dict[str, int],
     start: dt.date,
+    reg_day: dt.date,
+    last_check: dict[int, dt.date],
 ) -> list[_Plan]:
     out = []
     for person, (owner, cov_names) in zip(chunk, choices, strict=True):
@@ -410,6 +419,16 @@ def _register(
                 deductible_remaining=(deductible * rng.choice([0, 1, 1, 2, 4]) / 4).quantize(Decimal("0.01")),
             )
             cov_ids.append(cov.id)
+            if rng.random() < 0.85:  # verified at registration; the rest still wait for a check
+                coverage.record_eligibility_check(
+                    owner,
+                    s,
+                    cov.id,
+                    result=EligibilityResult.ELIGIBLE,
+                    checked_on=reg_day,
+                    notes="At registration",
+                )
+                last_check[cov.id] = reg_day
         out.append(_Plan(view.id, owner, str(person["language"]), cov_ids, cov_names))
     return out
 
@@ -483,6 +502,10 @@ def _todays_work(
     mix = [(c, w) for c, w, _ in SERVICE_MIX]
     units_for = {c: u for c, _, u in SERVICE_MIX}
     for plan in chosen:
+        # Most of today's clients were verified this week; the stale ones below were not.
+        _check_eligibility(
+            plan.owner, s, plan, now_day - dt.timedelta(days=rng.randint(0, 3)), last_check, rng
+        )
         for _ in range(rng.choice([1, 1, 2])):
             code = _weighted(rng, mix)
             lo, hi = units_for[code]
