@@ -105,7 +105,6 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
                 value=str(DEFAULT_COUNT),
                 parse=lambda t: parse_int(t, 1, plans.MAX_INSTALLMENTS),
                 required=True,
-                max_length=4,
             )
             yield ChoiceField(
                 "interval", "Interval", INTERVALS, value=PlanInterval.MONTHLY.value, required=True
