@@ -1,14 +1,15 @@
 """Demo time and attendance: clock events, timecards in every state, incidents, discipline.
 
-Runs after the schedule step, which publishes last week, this week and next week. The pay
-period before last has no schedule yet, so this step builds and publishes one through the
-schedule services. Then it replays the weeks day by day through the real services, with the
+Runs after the schedule step, which publishes last week, this week and next week. Earlier pay
+periods have no schedule, so this step builds and publishes them through the schedule
+services. Everything happens before today's local midnight (the demo depends on the seed and
+the day, not on the hour it is built). Then it replays the weeks day by day through the real services, with the
 program clock frozen at each event's instant (``db.timeutil.freeze``) and restored after:
 
 * clock events for every published shift up to now: mostly on time with a 30-minute lunch,
   some lateness, a few absences, overtime for two clerks, a forgotten clock-out added by the
   supervisor, an early leave;
-* attendance incidents recorded every morning for the day before;
+* attendance incidents recorded by the nightly job (23:55) for each day;
 * the period before last: submitted, signed (clean cards in one go, the others one by one),
   one card unlocked, corrected and signed again (two chained signatures), exported to payroll,
   one card submitted late and signed after the export (still ``signed``);
@@ -102,14 +103,21 @@ def build_time(ctx: DemoContext) -> None:
     rng = ctx.rng_for("time")
     tz = ctx.tz
     p0 = ctx.db.read(lambda s: period_for(s, ctx.today))
-    p1, p2 = p0.previous(), p0.previous().previous()
-    _ensure_schedule(ctx, p2)
-
-    real_now = timeutil.now()
+    # Everything happens before today's local midnight, so the demo depends on the seed and the
+    # day only, never on the hour it is built. The two periods with a finished workflow are the
+    # last two; on a period's first day the one that ended last night is still open (nobody
+    # has submitted yet), so they are one period further back.
+    last = p0.previous() if ctx.today > p0.start else p0.previous().previous()
+    before = last.previous()
+    p = before
+    while p.start < p0.start:
+        _ensure_schedule(ctx, p)
+        p = p.next()
+    cutoff = _local(ctx.today, 0, 0, tz)
     # Restore exactly what was there: a test may have frozen the clock before building the demo.
     saved = getattr(timeutil, "_frozen", None)
     try:
-        _replay(ctx, rng, tz, p2, p1, p0, real_now)
+        _replay(ctx, rng, tz, before, last, cutoff)
     finally:
         timeutil.freeze(saved)
 
@@ -120,9 +128,9 @@ def _replay(
     tz: str,
     p2: Period,
     p1: Period,
-    p0: Period,
-    real_now: pendulum.DateTime,
+    cutoff: pendulum.DateTime,
 ) -> None:
+    """Replay ``p2`` (the period before last) and ``p1`` (the last) up to ``cutoff``."""
     people: dict[int, Actor] = {a.user_id: a for a in ctx.clerks + ctx.supervisors}
     lead_of_team = {a.team_id: a for a in ctx.supervisors}
     sup = ctx.supervisor
@@ -137,7 +145,7 @@ def _replay(
             _Shift(sh.id, sh.user_id, sh.day, sh.starts_at, sh.ends_at)
             for sh in s.scalars(
                 sa.select(Shift)
-                .where(Shift.day >= p2.start, Shift.day <= p0.end, Shift.status == ShiftStatus.PUBLISHED)
+                .where(Shift.day >= p2.start, Shift.day < ctx.today, Shift.status == ShiftStatus.PUBLISHED)
                 .order_by(Shift.day, Shift.starts_at, Shift.user_id)
             )
         ]
@@ -153,7 +161,7 @@ def _replay(
     worked = [sh for sh in all_shifts if sh.user_id in people and (sh.user_id, sh.day) not in time_off]
     by_user: dict[int, dict[Period, list[_Shift]]] = defaultdict(lambda: defaultdict(list))
     for sh in worked:
-        for p in (p2, p1, p0):
+        for p in (p2, p1):
             if p.contains(sh.day):
                 by_user[sh.user_id][p].append(sh)
 
@@ -200,7 +208,7 @@ def _replay(
     seq = iter(range(10**9))
 
     def act(at: pendulum.DateTime, fn: Callable[[Session], object]) -> None:
-        if at <= real_now:
+        if at <= cutoff:
             acts.append(_Act(at, next(seq), fn))
 
     def punch(uid: int, kind: ClockKind) -> Callable[[Session], object]:
@@ -216,7 +224,7 @@ def _replay(
             start = sh.starts_at.add(minutes=p["late"], seconds=rng.randint(0, 59))
         elif rng.random() < 0.05:
             start = sh.starts_at.add(minutes=rng.randint(1, 4), seconds=rng.randint(0, 59))
-        if start > real_now:
+        if start > cutoff:
             continue
         act(start, punch(sh.user_id, ClockKind.IN))
         length = (sh.ends_at - sh.starts_at).total_seconds() / 60
@@ -225,12 +233,12 @@ def _replay(
                 minutes=int(length // 2) - 30 + rng.randint(-20, 20), seconds=rng.randint(0, 59)
             )
             b1 = b0.add(minutes=LUNCH_MINUTES + rng.randint(0, 4), seconds=rng.randint(0, 59))
-            if b0 <= real_now:
+            if b0 <= cutoff:
                 act(b0, punch(sh.user_id, ClockKind.BREAK_START))
-                if b1 <= real_now:
+                if b1 <= cutoff:
                     act(b1, punch(sh.user_id, ClockKind.BREAK_END))
                 else:
-                    continue  # on lunch right now
+                    continue  # on lunch at the cutoff
         end = sh.ends_at.add(minutes=rng.randint(0, 6), seconds=rng.randint(0, 59))
         if p.get("stay"):
             end = sh.ends_at.add(minutes=p["stay"], seconds=rng.randint(0, 59))
@@ -253,13 +261,11 @@ def _replay(
             continue
         act(end, punch(sh.user_id, ClockKind.OUT))
 
-    # --- attendance each morning for the day before
+    # --- attendance: the nightly job records each day after its last shift
     act(_local(p2.start, 6, 0, tz), lambda s: attendance.ensure_default_rules(sup, s))
     d = p2.start
     while d < ctx.today:
-        act(
-            _local(d + dt.timedelta(days=1), 6, 50, tz), lambda s, d=d: attendance.record_incidents(sup, s, d)
-        )
+        act(_local(d, 23, 55, tz), lambda s, d=d: attendance.record_incidents(sup, s, d))
         d += dt.timedelta(days=1)
 
     # --- workflow of the period before last (during last period)
@@ -393,13 +399,12 @@ def _replay(
 
         act(_local(mon1 + dt.timedelta(days=3), 11, 0, tz), coaching)
 
-    # --- last period's workflow (this period), squeezed before "now" when it is early
+    # --- last period's workflow (the Monday after it)
     p1_end = p1.end_instant(tz)
-    plan_span = 14 * 3600.0
-    squeeze = min(1.0, max(0.0, (real_now - p1_end).total_seconds() - 60) / plan_span)
+    plan_span = 14 * 3600
 
-    def after_p1(seconds: float) -> pendulum.DateTime:
-        return p1_end.add(seconds=int(seconds * squeeze))
+    def after_p1(seconds: int) -> pendulum.DateTime:
+        return p1_end.add(seconds=seconds)
 
     p1_people = sorted(uid for uid in by_user if by_user[uid][p1])
     candidates = [uid for uid in p1_people if uid != roles.get("forgot")]
@@ -426,7 +431,7 @@ def _replay(
         act(after_p1(plan_span), sign_team(lead_, p1, each=False))
 
     _run(ctx, acts, tz)
-    ctx.data["time.periods"] = (p2, p1, p0)
+    ctx.data["time.periods"] = (p2, p1)
     ctx.data["time.roles"] = roles
 
 
