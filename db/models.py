@@ -393,7 +393,7 @@ class Client(Base):
 # prefix range can use the index whatever collation the database was created with.
 _C = 'COLLATE "C"'
 sa.Index("ix_clients_search", Client.search_name, Client.id, postgresql_ops={"search_name": _C})
-sa.Index("ix_clients_phone", Client.phone, postgresql_ops={"phone": _C})
+sa.Index("ix_clients_phone", Client.phone, Client.id, postgresql_ops={"phone": _C})
 
 
 class ContactChange(Base):
@@ -440,7 +440,7 @@ class Coverage(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-sa.Index("ix_coverages_member_id", Coverage.member_id, postgresql_ops={"member_id": _C})
+sa.Index("ix_coverages_member_id", Coverage.member_id, Coverage.id, postgresql_ops={"member_id": _C})
 
 
 class EligibilityCheck(Base):

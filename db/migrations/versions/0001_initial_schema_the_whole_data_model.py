@@ -358,7 +358,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_clients_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(
-            "ix_clients_phone", ["phone"], unique=False, postgresql_ops={"phone": 'COLLATE "C"'}
+            "ix_clients_phone", ["phone", "id"], unique=False, postgresql_ops={"phone": 'COLLATE "C"'}
         )
         batch_op.create_index(
             "ix_clients_search",
@@ -799,7 +799,10 @@ def upgrade() -> None:
     with op.batch_alter_table("coverages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_coverages_client_id"), ["client_id"], unique=False)
         batch_op.create_index(
-            "ix_coverages_member_id", ["member_id"], unique=False, postgresql_ops={"member_id": 'COLLATE "C"'}
+            "ix_coverages_member_id",
+            ["member_id", "id"],
+            unique=False,
+            postgresql_ops={"member_id": 'COLLATE "C"'},
         )
         batch_op.create_index(batch_op.f("ix_coverages_payer_id"), ["payer_id"], unique=False)
 
