@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -288,9 +287,6 @@ def add_payer(
     session.flush()
     audit.record(session, actor, "payer", payer.id, "create", None, audit.snapshot(payer, PAYER_FIELDS))
     return _payer_view(payer, 0)
-
-
-_UNSET: object = object()
 
 
 def edit_payer(
@@ -573,8 +569,3 @@ def price_for(session: Session, payer_id: int | None, service_code: ServiceCode)
     if pc.allowed_amount is not None:
         return Price(pc.payer_code, pc.allowed_amount, "allowed", True, True)
     return Price(pc.payer_code, service_code.fee, "fee", True, True)
-
-
-def payers_by_name(session: Session, names: Sequence[str]) -> dict[str, Payer]:
-    rows = session.scalars(sa.select(Payer).where(Payer.name.in_(list(names)))).all()
-    return {p.name: p for p in rows}

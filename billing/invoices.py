@@ -58,7 +58,7 @@ from db.models import (
     ServiceCode,
     ServiceRendered,
 )
-from db.money import ZERO, Money
+from db.money import ZERO, Money, to_money
 from db.rights import Action, Actor, require
 from db.timeutil import now
 
@@ -952,8 +952,8 @@ def credit_invoice(
             value = left
         else:
             try:
-                value = Decimal(str(amount)).quantize(Decimal("0.01"))
-            except Exception:
+                value = to_money(amount)
+            except (ValueError, TypeError):
                 errors[f"line {n}"] = f"{amount!r} is not an amount"
                 continue
             if value <= 0:
@@ -1151,7 +1151,10 @@ def iter_invoices(
     payer_id: int | None = None,
     batch: int = 500,
 ) -> Iterator[InvoiceRow]:
-    """Every matching invoice, oldest first, fetched a page at a time (for exports)."""
+    """Every matching invoice, oldest first, fetched a page at a time (for exports).
+
+    Between pages it empties the session (``expunge_all``) so memory stays flat: use it in a
+    session of its own, as the CLI does."""
     after: int | None = None
     while True:
         page = list_invoices(

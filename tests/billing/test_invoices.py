@@ -328,6 +328,10 @@ def test_credit_notes_reference_the_lines_and_reduce_the_balance(world: World) -
     assert remaining(w) == D("0.00")
     with pytest.raises(ValidationError, match="reason"):
         w.w(w.clerk, lambda a, s: invoices.credit_invoice(a, s, acme.id, reason=""))
+    with pytest.raises(ValidationError, match="'NaN' is not an amount"):
+        w.w(w.clerk, lambda a, s: invoices.credit_invoice(a, s, acme.id, reason="x", lines={1: "NaN"}))
+    with pytest.raises(ValidationError, match="has no line 3"):
+        w.w(w.clerk, lambda a, s: invoices.credit_invoice(a, s, acme.id, reason="x", lines={3: None}))
     with pytest.raises(ValidationError, match=r"at most 40\.00 of line 1 is left to credit"):
         w.w(w.clerk, lambda a, s: invoices.credit_invoice(a, s, acme.id, reason="x", lines={1: "41"}))
     part = w.w(
