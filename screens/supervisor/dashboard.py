@@ -52,7 +52,16 @@ class DashboardScreen(DbScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#on-shift", DataTable)
-        t.add_columns("Clerk", "Shift", "Hours", "Clocked in", "Late", "List done")
+        # Fixed widths: auto-sized columns race with rows arriving from the worker.
+        for label, width in (
+            ("Clerk", 22),
+            ("Shift", 5),
+            ("Hours", 11),
+            ("Clocked in", 10),
+            ("Late", 8),
+            ("List done", 9),
+        ):
+            t.add_column(label, width=width)
         t.tooltip = "Clerks with a published shift today"
         self.reload()
         self.set_interval(60, self.reload)
