@@ -81,6 +81,46 @@ NAV: list[NavEntry] = [
         "screens.clerk.batch_post:BatchPostScreen",
         Action.PAYMENT_POST,
     ),
+    NavEntry(
+        "e",
+        "Schedule",
+        "The roster grid: edit by keyboard, build, publish",
+        "screens.supervisor.schedule_grid:ScheduleGridScreen",
+        Action.SCHEDULE_EDIT,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "f",
+        "Time-off requests",
+        "Approve or decline the clerks' requests",
+        "screens.supervisor.time_off_approval:TimeOffApprovalScreen",
+        Action.TIMEOFF_DECIDE,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "u",
+        "Schedule set-up",
+        "Shift types, coverage wanted, roster rules, holidays",
+        "screens.supervisor.schedule_setup:ScheduleSetupScreen",
+        Action.SCHEDULE_EDIT,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "y",
+        "My schedule",
+        "My published shifts this week and the next few",
+        "screens.clerk.my_schedule:MyScheduleScreen",
+        Action.VIEW,
+        ("clerk",),
+    ),
+    NavEntry(
+        "o",
+        "My time off",
+        "Ask for days off; see and cancel my requests",
+        "screens.clerk.time_off_request:TimeOffRequestScreen",
+        Action.TIME_OWN,
+        ("clerk",),
+    ),
 ]
 
 
