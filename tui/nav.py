@@ -121,6 +121,45 @@ NAV: list[NavEntry] = [
         Action.TIME_OWN,
         ("clerk",),
     ),
+    NavEntry(
+        "t",
+        "Timecards",
+        "Sign, send back or unlock timecards; correct clock events",
+        "screens.supervisor.timecards:TimecardsScreen",
+        Action.TIMECARD_SIGN,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "x",
+        "Payroll export",
+        "A period's signed timecards to a CSV file",
+        "screens.supervisor.payroll_export:PayrollExportScreen",
+        Action.PAYROLL_EXPORT,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "i",
+        "Attendance & discipline",
+        "Incidents, discipline records, suggestions from the rules",
+        "screens.supervisor.discipline:DisciplineScreen",
+        Action.DISCIPLINE_RECORD,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "h",
+        "My timecard",
+        "My hours this pay period; submit the card",
+        "screens.clerk.my_timecard:MyTimecardScreen",
+        Action.TIME_OWN,
+    ),
+    NavEntry(
+        "n",
+        "My records",
+        "Discipline notes and warnings about me; acknowledge them",
+        "screens.clerk.my_records:MyRecordsScreen",
+        Action.VIEW,
+        ("clerk",),
+    ),
 ]
 
 

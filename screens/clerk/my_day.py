@@ -4,17 +4,45 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.markup import escape
 from textual.widgets import Footer, Static
 
+from db.errors import ClerkDeskError
+from db.models import ClockKind
 from reports.dashboard import MyDay, my_day
+from scheduling import clock
+from scheduling.clock import ClockEventView, ClockState
+from screens.common.time_view import header_status, refusal_text
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
+
+# One key per clock event; the instant is always the server's clock (scheduling.clock.punch).
+PUNCH_DONE = {
+    ClockKind.IN: "Clocked in",
+    ClockKind.OUT: "Clocked out",
+    ClockKind.BREAK_START: "Break started",
+    ClockKind.BREAK_END: "Back from break",
+}
 
 
 class MyDayScreen(DbScreen):
     HELP_TITLE = "My day"
-    HELP = "Your shift, your list for today and your time. g opens other screens; ctrl+p lists every action."
+    HELP = (
+        "Your shift, your list for today and your time. i clocks in, o clocks out, b starts a break, "
+        "r ends it (the time is the office clock, never typed); t opens your timecard. "
+        "g opens other screens; ctrl+p lists every action."
+    )
+    BINDINGS = [
+        Binding("i", "clock_in", "In", id="my_day.clock_in", tooltip="Clock in now (office clock)"),
+        Binding("o", "clock_out", "Out", id="my_day.clock_out", tooltip="Clock out now (office clock)"),
+        Binding("b", "start_break", "Break", id="my_day.start_break", tooltip="Start an unpaid break now"),
+        Binding("r", "end_break", "Back", id="my_day.end_break", tooltip="End your break now"),
+        Binding(
+            "t", "timecard", "Timecard", id="my_day.timecard", tooltip="Open my timecard for this period"
+        ),
+    ]
 
     def compose(self) -> ComposeResult:
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
@@ -27,25 +55,80 @@ class MyDayScreen(DbScreen):
             with Vertical(classes="panel", id="time-panel"):
                 yield Static(Text("My time", style="bold"), classes="panel-title")
                 yield Static("…", id="clock")
+                yield Static("", id="clock-result")
                 yield Static("", id="timecard", classes="muted")
+                yield Static(
+                    Text(
+                        "i clock in · o clock out · b break · r back from break · t my timecard", style="dim"
+                    ),
+                    id="clock-keys",
+                )
             with Vertical(classes="panel", id="list-panel"):
                 yield Static(Text("My list", style="bold"), classes="panel-title")
                 yield Static("…", id="list")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#clock-result", Static).display = False  # until a key is pressed
         self.reload()
         self.set_interval(30, self.reload)
 
     def reload(self) -> None:
-        self.db_call(lambda s: my_day(self.actor, s), self.show)
+        self.db_call(lambda s: (my_day(self.actor, s), clock.clock_state(self.actor, s)), self.show_all)
+
+    def show_all(self, result: tuple[MyDay, ClockState]) -> None:
+        d, state = result
+        self.query_one(OfficeHeader).status = header_status(state, self.cd_app.tz)
+        self.show(d)
+
+    def _punch(self, kind: ClockKind) -> None:
+        result = self.query_one("#clock-result", Static)
+
+        def done(ev: ClockEventView) -> None:
+            msg = f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}"
+            result.update(Text(msg, style="bold"))
+            result.display = True
+            self.notify(msg)
+            self.reload()
+
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, ClerkDeskError):
+                self.cd_app.show_error(exc)
+                return
+            msg = refusal_text(exc)
+            result.update(Text.assemble(("NOT RECORDED", "bold reverse"), " ", msg))
+            result.display = True
+            self.notify(escape(msg), title="Not recorded", severity="error", timeout=8)
+            self.reload()
+
+        self.db_call(
+            lambda s: clock.punch(self.actor, s, kind), done, write=True, on_error=refused, group="punch"
+        )
+
+    def action_clock_in(self) -> None:
+        self._punch(ClockKind.IN)
+
+    def action_clock_out(self) -> None:
+        self._punch(ClockKind.OUT)
+
+    def action_start_break(self) -> None:
+        self._punch(ClockKind.BREAK_START)
+
+    def action_end_break(self) -> None:
+        self._punch(ClockKind.BREAK_END)
+
+    def action_timecard(self) -> None:
+        from screens.clerk.my_timecard import MyTimecardScreen
+
+        self.app.push_screen(MyTimecardScreen())
 
     def show(self, d: MyDay) -> None:
         self.query_one("#shift", Static).update(
             Text(d.shift) if d.shift else Text("No published shift today", style="italic")
         )
         self.query_one("#next-shift", Static).update(Text(f"Next: {d.next_shift}") if d.next_shift else "")
-        self.query_one("#clock", Static).update(Text(d.clock_state.capitalize()))
+        # Capitalise the first letter only ("Clocked out at Fri 20 Nov", not "fri 20 nov").
+        self.query_one("#clock", Static).update(Text(d.clock_state[:1].upper() + d.clock_state[1:]))
         self.query_one("#timecard", Static).update(
             Text(f"Timecard for this period: {d.timecard_status}")
             if d.timecard_status

@@ -1,4 +1,5 @@
-"""The header: who is working, their role, the office date and time (office zone)."""
+"""The header: who is working, their role, a status (a clerk's clock state), the office date and
+time (office zone)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class OfficeHeader(Static):
             left.append(f"  · {self.status}")
         right = t.format("ddd D MMM YYYY  HH:mm zz")
         width = max(self.size.width - 2, 0)
+        if left.cell_len + len(right) + 3 > width:  # narrow terminal and a status: keep the time
+            right = t.format("HH:mm zz")
         pad = max(width - left.cell_len - len(right), 1)
         left.append(" " * pad + right)
         return left

@@ -1,0 +1,292 @@
+"""Payroll export (supervisor): a pay period's signed timecards to a CSV file (SPEC §3.11).
+
+The screen previews what would go out (one row per person: regular and overtime hours, the
+signer) and what stops it. ``scheduling.payroll.export_payroll`` refuses, naming them, while
+any card of the period is not signed, unless "signed cards only" is chosen. The file is
+written inside the export's transaction to a temporary name (readable only by the
+supervisor: it carries pay data) and renamed after the commit, so there is no file without an
+export and no export without a file. Nothing is ever opened: no viewer, no browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Input, Static
+
+from db.errors import ClerkDeskError, ValidationError
+from scheduling import payroll
+from scheduling.payroll import NotAllSigned, PayrollExport, PayrollPreview
+from scheduling.periods import current_period
+from screens.common.confirm import ConfirmDialog
+from screens.common.time_view import period_text, refusal_text
+from tui.base import DbScreen
+from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
+from tui.widgets.header import OfficeHeader
+
+DEFAULT_FOLDER = "~/clerkdesk-exports"
+
+
+def default_path(start: dt.date | None) -> str:
+    return f"{DEFAULT_FOLDER}/payroll-{start.isoformat() if start else 'PERIOD'}.csv"
+
+
+def export_path(text: str) -> Path:
+    """The file as typed: ``~`` expanded, a relative path taken from the home folder; it must be
+    a new file (an export never overwrites one)."""
+    t = text.strip()
+    if not t:
+        raise ParseError("is required")
+    if any(ord(c) < 32 for c in t):
+        raise ParseError("has control characters")
+    path = Path(t).expanduser()
+    path = path if path.is_absolute() else Path.home() / path
+    if path.is_dir():
+        raise ParseError(f"{path} is a folder; name the CSV file to write")
+    if path.exists():
+        raise ParseError(f"{path} exists; choose a new file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ParseError(f"{path.parent} is not a folder")
+    return path
+
+
+def preview_text(p: PayrollPreview) -> Text:
+    out = Text()
+    out.append(f"{period_text(p.period.start, p.period.end)}\n", style="bold")
+    if p.rows:
+        out.append(f"Signed, ready for payroll ({len(p.rows)}):\n", style="bold")
+        out.append(f"  {'login':<12} {'regular h':>9} {'overtime h':>10}  signed by\n", style="dim")
+        for r in p.rows:
+            out.append(f"  {r.login:<12} {r.regular_hours:>9} {r.overtime_hours:>10}  {r.signed_by}\n")
+    else:
+        out.append("No signed timecards waiting for payroll.\n", style="bold")
+    if p.unsigned:
+        out.append(f"Not signed ({len(p.unsigned)}): ", style="bold reverse")
+        out.append(", ".join(f"{u.login} ({u.status})" for u in p.unsigned))
+        out.append("\n")
+    if p.already_exported:
+        out.append(f"Already exported: {', '.join(p.already_exported)}\n", style="dim")
+    return out
+
+
+def write_private(tmp_dir: Path, name: str, text: str) -> Path:
+    """Write ``text`` to a new temporary file in ``tmp_dir`` (mode 0600) and return its path."""
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=f".{name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+class PayrollExportScreen(DbScreen):
+    HELP_TITLE = "Payroll export"
+    HELP = (
+        "Exports a pay period's signed timecards to a new CSV file: one row per person with "
+        "regular and overtime hours and who signed. The export is refused, listing them, while a "
+        "card of the period is not signed, unless you choose signed cards only. Exported cards "
+        "cannot be unlocked any more. ctrl+r (or enter in the period) shows the preview; ctrl+s exports "
+        "after a confirmation. The file is never opened here."
+    )
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "export",
+            "Export",
+            id="payroll_export.export",
+            tooltip="Export to the CSV file (asks first)",
+        ),
+        Binding(
+            "ctrl+r",
+            "preview",
+            "Preview",
+            id="payroll_export.preview",
+            tooltip="Show what the period's export holds",
+        ),
+        Binding("escape", "back", "Back", id="payroll_export.back", tooltip="Back to the previous screen"),
+    ]
+
+    def __init__(self, period_start: dt.date | None = None) -> None:
+        super().__init__()
+        self.period_start = period_start
+        self.auto_path = default_path(period_start)
+        self.preview: PayrollPreview | None = None
+
+    def compose(self) -> ComposeResult:
+        yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
+        yield Static(Text("Payroll export", style="bold"), classes="title")
+        with VerticalScroll(id="payroll-body"), Form():
+            yield Field(
+                "period",
+                "Period starts (YYYY-MM-DD)",
+                value=self.period_start.isoformat() if self.period_start else "",
+                parse=parse_date,
+                required=True,
+                max_length=10,
+            )
+            yield Field(
+                "path",
+                "CSV file (new)",
+                value=self.auto_path,
+                parse=export_path,
+                required=True,
+                max_length=500,
+            )
+            yield ChoiceField(
+                "signed_only",
+                "Cards not signed yet",
+                [("refuse the export and list them", "no"), ("export the signed cards only", "yes")],
+                value="no",
+                required=True,
+            )
+        yield Static("", classes="form-problem time-problem")
+        yield Static("", id="payroll-preview", classes="time-head")
+        yield Static("", id="payroll-result", classes="time-head")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#input-period", Input).focus()
+        if self.period_start is None:
+            self.db_call(lambda s: current_period(s).previous().start, self._default_period)
+        else:
+            self.action_preview()
+
+    def _default_period(self, start: dt.date) -> None:
+        self.period_start = start
+        self.query_one("#input-period", Input).value = start.isoformat()
+        self.action_preview()
+
+    def problem(self, message: str) -> None:
+        box = self.query_one(".time-problem", Static)
+        box.update(Text(message))
+        box.display = bool(message)
+
+    @on(Input.Changed, "#input-period")
+    def _period_typed(self, event: Input.Changed) -> None:
+        # Keep the suggested file name in step with the period until the person types their own.
+        try:
+            start = dt.date.fromisoformat(event.value.strip())
+        except ValueError:
+            return
+        path = self.query_one("#input-path", Input)
+        if path.value == self.auto_path:
+            self.auto_path = default_path(start)
+            path.value = self.auto_path
+
+    @on(Input.Submitted, "#input-period")
+    def action_preview(self) -> None:
+        field = self.query_one("#field-period", Field)
+        try:
+            start = field.value()
+        except ParseError as e:
+            field.set_error(str(e))
+            return
+        field.set_error(None)
+
+        def shown(p: PayrollPreview) -> None:
+            self.preview = p
+            self.problem("")
+            self.query_one("#payroll-preview", Static).update(preview_text(p))
+
+        self.db_call(lambda s: payroll.payroll_preview(self.actor, s, start), shown, on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        form = self.query_one(Form)
+        if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
+            self.problem("")
+            return
+        if isinstance(exc, ClerkDeskError):
+            self.problem(refusal_text(exc))
+        self.cd_app.show_error(exc)
+
+    def action_export(self) -> None:
+        form = self.query_one(Form)
+        values = form.collect()
+        if values is None:
+            self.problem("")
+            return
+        start: dt.date = values["period"]
+        path: Path = values["path"]
+        signed_only = values["signed_only"] == "yes"
+
+        def check(p: PayrollPreview) -> None:
+            self.preview = p
+            self.query_one("#payroll-preview", Static).update(preview_text(p))
+            if p.unsigned and not signed_only:
+                # The service's own refusal, before asking anything.
+                self.problem(str(NotAllSigned(p.period, p.unsigned)))
+                return
+            if not p.rows:
+                self.problem(f"No signed timecards to export for {p.period.label}")
+                return
+            self.problem("")
+            lines = [f"Write {len(p.rows)} row(s) to {path}:"]
+            lines += [
+                f"  {r.login}: regular {r.regular_hours} h, overtime {r.overtime_hours} h" for r in p.rows
+            ]
+            if p.unsigned:
+                lines.append(
+                    "Left out (not signed): " + ", ".join(f"{u.login} ({u.status})" for u in p.unsigned)
+                )
+            lines.append("These cards become 'exported' and can no longer be unlocked.")
+            self.app.push_screen(
+                ConfirmDialog(
+                    f"Export payroll for {period_text(p.period.start, p.period.end)}?",
+                    "\n".join(lines),
+                    "Export",
+                ),
+                lambda yes: self._export(start, path, signed_only) if yes else None,
+            )
+
+        self.db_call(lambda s: payroll.payroll_preview(self.actor, s, start), check, on_error=self._failed)
+
+    def _export(self, start: dt.date, path: Path, signed_only: bool) -> None:
+        holder: dict[str, Path] = {}
+
+        def go(s: Any) -> PayrollExport:
+            result = payroll.export_payroll(self.actor, s, start, signed_only=signed_only)
+            # Written inside the transaction: if the file cannot be written nothing is exported.
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            holder["tmp"] = write_private(path.parent, path.name, result.csv_text)
+            return result
+
+        def failed(exc: BaseException) -> None:
+            tmp = holder.get("tmp")
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            self._failed(exc)
+
+        def done(result: PayrollExport) -> None:
+            tmp = holder["tmp"]
+            try:
+                if path.exists():  # appeared since the form was checked: never overwrite
+                    raise FileExistsError(f"{path} appeared meanwhile; the export is in {tmp}")
+                os.replace(tmp, path)
+            except OSError as exc:
+                self.problem(f"The cards were exported but the file stayed at {tmp}: {exc}")
+                return
+            msg = f"Exported {len(result.rows)} timecard(s) of {result.period.label} to {path}"
+            if result.left_out:
+                msg += "; not signed, left out: " + ", ".join(u.login for u in result.left_out)
+            self.query_one("#payroll-result", Static).update(Text(msg, style="bold"))
+            self.notify(Text(msg).plain, markup=False)
+            self.action_preview()
+
+        self.db_call(go, done, write=True, on_error=failed)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
