@@ -735,39 +735,37 @@ def search_clients(
 # --------------------------------------------------------------------------- account summary
 
 
-def _balance_sum(session: Session, *conds: Any) -> Decimal:
-    total = session.scalar(
-        sa.select(
-            sa.type_coerce(
-                sa.func.coalesce(
-                    sa.func.sum(Invoice.total - Invoice.amount_paid - Invoice.amount_adjusted), 0
-                ),
-                Money,
-            )
-        ).where(Invoice.status.in_(OPEN_STATUSES), Invoice.kind.in_(CHARGE_KINDS), *conds)
-    )
-    return total if total is not None else ZERO
-
-
 def account_summary(actor: Actor, session: Session, client_id: int) -> AccountSummary:
     """Balance, coverage and eligibility for the account screen's header (a handful of queries)."""
     require(actor, Action.VIEW)
     client = get_client_row(session, client_id)
     today = _today(session)
-    own = (Invoice.client_id == client_id, Invoice.bill_to == BillTo.CLIENT)
-    balance = _balance_sum(session, *own)
-    overdue = _balance_sum(session, *own, Invoice.due_date < today)
-    payer_balance = _balance_sum(session, Invoice.client_id == client_id, Invoice.bill_to == BillTo.PAYER)
-    open_count = (
-        session.scalar(
-            sa.select(sa.func.count()).where(
-                Invoice.client_id == client_id,
-                Invoice.status.in_(OPEN_STATUSES),
-                Invoice.kind.in_(CHARGE_KINDS),
-            )
+    # One grouped query on the client's own invoices. A separate "due_date < today" query
+    # tempted SQLite's planner onto the (status, due_date) index, scanning every open invoice
+    # of the office: 5.8 s at 2M invoices, against milliseconds through the client index.
+    open_balance = Invoice.total - Invoice.amount_paid - Invoice.amount_adjusted
+    sums: dict[BillTo, tuple[Decimal, Decimal, int]] = {}
+    for bill_to, bal, late, n in session.execute(
+        sa.select(
+            Invoice.bill_to,
+            sa.type_coerce(sa.func.coalesce(sa.func.sum(open_balance), 0), Money),
+            sa.type_coerce(
+                sa.func.coalesce(sa.func.sum(sa.case((Invoice.due_date < today, open_balance), else_=0)), 0),
+                Money,
+            ),
+            sa.func.count(),
         )
-        or 0
-    )
+        .where(
+            Invoice.client_id == client_id,
+            Invoice.status.in_(OPEN_STATUSES),
+            Invoice.kind.in_(CHARGE_KINDS),
+        )
+        .group_by(Invoice.bill_to)
+    ):
+        sums[BillTo(bill_to)] = (bal, late, int(n))
+    balance, overdue, own_count = sums.get(BillTo.CLIENT, (ZERO, ZERO, 0))
+    payer_balance, _, payer_count = sums.get(BillTo.PAYER, (ZERO, ZERO, 0))
+    open_count = own_count + payer_count
     credit = session.scalar(
         sa.select(sa.type_coerce(sa.func.coalesce(sa.func.sum(Payment.unapplied), 0), Money)).where(
             Payment.side == PayerSide.CLIENT, Payment.client_id == client_id
