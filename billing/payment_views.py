@@ -9,16 +9,17 @@ writes; every function checks the right the matching write needs (or VIEW), like
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from billing import ledger, payments, plans
 from billing.catalog import list_payers
 from billing.clients import get_client
 from db.errors import NotFound, ValidationError
-from db.models import ClientStatus, Invoice, InvoiceStatus, PayerSide, PlanInterval, PlanStatus
+from db.models import Client, ClientStatus, Invoice, InvoiceStatus, PayerSide, PlanInterval, PlanStatus
 from db.money import ZERO
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
@@ -80,6 +81,8 @@ class PartySummary:
     more: bool
     plan_number: str  # the client's open plan ("" for none or a payer)
     plan_status: PlanStatus | None
+    # Payer side: whose invoice each one is (invoice id → "A00012 Doe, Jane"), for remittances.
+    clients: dict[int, str] = field(default_factory=dict)
 
 
 def party_summary(
@@ -102,6 +105,14 @@ def party_summary(
         actor, session, side=s, client_id=client_id, payer_id=payer_id, include_disputed=True, limit=limit
     )
     plan = plans.current_plan(actor, session, client_id) if s == PayerSide.CLIENT and client_id else None
+    whose: dict[int, str] = {}
+    if s == PayerSide.PAYER and items.items:
+        rows = session.execute(
+            sa.select(Invoice.id, Client.account_number, Client.last_name, Client.first_name)
+            .join(Client, Client.id == Invoice.client_id)
+            .where(Invoice.id.in_([i.id for i in items.items]))
+        ).all()
+        whose = {iid: f"{acct} {last}, {first}".strip(", ") for iid, acct, last, first in rows}
     return PartySummary(
         side=s,
         client_id=client_id,
@@ -113,6 +124,7 @@ def party_summary(
         more=items.more,
         plan_number=plan.number if plan else "",
         plan_status=plan.status if plan else None,
+        clients=whose,
     )
 
 

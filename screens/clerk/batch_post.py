@@ -87,7 +87,7 @@ def party_matches(actor: Any, session: Any, text: str, payers: Sequence[PayerCho
     ][:3]
     for row in search_clients(actor, session, text, limit=MATCHES_SHOWN - len(out)).rows:
         m = client_match(row)
-        out.append(Match((PayerSide.CLIENT, row.id), m.label, m.chosen))
+        out.append(Match((PayerSide.CLIENT, row.id), m.label, m.chosen, m.name))
     return out
 
 

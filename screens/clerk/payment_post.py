@@ -232,7 +232,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         self.query_one("#payment-result", Static).display = False
         self.query_one("#lookup-payer", Lookup).display = False
         t = self.query_one("#open-items", DataTable)
-        t.add_columns("Invoice", "Due", "Total", "Balance", "Status")
+        t.add_columns("Invoice", "Due", "Total", "Balance", "Status", "Client")
         self.db_call(lambda s: desk_context(self.actor, s), self._context_loaded, group="ctx")
         if self.initial_client_id is not None:
             cid = self.initial_client_id
@@ -245,7 +245,14 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
 
     def _client_loaded(self, c: ClientBrief) -> None:
         lookup = self.query_one("#lookup-client", Lookup)
-        lookup.pick(Match(c.id, Text(c.account_number), f"{c.account_number}  {c.name}"))
+        lookup.pick(
+            Match(
+                c.id,
+                Text(c.account_number),
+                f"{c.account_number}  {c.name}",
+                f"{c.name} ({c.account_number})",
+            )
+        )
         self.query_one("#input-amount").focus()
 
     @property
@@ -271,9 +278,9 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         client = self.query_one("#lookup-client", Lookup).match
         payer = self.query_one("#lookup-payer", Lookup).match
         if self.side == PayerSide.CLIENT:
-            return client.chosen if client else ""
-        label = payer.chosen if payer else ""
-        return label + (f" for {client.chosen}" if client else "")
+            return client.in_words if client else ""
+        label = payer.in_words if payer else ""
+        return label + (f" for {client.in_words}" if client else "")
 
     @on(Select.Changed, "#input-side")
     def _side_changed(self, event: Select.Changed) -> None:
@@ -341,9 +348,11 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
                 Text(money(item.total, sym), justify="right"),
                 Text(money(item.balance, sym), justify="right"),
                 ", ".join(flags),
+                Text(summary.clients.get(item.id, "")),
                 key=str(item.id),
             )
             options.append((f"{item.number}  due {due}  balance {money(item.balance, sym)}", item.id))
+        table.refresh(layout=True)  # the header row must take the new column widths too
         select.set_options(options)
         ids = {item.id for item in summary.items}
         select.value = keep if isinstance(keep, int) and keep in ids else OLDEST_FIRST

@@ -73,6 +73,11 @@ class Match:
     key: Any  # client id or payer id
     label: Text  # one line in the list
     chosen: str  # what the input shows once this match is taken
+    name: str = ""  # how a sentence names the party ("Doe, Jane (A00012)"); default: ``chosen``
+
+    @property
+    def in_words(self) -> str:
+        return self.name or self.chosen
 
 
 Search = Callable[[Any, str], Sequence[Match]]  # (session, or None for in-memory; typed text)
@@ -99,7 +104,9 @@ def client_match(r: ClientRow) -> Match:
         (f"  {status_words(r.status.value)}" if r.status.value != "active" else "", "italic"),
         (f"  {r.matched}" if r.matched else "", "dim"),
     )
-    return Match(r.id, label, f"{r.account_number}  {r.display_name}")
+    return Match(
+        r.id, label, f"{r.account_number}  {r.display_name}", f"{r.display_name} ({r.account_number})"
+    )
 
 
 def payer_search(payers: Sequence[PayerChoice]) -> Search:

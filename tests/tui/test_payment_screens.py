@@ -145,8 +145,16 @@ def all_payments(b: Books) -> list[tuple[Decimal, Decimal, str, int | None]]:
 
 
 async def settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until no database work is left, including work that a finished call started
+    (choosing a client loads its open items): two quiet rounds in a row."""
+    quiet = 0
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(not w.is_finished for w in pilot.app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 2:
+            return
 
 
 async def open_screen(pilot: Any, screen: Screen[Any], done: Callable[[Any], None] | None = None) -> None:
@@ -209,7 +217,7 @@ async def test_partial_payment_on_a_statement(books: Books) -> None:
         assert isinstance(app.screen, PaymentPostScreen)
         await choose(pilot, "#input-client", "Doe, J")
         assert app.screen.query_one("#input-client", Input).value.endswith("Doe, Jane")
-        assert open_items(pilot) == [[number, "2026-12-16", "$150.00", "$150.00", "issued"]]
+        assert open_items(pilot) == [[number, "2026-12-16", "$150.00", "$150.00", "issued", ""]]
         assert "1 open, $150.00 owed · account credit $0.00" in text_of(pilot, "#open-summary")
         await replace(pilot, "#input-amount", "100")
         await replace(pilot, "#input-reference", "1001")
@@ -217,10 +225,7 @@ async def test_partial_payment_on_a_statement(books: Books) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         shown = screen_text(app)
-        assert (
-            "Post $100.00 by check from A" in shown
-            and "Doe, Jane, received 2026-11-16, reference 1001." in shown
-        )
+        assert "Post $100.00 by check from Doe, Jane (A000001), received 2026-11-16, reference 1001." in shown
         assert f"{number} due 2026-12-16 $100.00 → $50.00 left" in flat(shown)
         assert "Account credit: $0.00" in shown
         assert all_payments(books) == []  # nothing yet: the dialog only shows what will happen
@@ -368,7 +373,7 @@ async def test_payer_payment_found_by_name(books: Books) -> None:
         assert "For client (optional)" in screen_text(app)
         await choose(pilot, "#input-payer", "acme")
         assert app.screen.query_one("#input-payer", Input).value == "Acme Health"
-        assert [r[0] for r in open_items(pilot)] == [number]
+        assert [(r[0], r[5]) for r in open_items(pilot)] == [(number, "A000004 Nguyen, Thi")]
         await replace(pilot, "#input-amount", "150")
         app.screen.query_one("#input-method").focus()
         await pilot.press("enter", "down", "down", "down", "down", "enter")  # EFT
@@ -473,9 +478,44 @@ async def test_hostile_text_is_stored_and_shown_literally(books: Books) -> None:
         await replace(pilot, "#input-reference", ref)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert f"from A000002  [Smith], Anna, received 2026-11-16, reference {ref}." in screen_text(app)
+        assert f"from [Smith], Anna (A000002), received 2026-11-16, reference {ref}." in screen_text(app)
         await pilot.press("y")
         await settle(pilot)
         result = text_of(pilot, "#payment-result")
         assert "from [Smith], Anna (A000002)" in result and f"reference {ref}" in result
     assert all_payments(books) == [(D("1.00"), D("0.00"), ref, None)]
+
+
+async def test_every_action_is_in_help_and_the_palette(books: Books) -> None:
+    from screens.clerk.batch_post import BatchPostScreen
+    from screens.clerk.plan_setup import PlanSetupScreen
+    from screens.common.help import HelpScreen
+
+    app = make_app(books.office, "clerk")
+    expected = {
+        PaymentPostScreen: ["Post", "New payment", "Open items", "Find party", "Close"],
+        BatchPostScreen: ["Save batch", "Add line", "Lines", "Control total", "New batch", "Close"],
+        PlanSetupScreen: ["Create plan", "Write agreement", "Close"],
+    }
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Go to Post payment" in titles and "Go to Batch posting" in titles
+        for cls, actions in expected.items():
+            screen = cls(books.smith) if cls is PlanSetupScreen else cls()
+            await open_screen(pilot, screen)
+            # The palette lists the keys of the screen in front (whatever has focus).
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            for action in actions:
+                assert any(t.startswith(f"{action} (") for t in titles), (cls.__name__, action)
+            await pilot.press("f1")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen)
+            shown = screen_text(app)
+            assert cls.HELP_TITLE in shown
+            for action in actions:
+                assert f"| {action} |" in shown, (cls.__name__, action)
+            await pilot.press("escape")
+            await settle(pilot)
+            screen.dismiss(None)
+            await settle(pilot)
