@@ -7,7 +7,6 @@ user, bad value, unknown record). Every error is one readable line on stderr.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -442,7 +441,3 @@ main.add_command(invoice_group)
 def run() -> None:
     main(prog_name="clerkdesk")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    run()
