@@ -282,8 +282,10 @@ def my_day(actor: Actor, session: Session) -> MyDay:
     ).one()
     card = session.scalars(
         sa.select(Timecard.status)
-        .where(Timecard.user_id == actor.user_id, Timecard.period_start <= today)
-        .order_by(Timecard.period_start.desc())
+        # The card of the period that contains today, not the last one signed.
+        .where(
+            Timecard.user_id == actor.user_id, Timecard.period_start <= today, Timecard.period_end >= today
+        )
         .limit(1)
     ).first()
     owned = _count(

@@ -39,7 +39,9 @@ def test_on_shift_lateness_and_pending(office: Office) -> None:
     _punch_at(office, "clerk2", "2026-11-16T14:12:00+00:00")  # 09:12: 12 min late
     # cora never clocks in: at 10:00 she is 60 min late for 09:00
     office.db.write(
-        lambda s: timeoff.request_time_off(office.clerk, s, dt.date(2026, 12, 1), dt.date(2026, 12, 2), "wedding")
+        lambda s: timeoff.request_time_off(
+            office.clerk, s, dt.date(2026, 12, 1), dt.date(2026, 12, 2), "wedding"
+        )
     )
     d = office.db.read(lambda s: dashboard(office.sup, s))
     by = {p.login: p for p in d.on_shift}
@@ -60,3 +62,26 @@ def test_my_day_shows_published_shift_and_clock_state(office: Office) -> None:
     _punch_at(office, "clerk", "2026-11-16T12:03:00+00:00")
     after = office.db.read(lambda s: my_day(office.clerk, s))
     assert after.clock_state == "clocked in since 07:03"
+
+
+def test_my_day_timecard_is_this_periods_not_the_last_signed(office: Office) -> None:
+    from db.models import Timecard, TimecardStatus
+
+    def old_card(s) -> None:  # type: ignore[no-untyped-def]
+        s.add(
+            Timecard(
+                user_id=office.clerk.user_id,
+                period_start=dt.date(2026, 11, 9),
+                period_end=dt.date(2026, 11, 15),
+                status=TimecardStatus.SIGNED,
+            )
+        )
+
+    office.db.write(old_card)
+    assert office.db.read(lambda s: my_day(office.clerk, s)).timecard_status is None
+
+    def this_card(s) -> None:  # type: ignore[no-untyped-def]
+        s.add(Timecard(user_id=office.clerk.user_id, period_start=MONDAY, period_end=dt.date(2026, 11, 22)))
+
+    office.db.write(this_card)
+    assert office.db.read(lambda s: my_day(office.clerk, s)).timecard_status == "open"
