@@ -114,7 +114,7 @@ class MyScheduleScreen(DbScreen):
         while d <= w.end:
             ws = week_start(d)
             sh = by_day.get(d)
-            week = Text(f"{ws:%d %b}" if d == ws else "", style="bold")
+            week = Text(f"{ws.day} {ws:%b}" if d == ws else "", style="bold")
             day = Text(f"{WEEKDAY[d.weekday()]} {d.day} {d:%b}", style="bold reverse" if d == today else "")
             if sh is not None:
                 week_minutes[ws] = week_minutes.get(ws, 0) + sh.paid_minutes
@@ -137,11 +137,12 @@ class MyScheduleScreen(DbScreen):
         self.query_one("#my-title", Static).update(
             Text.assemble(
                 ("My schedule", "bold"),
-                f" · {w.start:%a %d %b} – {w.end:%a %d %b %Y} · {len(w.shifts)} shifts, {fmt_hm(total)} paid",
+                f" · {w.start:%a} {w.start.day} {w.start:%b} – {w.end:%a} {w.end.day} {w.end:%b %Y}"
+                f" · {len(w.shifts)} shifts, {fmt_hm(total)} paid",
             )
         )
         weeks = "  ".join(
-            f"wk {ws:%d %b}: {fmt_hm(week_minutes.get(ws, 0))}"
+            f"wk {ws.day} {ws:%b}: {fmt_hm(week_minutes.get(ws, 0))}"
             for ws in (w.start + dt.timedelta(days=7 * k) for k in range(WEEKS))
         )
         note = "" if w.shifts else "No published shifts in these weeks yet. "

@@ -71,10 +71,18 @@ class TimeOffRequestScreen(DbScreen):
         with Vertical(id="to-form"), Form():
             tomorrow = self.today() + dt.timedelta(days=1)
             yield Field(
-                "start_date", "First day off", parse=parse_date, required=True, placeholder=f"{tomorrow}"
+                "start_date",
+                "First day off",
+                parse=parse_date,
+                required=True,
+                placeholder=f"YYYY-MM-DD, e.g. {tomorrow}",
             )
             yield Field(
-                "end_date", "Last day off", parse=parse_date, required=True, placeholder=f"{tomorrow}"
+                "end_date",
+                "Last day off",
+                parse=parse_date,
+                required=True,
+                placeholder=f"YYYY-MM-DD, e.g. {tomorrow}",
             )
             yield Field("reason", "Reason", max_length=500, placeholder="optional; your supervisor sees it")
             with Horizontal(classes="buttons"):
@@ -207,12 +215,13 @@ class TimeOffRequestScreen(DbScreen):
         when = (
             short_day(r.start_date) if r.days == 1 else f"{short_day(r.start_date)} – {short_day(r.end_date)}"
         )
+        state = "pending" if r.status == RequestStatus.REQUESTED else "approved"
         self.app.push_screen(
             ConfirmDialog(
-                "Cancel this request?",
-                f"Your {r.status.value} request #{r.id} for {when} ({r.days} day{'s' if r.days != 1 else ''}) "
-                "will be withdrawn; you would have to ask again.",
-                "Cancel request",
+                "Withdraw this time-off request?",
+                f"Your {state} request #{r.id} for {when} ({r.days} day{'s' if r.days != 1 else ''}) "
+                "will be cancelled; to have those days off you would have to ask again.",
+                "Withdraw",
             ),
             confirmed,
         )

@@ -264,7 +264,8 @@ class BuildDialog(ModalScreen[BuildChoice | None]):
             )
             yield Static(
                 Text(
-                    f"Published shifts and hand edits ({self.fixed} cells marked + or published) are "
+                    f"Published shifts and hand edits ({self.fixed} cell{'s' if self.fixed != 1 else ''} "
+                    "marked + or published) are "
                     f"always kept. 'Whole period' may replace the {self.drafts} other draft shifts; "
                     "'Only empty cells' keeps every cell that holds a shift and fills the rest."
                 )
@@ -438,7 +439,7 @@ def result_text(r: rostering.BuildResult) -> Text:
     out.append(f"Status: {r.status.value} · penalty {penalty}\n", style="bold")
     out.append(
         f"{r.created} shifts created, {r.changed} changed, {r.removed} removed; "
-        f"{r.kept} fixed cells kept as they were.\n"
+        f"{r.kept} fixed cell{'s' if r.kept != 1 else ''} kept as {'they were' if r.kept != 1 else 'it was'}.\n"
     )
     for w in r.weeks:
         bound = "—" if w.lower_bound is None else str(w.lower_bound)
@@ -598,7 +599,9 @@ class ScheduleGridScreen(DbScreen):
                 )
                 cov.tooltip = "People on each shift per day against the minimum (! = short)"
                 yield cov
-            yield VerticalScroll(Static("", id="detail-text"), id="detail", can_focus=False)
+            detail = VerticalScroll(Static("", id="detail-text"), id="detail")
+            detail.tooltip = "The cell under the cursor explained (Tab here to scroll it)"
+            yield detail
         yield Static("", id="sched-status")
         yield Footer()
 
@@ -709,9 +712,9 @@ class ScheduleGridScreen(DbScreen):
         codes = sorted({code for (_, code) in m.coverage}, key=lambda c: self._type_order(c))
         for code in codes:
             t = m.types.get(code)
-            label = f"{code} {t.name}" if t else code
+            row_label = f"{code} {t.name}" if t else code
             cov.add_row(
-                Text(label[: name_w - 1], style="bold"),
+                Text(row_label[: name_w - 1], style="bold"),
                 *(self.coverage_text(d, code) for d in m.grid.days),
                 Text(""),
                 key=code,
@@ -852,58 +855,55 @@ class ScheduleGridScreen(DbScreen):
         self.query_one("#detail-text", Static).update(text)
 
     def cell_detail(self) -> Text:
+        """The cell under the cursor: what it holds, then its rule breaks (first, so they show
+        at 80×24), then time off, holiday, the day's coverage and who the clerk is."""
         m = self.model
         assert m is not None
         login = self.cursor_login()
-        out = Text()
         if login is None:
             return Text("No clerks in this period.")
         row = next(r for r in m.grid.rows if r.login == login)
-        out.append(f"{row.name}", style="bold")
-        out.append(f" · {row.login}" + (f" · {row.team}" if row.team else "") + "\n")
+        out = Text()
+        out.append(row.name, style="bold")
         key = self.cursor_key()
         if key is None:
-            out.append(f"{fmt_hm(m.row_minutes(login))} paid in the period shown.\n")
+            out.append(f" · {fmt_hm(m.row_minutes(login))} paid in the period shown\n")
             for b in m.weekly_breaks(login):
-                out.append(f"! week of {day_label(b.week)}: {b.message}\n", style="bold")
+                out.append(f" ! week of {day_label(b.week)}: {b.message}\n", style="bold")
+            out.append(f"{row.login}" + (f" · team {row.team}" if row.team else ""))
             return out
         _, day = key
         c = m.cells.get(key)
-        out.append(long_day(day) + ": ", style="bold")
+        out.append(f" · {long_day(day)}: ", style="bold")
         if c is None or c.code is None:
             out.append("off")
-            if day in m.grid.holidays:
-                out.append(f" (holiday: {m.grid.holidays[day]})")
-            elif key in m.time_off:
-                out.append(" (approved time off")
-                out.append(f": {m.time_off[key]}" if m.time_off[key] else "")
-                out.append(")")
-            out.append("\n")
         else:
             t = m.types.get(c.code)
             out.append(t.label if t else c.code)
             out.append(" · " + ("published" if c.published else "draft"))
             if c.fixed:
                 out.append(" · hand edit (builds keep it)")
-            out.append("\n")
-            if key in m.time_off:
-                out.append("Approved time off that day.\n", style="bold")
-            if day in m.grid.holidays:
-                out.append(f"Holiday: {m.grid.holidays[day]}.\n", style="bold")
+        out.append("\n")
         here = m.breaks_on(login, day)
         weekly = m.weekly_breaks(login, week_start(day))
-        if here or weekly:
-            out.append("Rule breaks:\n", style="bold")
-            for b in here:
-                out.append(f" ! {b.message}\n")
-            for b in weekly:
-                out.append(f" ! (week) {b.message}\n")
-        else:
+        for b in here:
+            out.append(f" ! {b.message}\n", style="bold")
+        for b in weekly:
+            out.append(f" ! (week) {b.message}\n", style="bold")
+        if not here and not weekly:
             out.append("No rule broken.\n")
+        if key in m.time_off:
+            out.append("Approved time off that day")
+            out.append(f": {m.time_off[key]}" if m.time_off[key] else "")
+            out.append(".\n")
+        if day in m.grid.holidays:
+            out.append(f"Holiday: {m.grid.holidays[day]}.\n")
         out.append(self.day_coverage_line(day))
+        out.append(f"\n{row.login}" + (f" · team {row.team}" if row.team else ""))
         if self.mark is not None:
             out.append(
-                f"\nMarked for swap: {m.name(self.mark[0])}, {day_label(self.mark[1])} (x on another clerk's cell that day swaps)."
+                f"\nMarked for swap: {m.name(self.mark[0])}, {day_label(self.mark[1])} "
+                "(x on another clerk's cell that day swaps them)."
             )
         return out
 

@@ -332,7 +332,7 @@ class RuleForm(SetupForm):
             "Max shifts a week by type",
             value=", ".join(f"{k}={v}" for k, v in sorted(r.max_shifts.items())) if r else "",
             parse=parse_max_shifts,
-            placeholder="E=5, L=0",
+            placeholder="e.g. E=5, L=0",
         )
         yield Field(
             "min_consecutive_work",
@@ -363,14 +363,14 @@ class RuleForm(SetupForm):
             "Forbidden next-day sequences",
             value=", ".join(f"{a}>{b}" for a, b in r.forbidden_sequences) if r else "",
             parse=parse_sequences,
-            placeholder="L>E",
+            placeholder="e.g. L>E",
         )
         yield Field(
             "fixed_days_off",
             "Fixed weekdays off",
             value=", ".join(WEEKDAYS[d] for d in r.fixed_days_off) if r else "",
             parse=parse_weekdays,
-            placeholder="Sun",
+            placeholder="e.g. Sun",
         )
 
     def call(self, s: Any, v: dict[str, Any]) -> Any:

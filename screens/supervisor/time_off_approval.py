@@ -206,10 +206,10 @@ class TimeOffApprovalScreen(DbScreen):
             )
         if rows:
             t.move_cursor(row=min(keep, len(rows) - 1))
-        pending = sum(1 for r in rows if r.status == RequestStatus.REQUESTED)
-        what = f"all requests since {HISTORY_DAYS} days ago" if self.show_all else "waiting for a decision"
+        waiting = sum(1 for r in rows if r.status == RequestStatus.REQUESTED)
+        what = f"all requests of the last {HISTORY_DAYS} days" if self.show_all else "waiting for a decision"
         self.query_one("#timeoff-title", Static).update(
-            Text.assemble(("Time-off requests", "bold"), f" · {what} · {pending} pending")
+            Text.assemble(("Time-off requests", "bold"), f" · {what} · {waiting} pending")
         )
         self.show_detail()
 
