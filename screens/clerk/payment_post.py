@@ -20,6 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static
 
@@ -374,7 +375,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         select = self.query_one("#input-invoice", Select)
         select.value = int(key)
         number = str(event.data_table.get_row(event.row_key)[0])
-        self.notify(f"Apply to {number}", timeout=3)
+        self.notify(escape(f"Apply to {number}"), timeout=3)
         select.focus()
 
     # ------------------------------------------------------------------ saving
@@ -417,7 +418,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
             return
         if isinstance(exc, ConflictError):
             self.notify(
-                f"{exc} — press ctrl+n to start a new payment.".replace("[", "\\["),
+                escape(f"{exc} — press ctrl+n to start a new payment."),
                 title="Not saved",
                 severity="error",
                 timeout=12,

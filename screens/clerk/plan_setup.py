@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
@@ -266,9 +267,7 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
         if ctx is None:
             return
         if ctx.blocked:
-            self.notify(
-                f"No plan can be made: {ctx.blocked}".replace("[", "\\["), severity="error", timeout=10
-            )
+            self.notify(escape(f"No plan can be made: {ctx.blocked}"), severity="error", timeout=10)
             return
         form = self.query_one("#plan-form", Form)
         values = form.collect()
@@ -375,7 +374,7 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
         def written(paths: tuple[Path, Path] | None) -> None:
             if paths:
                 self.written = paths
-                self.notify(written_message(paths).replace("[", "\\["), timeout=10)
+                self.notify(escape(written_message(paths)), timeout=10)
                 if self.ctx is not None:
                     self._context_loaded(self.ctx)
 

@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from billing import plans
@@ -251,7 +252,7 @@ class PlanViewScreen(DbScreen):
 
         def written(paths: tuple[Path, Path] | None) -> None:
             if paths:
-                self.notify(written_message(paths).replace("[", "\\["), timeout=10)
+                self.notify(escape(written_message(paths)), timeout=10)
 
         self.app.push_screen(AgreementDialog(self.plan.id, self.plan.number), written)
 
