@@ -101,14 +101,14 @@ def ssh_no_tty(
 
 
 def test_without_a_tty_clerkdesk_refuses_at_once(server: SshServer, office_url: str) -> None:
-    t0 = time.monotonic()
+    # Without ForceCommand this login would start the clerk's /bin/sh, read the empty stdin and
+    # exit 0; the refusal and exit code 2 come from clerkdesk itself. stdin stays silent: the
+    # refusal does not wait for input (subprocess.run's timeout would catch a hang).
     proc = ssh_no_tty(server)
     assert proc.returncode == 2, (proc.stdout, proc.stderr, server.sshd_log())
     assert REFUSAL in proc.stderr
     assert proc.stdout == ""
-    assert time.monotonic() - t0 < TIMEOUT
-    # It was ForceCommand that ran clerkdesk for this user (sshd's own log says so).
-    assert "forced-command" in server.sshd_log().lower() or "Accepted publickey" in server.sshd_log()
+    assert f"Accepted publickey for {server.user}" in server.sshd_log()
 
 
 @pytest.mark.parametrize(
