@@ -102,8 +102,7 @@ def ssh_no_tty(
 
 def test_without_a_tty_clerkdesk_refuses_at_once(server: SshServer, office_url: str) -> None:
     # Without ForceCommand this login would start the clerk's /bin/sh, read the empty stdin and
-    # exit 0; the refusal and exit code 2 come from clerkdesk itself. stdin stays silent: the
-    # refusal does not wait for input (subprocess.run's timeout would catch a hang).
+    # exit 0; the refusal and exit code 2 come from clerkdesk itself.
     proc = ssh_no_tty(server)
     assert proc.returncode == 2, (proc.stdout, proc.stderr, server.sshd_log())
     assert REFUSAL in proc.stderr
