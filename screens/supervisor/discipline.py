@@ -277,6 +277,7 @@ class DisciplineScreen(DbScreen):
         self.records: list[DisciplineView] = []
         self.counts: dict[int, int] = {}
         self.shown_for: int | None = None
+        self.focus_user: int | None = None  # after recording, show that person
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -291,9 +292,13 @@ class DisciplineScreen(DbScreen):
             yield people
             with Vertical(id="disc-side"):
                 yield Static("", id="disc-person", classes="time-head")
+                yield Static(
+                    Text(f"Incidents, last {HISTORY_DAYS} days", style="bold"), classes="time-section"
+                )
                 inc: DataTable[str | Text] = DataTable(id="disc-incidents", cursor_type="row")
                 inc.tooltip = f"Incidents of the last {HISTORY_DAYS} days"
                 yield inc
+                yield Static(Text("Discipline records", style="bold"), classes="time-section")
                 rec: DataTable[str | Text] = DataTable(id="disc-records", cursor_type="row")
                 rec.tooltip = "Discipline records, newest first"
                 yield rec
@@ -355,6 +360,9 @@ class DisciplineScreen(DbScreen):
         for p in self.people:
             n = self.counts.get(p.id, 0)
             t.add_row(Text(p.name), Text(str(n), style="bold") if n else "", key=str(p.id))
+        if self.focus_user is not None:
+            keep = next((n for n, p in enumerate(self.people) if p.id == self.focus_user), keep)
+            self.focus_user = None
         if self.people:
             t.move_cursor(row=min(max(keep, 0), len(self.people) - 1))
         count = len(self.suggestions)
@@ -399,7 +407,11 @@ class DisciplineScreen(DbScreen):
         return {i.id: r.id for r in self.records for i in r.incidents}
 
     def show_person(self, result: tuple[Person, list[IncidentView], list[DisciplineView]]) -> None:
-        p, self.incidents, self.records = result
+        p, incidents, records = result
+        current = self.selected_person()
+        if current is not None and current.id != p.id:
+            return  # a slower answer for someone the cursor has already left
+        self.incidents, self.records = incidents, records
         self.shown_for = p.id
         linked = self.linked()
         open_count = sum(1 for i in self.incidents if i.id not in linked)
@@ -437,6 +449,7 @@ class DisciplineScreen(DbScreen):
         if view is None:
             return
         self.notify(Text(f"Recorded a {view.kind_text} for {view.login} (#{view.id})").plain, markup=False)
+        self.focus_user = view.user_id
         self.reload()
 
     def _open_form(self, person: Person, suggestion: Suggestion | None) -> None:

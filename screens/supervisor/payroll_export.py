@@ -152,9 +152,11 @@ class PayrollExportScreen(DbScreen):
                 value="no",
                 required=True,
             )
-        yield Static("", classes="form-problem time-problem")
-        yield Static("", id="payroll-preview", classes="time-head")
-        yield Static("", id="payroll-result", classes="time-head")
+        with VerticalScroll(id="payroll-preview-box"):
+            # A refusal may name every unsigned card of a big office: it scrolls with the preview.
+            yield Static("", classes="form-problem time-problem")
+            yield Static("", id="payroll-result", classes="time-head")
+            yield Static("", id="payroll-preview", classes="time-head")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -234,13 +236,17 @@ class PayrollExportScreen(DbScreen):
                 return
             self.problem("")
             lines = [f"Write {len(p.rows)} row(s) to {path}:"]
+            # A dialog has no room for a whole office: the first rows, the rest in the preview.
             lines += [
-                f"  {r.login}: regular {r.regular_hours} h, overtime {r.overtime_hours} h" for r in p.rows
+                f"  {r.login}: regular {r.regular_hours} h, overtime {r.overtime_hours} h"
+                for r in p.rows[:12]
             ]
+            if len(p.rows) > 12:
+                lines.append(f"  … and {len(p.rows) - 12} more (see the preview)")
             if p.unsigned:
-                lines.append(
-                    "Left out (not signed): " + ", ".join(f"{u.login} ({u.status})" for u in p.unsigned)
-                )
+                left = ", ".join(f"{u.login} ({u.status})" for u in p.unsigned[:12])
+                more = f" and {len(p.unsigned) - 12} more" if len(p.unsigned) > 12 else ""
+                lines.append(f"Left out (not signed): {left}{more}")
             lines.append("These cards become 'exported' and can no longer be unlocked.")
             self.app.push_screen(
                 ConfirmDialog(

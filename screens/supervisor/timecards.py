@@ -158,6 +158,13 @@ def ask_unlock(screen: DbScreen, card: CardSummary, done: Any) -> None:
     )
 
 
+def _capped(lines: list[str], most: int = 12) -> list[str]:
+    """A dialog has no room for a whole office: the first lines and how many more."""
+    if len(lines) <= most:
+        return lines
+    return [*lines[:most], f"  … and {len(lines) - most} more"]
+
+
 def sign_many_report(result: SignManyResult) -> Text:
     out = Text()
     out.append(f"Signed {len(result.signed)}", style="bold")
@@ -423,18 +430,22 @@ class TimecardsScreen(DbScreen):
             self.app.push_screen(InfoDialog("No clean cards to sign together", body))
             return
         lines = [f"Will be signed ({len(clean)}):"]
-        lines += [
-            f"  {c.login}  {c.period_start:%d %b}  regular {hours_text(c.regular_minutes)}  "
-            f"overtime {hours_text(c.overtime_minutes)}"
-            for c in clean
-        ] or ["  none"]
+        lines += _capped(
+            [
+                f"  {c.login}  {c.period_start:%d %b}  regular {hours_text(c.regular_minutes)}  "
+                f"overtime {hours_text(c.overtime_minutes)}"
+                for c in clean
+            ]
+        )
         if other:
             lines.append(f"Will be skipped ({len(other)}), to be opened one by one:")
-            lines += [
-                f"  {c.login}: "
-                + ("your own card" if c.user_id == self.actor.user_id else ", ".join(c.variance))
-                for c in other
-            ]
+            lines += _capped(
+                [
+                    f"  {c.login}: "
+                    + ("your own card" if c.user_id == self.actor.user_id else ", ".join(c.variance))
+                    for c in other
+                ]
+            )
         ids = [c.timecard_id for c in cards if c.timecard_id is not None]
 
         def done(result: SignManyResult) -> None:
@@ -506,6 +517,7 @@ class _EventRow:
     key: str
     punch: Punch | None  # None for a voided event (history only)
     day: dt.date
+    at: Any  # the instant, for the order
     cells: tuple[str | Text, ...]
 
 
@@ -561,6 +573,10 @@ class CardScreen(DbScreen):
             days.tooltip = "The card's days; tab goes to the events"
             yield days
             yield Static("", id="card-day", classes="time-day")
+            yield Static(
+                Text.assemble(("Clock events", "bold"), "  k correct · n add · v void (each with a reason)"),
+                classes="time-section",
+            )
             events: DataTable[str | Text] = DataTable(id="card-events", cursor_type="row", zebra_stripes=True)
             events.tooltip = "Every clock event of the card: k corrects, v voids, n adds"
             yield events
@@ -599,6 +615,7 @@ class CardScreen(DbScreen):
                         str(p.id),
                         p,
                         d.day,
+                        p.at,
                         (
                             str(p.id),
                             short_day(d.day),
@@ -618,6 +635,7 @@ class CardScreen(DbScreen):
                     f"v{e.id}",
                     None,
                     day,
+                    e.at,
                     (
                         Text(str(e.id), style="dim strike"),
                         Text(short_day(day), style="dim"),
@@ -628,7 +646,7 @@ class CardScreen(DbScreen):
                     ),
                 )
             )
-        rows.sort(key=lambda r: (r.day, r.punch.at if r.punch else dt.datetime.max.replace(tzinfo=dt.UTC)))
+        rows.sort(key=lambda r: (r.day, r.at, r.punch is not None))
         self.events = rows
         t = self.query_one("#card-events", DataTable)
         keep = t.cursor_row
@@ -648,7 +666,10 @@ class CardScreen(DbScreen):
         # Follow the day in the events list, so k/v act on that day's events.
         idx = next((i for i, r in enumerate(self.events) if r.day == day.day and r.punch), None)
         if idx is not None:
-            self.query_one("#card-events", DataTable).move_cursor(row=idx)
+            table = self.query_one("#card-events", DataTable)
+            table.move_cursor(row=idx)
+            # Once more after the refresh: the first scroll may run before the rows are laid out.
+            self.call_after_refresh(lambda: table.move_cursor(row=table.cursor_row))
 
     def show_day(self) -> None:
         table = self.query_one("#card-days", DayTable)
