@@ -19,7 +19,8 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from billing import clients, coverage, invoices, ledger, plans, services
+from billing import catalog, clients, coverage, invoices, ledger, plans, services
+from billing.catalog import PayerView
 from billing.clients import AccountSummary, ContactChangeView
 from billing.coverage import CoverageView, EligibilityState
 from billing.ledger import ClientLedger
@@ -98,14 +99,10 @@ def eligibility_text(cov: CoverageView) -> Text:
 
 
 def coverage_line(cov: CoverageView) -> Text:
-    terms = (
-        f"copay {fmt_money(cov.copay)}, coins {cov.coinsurance_percent.normalize():f}%, "
-        f"deductible left {fmt_money(cov.deductible_remaining)} of {fmt_money(cov.deductible)}"
-    )
     return Text.assemble(
         (f"{cov.rank.value.capitalize()}: ", "bold"),
         cov.payer_name,
-        f" (member {cov.member_id}; {terms}) eligibility ",
+        f" ({cov.member_id}) · eligibility ",
         eligibility_text(cov),
     )
 
@@ -177,7 +174,7 @@ class ClientAccountScreen(DbScreen):
                 yield Static("", id="services-note", classes="muted")
             with TabPane("Invoices", id="tab-invoices"):
                 yield ListTable(
-                    ["Number", "Kind", "Status", "Bill to", "Issued", "Due", "Total", "Balance", "Hold"],
+                    ["Number", "Status", "Total", "Balance", "Due", "Bill to", "Kind", "Issued", "Hold"],
                     self.fetch_invoices,
                     page_size=50,
                     filter_placeholder="status or kind: issued, paid, void, draft, statement, credit note…",
@@ -199,16 +196,16 @@ class ClientAccountScreen(DbScreen):
             "coverages": (
                 "Rank",
                 "Payer",
+                "Eligibility",
                 "Member id",
-                "Group",
                 "From",
                 "To",
                 "Copay",
                 "Coins",
                 "Deductible left",
-                "Eligibility",
+                "Group",
             ),
-            "services": ("Date", "Code", "Description", "Units", "Billing", "Note"),
+            "services": ("Date", "Code", "Units", "Billing", "Description", "Note"),
             "payments": ("Received", "From", "Method", "Reference", "Amount", "Applied here", "Credit"),
             "installments": ("#", "Due", "Amount", "Paid", "Left", "Status"),
             "history": ("When", "Field", "Old value", "New value", "By"),
@@ -237,13 +234,13 @@ class ClientAccountScreen(DbScreen):
                     r.id,
                     [
                         r.number or f"draft #{r.id}",
-                        status_text(r.kind.value),
                         status_text(r.status.value),
-                        Text(r.bill_to_name),
-                        r.issue_date.isoformat() if r.issue_date else "",
-                        r.due_date.isoformat() if r.due_date else "",
                         Text(fmt_money(r.total), justify="right"),
                         Text(fmt_money(r.balance), justify="right"),
+                        r.due_date.isoformat() if r.due_date else "",
+                        Text(r.bill_to_name),
+                        status_text(r.kind.value),
+                        r.issue_date.isoformat() if r.issue_date else "",
                         Text("DISPUTED", style="bold") if r.dispute_hold else "",
                     ],
                 )
@@ -262,32 +259,28 @@ class ClientAccountScreen(DbScreen):
         self._show_history(d.history)
 
     def _show_header(self, a: AccountSummary) -> None:
+        # Compact on purpose: at 80×24 the tabs below need the rows (details are in the tabs).
         c = a.client
+        born = f"born {c.date_of_birth}" if c.date_of_birth else "date of birth missing"
         head = Text.assemble(
             (c.account_number, "bold"),
             "  ",
             (c.display_name, "bold"),
             "  ",
             (f"[{status_text(c.status.value)}]", "bold" if c.status.value != "active" else ""),
-            f"  owner {c.owner_name or 'nobody'}",
+            f"  {born}  {c.phone or 'no phone'}  owner {c.owner_login or 'nobody'}",
         )
-        born = c.date_of_birth.isoformat() if c.date_of_birth else "date of birth missing"
-        head.append(f"\nBorn {born} · {c.phone or 'no phone'} · prefers {c.preferred_channel.value}")
-        head.append(f" · language {c.language}")
-        head.append("\nClient owes ")
+        head.append("\nOwes ")
         head.append(fmt_money(a.balance), "bold")
         if a.overdue:
             head.append(" (overdue ")
             head.append(fmt_money(a.overdue), "bold reverse")
             head.append(")")
         head.append(f" · payers owe {fmt_money(a.payer_balance)} · credit {fmt_money(a.credit)}")
-        head.append(f" · {a.open_invoices} open bills · {a.unbilled_services} unbilled services")
-        if a.coverages:
-            for cov in a.coverages:
-                head.append("\n")
-                head.append_text(coverage_line(cov))
-        else:
-            head.append("\nNo coverage in force")
+        head.append(f" · {a.open_invoices} open bills · {a.unbilled_services} unbilled")
+        for cov in a.coverages:
+            head.append("\n")
+            head.append_text(coverage_line(cov))
         if c.special_concerns:
             head.append("\nConcerns: ", "bold")
             head.append(c.special_concerns)
@@ -309,14 +302,14 @@ class ClientAccountScreen(DbScreen):
             t.add_row(
                 cov.rank.value + ("" if cov.in_force_today else " (ended)"),
                 Text(cov.payer_name),
+                eligibility_text(cov),
                 Text(cov.member_id),
-                Text(cov.group_number),
                 cov.effective_from.isoformat(),
                 cov.effective_to.isoformat() if cov.effective_to else "",
                 fmt_money(cov.copay),
                 f"{cov.coinsurance_percent.normalize():f}%",
                 f"{fmt_money(cov.deductible_remaining)} of {fmt_money(cov.deductible)}",
-                eligibility_text(cov),
+                Text(cov.group_number),
                 key=str(cov.id),
             )
         self.query_one("#coverage-note", Static).update(
@@ -331,9 +324,9 @@ class ClientAccountScreen(DbScreen):
             t.add_row(
                 r.service_date.isoformat(),
                 r.code,
-                Text(r.description),
                 str(r.units),
                 Text(state, style="bold" if state == "UNBILLED" else ""),
+                Text(r.description),
                 Text(r.rendering_note),
                 key=str(r.id),
             )
@@ -445,9 +438,18 @@ class ClientAccountScreen(DbScreen):
         d = self._loaded()
         if d is None:
             return
-        from screens.clerk.coverage_form import CoverageForm
 
-        self._open(CoverageForm(self.client_id, d.summary.client.display_name, d.coverages))
+        def open_form(payers: tuple[PayerView, ...]) -> None:
+            if not payers:
+                self.notify(
+                    "There are no payers yet: a supervisor adds them to the catalog", severity="warning"
+                )
+                return
+            from screens.clerk.coverage_form import CoverageForm
+
+            self._open(CoverageForm(self.client_id, d.summary.client.display_name, payers, d.coverages))
+
+        self.db_call(lambda s: catalog.list_payers(self.actor, s), open_form, group="payers")
 
     def action_check_eligibility(self) -> None:
         d = self._loaded()

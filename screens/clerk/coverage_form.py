@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Button, Select, Static
 
-from billing import catalog, coverage
+from billing import coverage
 from billing.catalog import PayerView
 from billing.coverage import RELATIONS, CoverageView
 from db.errors import ConflictError, ValidationError
@@ -43,10 +43,17 @@ class CoverageForm(DbModal[CoverageView | None]):
         Binding("escape", "cancel", "Cancel", id="coverage_form.cancel", tooltip="Close without saving"),
     ]
 
-    def __init__(self, client_id: int, client_name: str, existing: tuple[CoverageView, ...] = ()) -> None:
+    def __init__(
+        self,
+        client_id: int,
+        client_name: str,
+        payers: tuple[PayerView, ...],
+        existing: tuple[CoverageView, ...] = (),
+    ) -> None:
         super().__init__()
         self.client_id = client_id
         self.client_name = client_name
+        self.payers = payers
         self.existing = existing
 
     def compose(self) -> ComposeResult:
@@ -56,7 +63,12 @@ class CoverageForm(DbModal[CoverageView | None]):
             yield Static(Text(f"Add coverage for {self.client_name}", style="bold"), classes="dialog-title")
             yield Static("", id="form-problem", classes="form-problem")
             with VerticalScroll(), Form():
-                yield ChoiceField("payer", "Payer", [], required=True)
+                yield ChoiceField(
+                    "payer",
+                    "Payer",
+                    [(f"{p.name} ({p.kind.value}, {p.terms_days} days)", p.id) for p in self.payers],
+                    required=True,
+                )
                 yield ChoiceField(
                     "rank",
                     "Rank",
@@ -100,12 +112,6 @@ class CoverageForm(DbModal[CoverageView | None]):
 
     def on_mount(self) -> None:
         self.query_one("#input-payer", Select).focus()
-        self.db_call(lambda s: catalog.list_payers(self.actor, s), self._show_payers, group="payers")
-
-    def _show_payers(self, payers: tuple[PayerView, ...]) -> None:
-        self.query_one("#input-payer", Select).set_options(
-            [(f"{p.name} ({p.kind.value}, {p.terms_days} days)", p.id) for p in payers]
-        )
 
     @property
     def form(self) -> Form:

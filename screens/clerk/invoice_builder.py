@@ -34,15 +34,10 @@ from billing.services import ServiceView
 from db.models import InvoiceKind
 from db.money import ZERO, fmt_money
 from db.rights import Action
+from screens.clerk.invoice_view import cut, desc_width
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
-
-DESC_WIDTH = 28
-
-
-def short(text: str, width: int = DESC_WIDTH) -> Text:
-    return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def kind_word(kind: InvoiceKind) -> str:
@@ -170,10 +165,11 @@ class InvoiceBuilderScreen(DbScreen):
             self._fill_issued()
         if d.unbilled:
             t = self.query_one("#unbilled", DataTable)
-            t.add_columns("Date", "Code", "Description", "Units")
+            t.add_columns("Date", "Code", "Units", "Description")
+            width = desc_width(self.size.width) + 20
             for s in d.unbilled:
                 t.add_row(
-                    s.service_date.isoformat(), s.code, short(s.description), str(s.units), key=str(s.id)
+                    s.service_date.isoformat(), s.code, str(s.units), cut(s.description, width), key=str(s.id)
                 )
         for draft in d.drafts:
             self._fill_lines(draft)
@@ -232,26 +228,27 @@ class InvoiceBuilderScreen(DbScreen):
             f"\n  total {fmt_money(item.total)} · will be {item.expected_number}, issued {item.issue_date}, "
             f"due {item.due_date} ({item.terms_days} days)",
         )
-        checks = Text()
-        blocking = set(map(id, item.blocking))
-        for p in item.problems:
-            if checks:
-                checks.append("\n")
-            if id(p) in blocking:
-                checks.append(" BLOCKS ISSUE ", "bold reverse")
-                checks.append(f" {p.message}")
-                if p.check == "eligibility":
-                    checks.append(
-                        "\n    o: override it (with a reason)"
-                        if self.actor.can(Action.ELIGIBILITY_OVERRIDE)
-                        else "\n    A supervisor must override this check, or record a fresh check with v."
-                    )
-            else:
-                checks.append(" note ", "bold")
-                checks.append(f" {p.message} (issued together, the payer invoice goes first)")
-        if not item.problems:
-            checks.append(" OK ", "bold reverse")
-            checks.append(" all accuracy checks pass")
+        parts: list[Text] = []
+        for p in item.blocking:
+            part = Text.assemble((" BLOCKS ISSUE ", "bold reverse"), f" {p.message}")
+            if p.check == "eligibility":
+                part.append(
+                    "\n    o: override it (with a reason)"
+                    if self.actor.can(Action.ELIGIBILITY_OVERRIDE)
+                    else "\n    A supervisor must override this check, or record a fresh check with v."
+                )
+            parts.append(part)
+        if not item.blocking:
+            parts.append(Text.assemble((" OK ", "bold reverse"), " all accuracy checks pass"))
+        if any(p not in item.blocking for p in item.problems):
+            # "Order" problems solved by issuing together: said once, plainly.
+            parts.append(
+                Text.assemble(
+                    (" note ", "bold"),
+                    " the client's share depends on the payer invoice above; issued together, that goes first",
+                )
+            )
+        checks = Text("\n").join(parts)
         t: DataTable[Any] = DataTable(
             id=f"draft-{draft.id}", cursor_type="row", zebra_stripes=True, classes="auto-table draft-lines"
         )
@@ -263,13 +260,14 @@ class InvoiceBuilderScreen(DbScreen):
 
     def _fill_lines(self, draft: InvoiceView) -> None:
         t = self.query_one(f"#draft-{draft.id}", DataTable)
+        width = desc_width(self.size.width)
         t.add_columns("#", "Date", "Code", "Description", "Units", "Price", "Charge", "Amount")
         for ln in draft.lines:
             t.add_row(
                 str(ln.line_no),
                 ln.service_date.isoformat() if ln.service_date else "",
                 Text(ln.code),
-                short(ln.description),
+                cut(ln.description, width),
                 str(ln.units),
                 Text(fmt_money(ln.unit_price), justify="right"),
                 Text(fmt_money(ln.charge), justify="right"),

@@ -41,7 +41,15 @@ KIND = {
     InvoiceKind.CREDIT_NOTE: "Credit note",
     InvoiceKind.FEE: "Fee invoice",
 }
-DESC_WIDTH = 28
+
+
+def desc_width(screen_width: int) -> int:
+    """Room for the description in a lines table (the money columns must stay visible at 80)."""
+    return max(12, min(40, screen_width - 62))
+
+
+def cut(text: str, width: int) -> Text:
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def file_stem(view: InvoiceView) -> str:
@@ -198,7 +206,9 @@ class CreditDialog(DbModal[InvoiceView | None]):
         "Lines empty = every line in full; '1, 3=10.00' = line 1 in full and 10.00 of line 3."
     )
     BINDINGS = [
-        Binding("ctrl+s", "save", "Credit", id="invoice_credit.save", tooltip="Issue the credit note (asks first)"),
+        Binding(
+            "ctrl+s", "save", "Credit", id="invoice_credit.save", tooltip="Issue the credit note (asks first)"
+        ),
         Binding("escape", "cancel", "Cancel", id="invoice_credit.cancel", tooltip="Do nothing"),
     ]
 
@@ -448,17 +458,13 @@ class InvoiceViewScreen(DbScreen):
 
         t = self.query_one("#inv-lines", DataTable)
         t.clear()
+        width = desc_width(self.size.width)
         for ln in v.lines:
-            desc = (
-                ln.description
-                if len(ln.description) <= DESC_WIDTH
-                else ln.description[: DESC_WIDTH - 1] + "…"
-            )
             t.add_row(
                 str(ln.line_no),
                 ln.service_date.isoformat() if ln.service_date else "",
                 Text(ln.code),
-                Text(desc),
+                cut(ln.description, width),
                 str(ln.units),
                 Text(fmt_money(ln.unit_price), justify="right"),
                 Text(fmt_money(ln.charge), justify="right"),
