@@ -96,10 +96,14 @@ class SubmitDialog(DbModal[CardSummary | None]):
 
         self.db_call(
             lambda s: timecards.submit_timecard(self.actor, s, start, note),
-            self.dismiss,
+            self.close_with,
             write=True,
             on_error=failed,
         )
+
+    def close_with(self, result: Any) -> None:
+        """Close with the service's answer (the callback of a finished save)."""
+        self.dismiss(result)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

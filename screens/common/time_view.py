@@ -325,7 +325,11 @@ class ReasonDialog(DbModal[T | None]):
             self.problem(str(exc))
             self.cd_app.show_error(exc)
 
-        self.db_call(lambda s: self.call(self.actor, s, reason), self.dismiss, write=True, on_error=failed)
+        self.db_call(lambda s: self.call(self.actor, s, reason), self.close_with, write=True, on_error=failed)
+
+    def close_with(self, result: Any) -> None:
+        """Close with the service's answer (the callback of a finished save)."""
+        self.dismiss(result)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

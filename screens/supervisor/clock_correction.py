@@ -156,7 +156,11 @@ class ClockEventForm(DbModal[ClockEventView | None]):
             self.problem(refusal_text(exc))
             self.cd_app.show_error(exc)
 
-        self.db_call(save, self.dismiss, write=True, on_error=failed)
+        self.db_call(save, self.close_with, write=True, on_error=failed)
+
+    def close_with(self, result: Any) -> None:
+        """Close with the service's answer (the callback of a finished save)."""
+        self.dismiss(result)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

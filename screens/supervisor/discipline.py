@@ -160,10 +160,14 @@ class DisciplineForm(DbModal[DisciplineView | None]):
             lambda s: attendance.record_discipline(
                 self.actor, s, uid, values["kind"], values["reason"], day=values["day"], incident_ids=ids
             ),
-            self.dismiss,
+            self.close_with,
             write=True,
             on_error=failed,
         )
+
+    def close_with(self, result: Any) -> None:
+        """Close with the service's answer (the callback of a finished save)."""
+        self.dismiss(result)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -224,10 +228,14 @@ class IncidentRunDialog(DbModal[IncidentRun | None]):
 
         self.db_call(
             lambda s: attendance.record_incidents(self.actor, s, values["day"]),
-            self.dismiss,
+            self.close_with,
             write=True,
             on_error=failed,
         )
+
+    def close_with(self, result: Any) -> None:
+        """Close with the service's answer (the callback of a finished save)."""
+        self.dismiss(result)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

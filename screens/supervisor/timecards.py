@@ -193,8 +193,8 @@ class _View:
 class TimecardsScreen(DbScreen):
     HELP_TITLE = "Timecards"
     HELP = (
-        "The cards waiting for your signature (all periods), or with a every card of one pay period "
-        "([ and ] move between periods). Variance against the schedule is spelled out (late, left "
+        "The cards waiting for your signature (all periods); a switches to every card of one pay "
+        "period ([ and ] move between periods). Variance against the schedule is spelled out (late, left "
         "early, absent, overtime, no clock-out). Enter opens a card to see its days and events and "
         "to correct clock events. s signs after showing the totals; x sends a card back with a "
         "reason; u unlocks a signed card with a reason. space marks cards, m signs the marked ones, "
