@@ -35,6 +35,13 @@ class DashboardScreen(DbScreen):
     BINDINGS = [
         Binding("s", "goto_staff", "Staff", id="dashboard.staff", tooltip="Hire, edit, deactivate clerks"),
         Binding("a", "goto_audit", "Audit log", id="dashboard.audit", tooltip="Every change, who and when"),
+        Binding(
+            "t",
+            "goto_timecards",
+            "Timecards",
+            id="dashboard.timecards",
+            tooltip="Timecards waiting for your signature",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -104,3 +111,8 @@ class DashboardScreen(DbScreen):
         from screens.common.audit_log import AuditLogScreen
 
         self.app.push_screen(AuditLogScreen())
+
+    def action_goto_timecards(self) -> None:
+        from screens.supervisor.timecards import TimecardsScreen
+
+        self.app.push_screen(TimecardsScreen())

@@ -185,3 +185,14 @@ async def test_clerk_cannot_open_supervisor_screens_even_by_action(office: Offic
         app.push_screen(DashboardScreen())
         await settle(pilot)
         assert any("may not" in str(n.message) for n in app._notifications)
+
+
+async def test_dashboard_t_opens_the_timecard_queue(office: Office) -> None:
+    from screens.supervisor.timecards import TimecardsScreen
+
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, TimecardsScreen)
