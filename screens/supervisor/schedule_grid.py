@@ -512,12 +512,15 @@ class ScheduleGridScreen(DbScreen):
     ScheduleGridScreen #grid-area { width: auto; height: 1fr; }
     ScheduleGridScreen #grid { height: 1fr; width: auto; }
     ScheduleGridScreen #coverage { height: auto; width: auto; overflow-x: hidden; }
+    ScheduleGridScreen #grid { scrollbar-gutter: stable; }
+    ScheduleGridScreen #coverage { margin-right: 2; }
     ScheduleGridScreen #sched-status { height: 1; padding: 0 1; }
     ScheduleGridScreen #detail { padding: 0 1; }
     ScheduleGridScreen.-side #sched-body { layout: horizontal; }
     ScheduleGridScreen.-side #detail { width: 1fr; height: 1fr; border-left: solid $primary 40%; }
     ScheduleGridScreen.-below #sched-body { layout: vertical; }
     ScheduleGridScreen.-below #grid-area { width: 1fr; height: auto; }
+    ScheduleGridScreen.-below #grid, ScheduleGridScreen.-below #coverage { width: 1fr; }
     ScheduleGridScreen.-below #detail { width: 1fr; height: 1fr; min-height: 3; background: $boost; }
     """
     BINDINGS = [
@@ -609,14 +612,28 @@ class ScheduleGridScreen(DbScreen):
         if self.start is None:
             self.start = week_start(plain_date(office_today(self.cd_app.tz)))
         grid = self.query_one("#grid", GridTable)
-        cov = self.query_one("#coverage", CoverageTable)
-        self.watch(grid, "scroll_x", lambda x: setattr(cov, "scroll_x", x), init=False)
+        self.watch(grid, "scroll_x", self._scrolled, init=False)
         self.add_class("-below")
         grid.focus()
         self.reload()
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_layout()
+
+    def _scrolled(self, x: float) -> None:
+        """Keep horizontal scrolling on day-column boundaries (no half column under the names)
+        and the coverage rows under the same days."""
+        grid = self.query_one("#grid", GridTable)
+        step = self.widths[1] if len(self.widths) > 2 else 0
+        col = grid.cursor_coordinate.column
+        on_hours = col == len(self.widths) - 1  # the last column: show it whole, even off the grid
+        if step and int(x) % step and not on_hours:
+            up = (int(x) // step + 1) * step
+            down = (int(x) // step) * step
+            cursor_start = (col - 1) * step  # where the cursor's day column starts, past the names
+            grid.scroll_x = up if up <= grid.max_scroll_x and cursor_start >= up else down
+            return
+        self.query_one("#coverage", CoverageTable).scroll_x = x
 
     @property
     def end(self) -> dt.date:
@@ -656,7 +673,7 @@ class ScheduleGridScreen(DbScreen):
             return  # an older load finished after a newer one started
         keep: Coordinate | None = None
         grid = self.query_one("#grid", GridTable)
-        if self.model is not None and self.model.grid.start == model.grid.start and grid.row_count:
+        if self.model is not None and self.model.grid.days == model.grid.days and grid.row_count:
             keep = grid.cursor_coordinate
         self.model = model
         if self.mark is not None and self.mark not in model.cells:
@@ -832,9 +849,22 @@ class ScheduleGridScreen(DbScreen):
 
     @on(DataTable.CellHighlighted)
     def _moved(self, event: DataTable.CellHighlighted) -> None:
+        grid = self.query_one("#grid", GridTable)
+        if event.data_table is grid:
+            self._scrolled(grid.scroll_x)
+        elif grid.row_count and event.data_table.has_focus:
+            # The coverage cursor leads the grid's column, so both stay under the same days.
+            cov = event.data_table
+            if grid.cursor_coordinate.column != event.coordinate.column:
+                grid.move_cursor(column=event.coordinate.column, animate=False)
+            self.call_after_refresh(lambda: setattr(cov, "scroll_x", grid.scroll_x))
         self.show_detail()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        cov = self.query_one("#coverage", CoverageTable)
+        grid = self.query_one("#grid", GridTable)
+        if event.widget is cov and cov.row_count:
+            cov.move_cursor(column=grid.cursor_coordinate.column, animate=False)  # the same day
         self.show_detail()
 
     @on(DataTable.CellSelected, "#grid")
@@ -990,6 +1020,9 @@ class ScheduleGridScreen(DbScreen):
                 self.buffer += ch.upper()
                 self.commit_buffer(final=False)
                 return True
+            # Any other key (an arrow, a command) abandons the half-typed code first.
+            self.buffer = ""
+            self.note("Typing cancelled; nothing changed.")
             return False
         if len(ch) == 1 and ch.isascii() and ch.isalpha() and event.key not in self.active_bindings:
             self.buffer = ch.upper()

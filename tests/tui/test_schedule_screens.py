@@ -163,8 +163,11 @@ async def test_build_fix_two_cells_rebuild_around_them_publish_and_the_clerk_see
         ]
         assert shorts
         row, col = shorts[0]
-        await pilot.press("tab")
-        await pilot.press(*(["down"] * row), *(["right"] * col))
+        await pilot.press("tab")  # the coverage rows, cursor under the grid's day
+        here = cov.cursor_coordinate  # type: ignore[attr-defined]
+        await pilot.press(*(["down"] * (row - here.row)))
+        await pilot.press(*(["right" if col > here.column else "left"] * abs(col - here.column)))
+        assert cov.cursor_coordinate == (row, col)  # type: ignore[attr-defined]
         detail = str(screen.query_one("#detail-text").render())
         assert "short of the minimum" in detail and "needs" in detail
         assert "Not working that day:" in detail or "On:" in detail
@@ -294,6 +297,39 @@ async def test_unknown_code_and_hostile_keys_change_nothing(office: Office) -> N
         await settle(pilot)
         assert "already off" in str(screen.query_one("#sched-status").render())
         assert all_shifts(office) == before
+
+
+async def test_codes_sharing_a_prefix_wait_for_enter_or_the_next_character(office: Office) -> None:
+    setup_office(office)
+    office.db.write(
+        lambda s: shifts.add_shift_type(
+            office.sup, s, code="L2", name="Late two", start_time=dt.time(12), minutes=420
+        )
+    )
+    app = make_app(office, "sup")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_grid(pilot)
+        await goto_cell(pilot, screen, "cora", NEXT_DAYS[0])
+        await pilot.press("l")
+        await settle(pilot)
+        assert "Shift code: L  (Enter sets it, Esc cancels)" in str(
+            screen.query_one("#sched-status").render()
+        )
+        assert grid_cells(office) == {}
+        await pilot.press("enter")
+        await settle(pilot)
+        assert grid_cells(office) == {("cora", NEXT_DAYS[0]): ("L", "draft", True)}
+        await pilot.press("right", "l", "2")
+        await settle(pilot)
+        assert grid_cells(office)[("cora", NEXT_DAYS[1])] == ("L2", "draft", True)
+        # A half-typed code is dropped by any other key; Esc too.
+        await pilot.press("right", "l", "down")
+        await settle(pilot)
+        await pilot.press("l", "escape")
+        await settle(pilot)
+        assert "Typing cancelled; nothing changed" in str(screen.query_one("#sched-status").render())
+        assert len(grid_cells(office)) == 2
+        assert app.screen is screen
 
 
 async def test_swap_copy_and_period_keys(office: Office) -> None:
