@@ -290,7 +290,7 @@ class Lookup(Vertical):
             self._hint("no match: type an account number (e.g. A00012) or a last name")
             self._pick_when_loaded = False
             return
-        options.add_options([Option(m.label) for m in self._matches])
+        options.add_options([Option(self._prompt(i, 0)) for i in range(len(self._matches))])
         options.highlighted = 0
         self.add_class("-open")
         more = " (more: keep typing)" if len(self._matches) >= MATCHES_SHOWN else ""
@@ -315,7 +315,15 @@ class Lookup(Vertical):
         if not self._matches:
             return
         current = options.highlighted if options.highlighted is not None else -1
-        options.highlighted = max(0, min(len(self._matches) - 1, current + step))
+        new = max(0, min(len(self._matches) - 1, current + step))
+        for i in {current, new} - {-1}:
+            options.replace_option_prompt_at_index(i, self._prompt(i, new))
+        options.highlighted = new
+
+    def _prompt(self, index: int, highlighted: int) -> Text:
+        """A match in the list; the highlighted one carries a ▶, so it shows without colour too."""
+        mark = "▶ " if index == highlighted else "  "
+        return Text.assemble((mark, "bold"), self._matches[index].label)
 
     def action_close_matches(self) -> None:
         self._close()
