@@ -53,6 +53,7 @@ from tui.base import DbMixin
 from tui.widgets.forms import ChoiceField, Field, Form
 from tui.widgets.header import OfficeHeader
 
+OPEN_COLUMNS = ["Invoice", "Due", "Total", "Balance", "Status"]
 OLDEST_FIRST = 0  # the "apply to" choice meaning: the party's open items, oldest first
 CONFIRM_LINES = 12  # invoices listed one by one in the confirmation; the rest are summed
 
@@ -233,7 +234,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         self.query_one("#payment-result", Static).display = False
         self.query_one("#lookup-payer", Lookup).display = False
         t = self.query_one("#open-items", DataTable)
-        t.add_columns("Invoice", "Due", "Total", "Balance", "Status", "Client")
+        t.add_columns(*OPEN_COLUMNS)
         self.db_call(lambda s: desk_context(self.actor, s), self._context_loaded, group="ctx")
         if self.initial_client_id is not None:
             cid = self.initial_client_id
@@ -326,6 +327,12 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         table = self.query_one("#open-items", DataTable)
         select = self.query_one("#input-invoice", Select)
         keep = select.value
+        # A payer's open items belong to many clients: then the list says whose each one is.
+        on_payer = summary is not None and summary.side == PayerSide.PAYER
+        columns = [*OPEN_COLUMNS, "Client"] if on_payer else OPEN_COLUMNS
+        if [str(c.label) for c in table.columns.values()] != columns:
+            table.clear(columns=True)
+            table.add_columns(*columns)
         table.clear()
         options: list[tuple[str | Text, int]] = [("Oldest first", OLDEST_FIRST)]
         line = self.query_one("#open-summary", Static)
@@ -343,15 +350,16 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
             if item.dispute_hold:
                 flags.append("ON HOLD (dispute)")
             due = item.due_date.isoformat() if item.due_date else ""
-            table.add_row(
+            cells: list[str | Text] = [
                 item.number,
                 due,
                 Text(money(item.total, sym), justify="right"),
                 Text(money(item.balance, sym), justify="right"),
                 ", ".join(flags),
-                Text(summary.clients.get(item.id, "")),
-                key=str(item.id),
-            )
+            ]
+            if on_payer:
+                cells.append(Text(summary.clients.get(item.id, "")))
+            table.add_row(*cells, key=str(item.id))
             options.append((f"{item.number}  due {due}  balance {money(item.balance, sym)}", item.id))
         table.refresh(layout=True)  # the header row must take the new column widths too
         select.set_options(options)
