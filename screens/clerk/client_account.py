@@ -176,6 +176,7 @@ class ClientAccountScreen(DbScreen):
                 yield ListTable(
                     ["Number", "Status", "Total", "Balance", "Due", "Bill to", "Kind", "Issued", "Hold"],
                     self.fetch_invoices,
+                    widths=(10, 14, 11, 11, 10, 24, 11, 10, 8),
                     page_size=50,
                     filter_placeholder="status or kind: issued, paid, void, draft, statement, credit note…",
                     id="invoices",

@@ -6,6 +6,7 @@ keystroke (debounced) fetches one page. Enter opens the account; ``n`` registers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -18,7 +19,7 @@ from billing import clients
 from billing.clients import ClientView, SearchField
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
-from tui.widgets.paged import Page, PagedTable
+from tui.widgets.paged import Fetch, Page, PagedTable
 
 HOW = {
     SearchField.NAME: "by name (Last or Last, First)",
@@ -39,6 +40,21 @@ class ListTable(PagedTable, inherit_bindings=False):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
         Binding("y", "copy_row", "Copy", id="list.copy", tooltip="Copy the row to the clipboard (OSC 52)"),
     ]
+
+    def __init__(self, columns: Sequence[str], fetch: Fetch, *, widths: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(columns, fetch, **kwargs)
+        self.widths = tuple(widths)
+
+    def on_mount(self) -> None:
+        # Fixed column widths: auto widths are measured in the table's idle handler, which can
+        # come after the rows are painted (header-wide columns showing "[Smi", "413-5").
+        self.call_later(self._fix_widths)
+
+    def _fix_widths(self) -> None:
+        for column, width in zip(self.table.ordered_columns, self.widths, strict=False):
+            column.width = width
+            column.auto_width = False
+        self.table.refresh(layout=True)
 
 
 class SearchTable(ListTable):
@@ -88,6 +104,7 @@ class ClientSearchScreen(DbScreen):
         yield SearchTable(
             ["Account", "Name", "Born", "Phone", "Status", "Owner", "Matched"],
             self.fetch,
+            widths=(8, 24, 10, 12, 10, 8, 22),
             page_size=50,
             filter_placeholder="Smith, Jo · A000123 · 413-555 · W123…",
             id="clients",

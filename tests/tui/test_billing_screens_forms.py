@@ -33,8 +33,8 @@ from screens.clerk.service_form import ServiceForm
 from screens.common.confirm import ConfirmDialog
 from screens.common.help import HelpScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_billing_screens import count, fill, notes
+from tests.tui.conftest import screen_text
+from tests.tui.test_billing_screens import count, fill, make_app, notes
 from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing, settle
 
 HOSTILE = "[bold]x[/]"
@@ -418,7 +418,7 @@ async def test_help_lists_every_key_and_payment_keys_reload_the_account(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await open_account(pilot, b.smith)
-        assert "· 0 unbilled ·" in screen_text(app)
+        assert "0 open bills · 0 unbilled" in screen_text(app)
         await pilot.press("f1")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
@@ -441,7 +441,7 @@ async def test_help_lists_every_key_and_payment_keys_reload_the_account(
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, ClientAccountScreen)
-        assert "· 1 unbilled ·" in screen_text(app)  # read again after the payment screen closed
+        assert "0 open bills · 1 unbilled" in screen_text(app)  # read again after the payment screen closed
     for who in ("sup", "clerk"):
         app = make_app(office, who)
         async with app.run_test() as pilot:
