@@ -210,6 +210,7 @@ BAD_LINES = [
 ]
 
 
+@pytest.mark.slow  # 21 bad inputs, each typed key by key
 async def test_bad_input_is_refused_with_no_change(books: Books) -> None:
     app = make_app(books.office, "clerk")
     smith_number = books.number(books.smith_inv)
