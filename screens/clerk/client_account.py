@@ -28,10 +28,11 @@ from billing.plans import PlanView
 from billing.services import ServiceView
 from db.models import InvoiceKind, InvoiceStatus
 from db.money import ZERO, fmt_money
-from screens.clerk.client_search import ListTable, Row, fill_table
+from screens.clerk.client_search import ListTable
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
+from tui.widgets.tables import Row, fill_table
 
 TABS = [
     ("tab-coverage", "Coverage"),

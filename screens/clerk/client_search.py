@@ -6,21 +6,20 @@ keystroke (debounced) fetches one page. Enter opens the account; ``n`` registers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from billing import clients
 from billing.clients import ClientView, SearchField
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
-from tui.widgets.paged import Cell, Fetch, Page, PagedTable
+from tui.widgets.paged import Fetch, Page, PagedTable
 
 HOW = {
     SearchField.NAME: "by name (Last or Last, First)",
@@ -28,31 +27,6 @@ HOW = {
     SearchField.PHONE: "by phone number",
     SearchField.MEMBER: "by insurance member id",
 }
-
-
-Row = tuple[str | None, Sequence[Cell]]
-
-
-def fill_table(table: DataTable[Cell], rows: Iterable[Row], *, max_width: int = 60) -> None:
-    """Replace a table's rows, with each column as wide as what it shows (up to ``max_width``).
-
-    DataTable measures auto-width columns later, in its idle handler; a paint in between caches
-    cells cut at the old width (seen as "ok, checked 2" after a reload). Fixing the widths
-    before the rows go in avoids that.
-    """
-    rows = list(rows)
-    columns = table.ordered_columns
-    widths = [col.label.cell_len for col in columns]
-    for _, cells in rows:
-        for i, c in enumerate(cells[: len(widths)]):
-            w = c.cell_len if isinstance(c, Text) else cell_len(str(c))
-            widths[i] = max(widths[i], min(w, max_width))
-    for col, w in zip(columns, widths, strict=True):
-        col.width = w
-        col.auto_width = False
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
 
 
 class ListTable(PagedTable, inherit_bindings=False):

@@ -34,11 +34,11 @@ from billing.services import ServiceView
 from db.models import InvoiceKind
 from db.money import ZERO, fmt_money
 from db.rights import Action
-from screens.clerk.client_search import Row, fill_table
 from screens.clerk.invoice_view import cut, desc_width
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
+from tui.widgets.tables import Row, fill_table
 
 
 def kind_word(kind: InvoiceKind) -> str:
@@ -292,8 +292,7 @@ class InvoiceBuilderScreen(DbScreen):
             )
         fill_table(t, rows_)
 
-        # ------------------------------------------------------------------ opening lines and documents
-        fill_table(t, rows_)
+    # ------------------------------------------------------------------ opening lines and documents
 
     def _open(self, screen: Any) -> None:
         self._reload_on_resume = True

@@ -28,11 +28,11 @@ from db.errors import ValidationError
 from db.models import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Action
-from screens.clerk.client_search import Row, fill_table
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
 from tui.widgets.forms import Field, Form, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
+from tui.widgets.tables import Row, fill_table
 
 DEFAULT_FOLDER = "~/clerkdesk-prints"
 _last_folder = DEFAULT_FOLDER  # one person per process: remember their choice for the session
