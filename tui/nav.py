@@ -61,13 +61,6 @@ NAV: list[NavEntry] = [
         ("supervisor",),
     ),
     NavEntry(
-        "c",
-        "Clients",
-        "Find a client by name, account, phone or member id; register",
-        "screens.clerk.client_search:ClientSearchScreen",
-        Action.VIEW,
-    ),
-    NavEntry(
         "p",
         "Post payment",
         "A client's or payer's payment, oldest first or to an invoice",
@@ -80,6 +73,13 @@ NAV: list[NavEntry] = [
         "A stack of checks against a control total and count",
         "screens.clerk.batch_post:BatchPostScreen",
         Action.PAYMENT_POST,
+    ),
+    NavEntry(
+        "c",
+        "Clients",
+        "Find a client by name, account, phone or member id; register",
+        "screens.clerk.client_search:ClientSearchScreen",
+        Action.VIEW,
     ),
     NavEntry(
         "e",

@@ -32,6 +32,7 @@ from screens.clerk.client_search import ListTable
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
+from tui.widgets.tables import Row, fill_table
 
 TABS = [
     ("tab-coverage", "Coverage"),
@@ -298,39 +299,49 @@ class ClientAccountScreen(DbScreen):
 
     def _show_coverages(self, covs: tuple[CoverageView, ...]) -> None:
         t = self.query_one("#coverages", DataTable)
-        t.clear()
+        rows_: list[Row] = []
         for cov in covs:
-            t.add_row(
-                cov.rank.value + ("" if cov.in_force_today else " (ended)"),
-                Text(cov.payer_name),
-                eligibility_text(cov),
-                Text(cov.member_id),
-                cov.effective_from.isoformat(),
-                cov.effective_to.isoformat() if cov.effective_to else "",
-                fmt_money(cov.copay),
-                f"{cov.coinsurance_percent.normalize():f}%",
-                f"{fmt_money(cov.deductible_remaining)} of {fmt_money(cov.deductible)}",
-                Text(cov.group_number),
-                key=str(cov.id),
+            rows_.append(
+                (
+                    str(cov.id),
+                    [
+                        cov.rank.value + ("" if cov.in_force_today else " (ended)"),
+                        Text(cov.payer_name),
+                        eligibility_text(cov),
+                        Text(cov.member_id),
+                        cov.effective_from.isoformat(),
+                        cov.effective_to.isoformat() if cov.effective_to else "",
+                        fmt_money(cov.copay),
+                        f"{cov.coinsurance_percent.normalize():f}%",
+                        f"{fmt_money(cov.deductible_remaining)} of {fmt_money(cov.deductible)}",
+                        Text(cov.group_number),
+                    ],
+                )
             )
+        fill_table(t, rows_)
         self.query_one("#coverage-note", Static).update(
             "" if covs else "No coverage on file: c adds one; services are billed to the client until then."
         )
 
     def _show_services(self, rows: tuple[ServiceView, ...]) -> None:
         t = self.query_one("#services", DataTable)
-        t.clear()
+        rows_: list[Row] = []
         for r in rows:
             state = "void" if r.voided else ("billed" if r.billed else "UNBILLED")
-            t.add_row(
-                r.service_date.isoformat(),
-                r.code,
-                str(r.units),
-                Text(state, style="bold" if state == "UNBILLED" else ""),
-                Text(r.description),
-                Text(r.rendering_note),
-                key=str(r.id),
+            rows_.append(
+                (
+                    str(r.id),
+                    [
+                        r.service_date.isoformat(),
+                        r.code,
+                        str(r.units),
+                        Text(state, style="bold" if state == "UNBILLED" else ""),
+                        Text(r.description),
+                        Text(r.rendering_note),
+                    ],
+                )
             )
+        fill_table(t, rows_)
         more = f" (the newest {SERVICE_LIMIT} are shown)" if len(rows) >= SERVICE_LIMIT else ""
         self.query_one("#services-note", Static).update(
             f"{len(rows)} services{more} · s records a service, b builds the invoices"
@@ -340,19 +351,24 @@ class ClientAccountScreen(DbScreen):
 
     def _show_payments(self, ledger_: ClientLedger) -> None:
         t = self.query_one("#payments", DataTable)
-        t.clear()
+        rows_: list[Row] = []
         for p in ledger_.payments:
             here = sum((a.amount for a in p.allocations), ZERO)
-            t.add_row(
-                p.received_on.isoformat(),
-                Text(p.payer_name or "client"),
-                status_text(p.method.value),
-                Text(p.reference),
-                Text(fmt_money(p.amount), justify="right"),
-                Text(fmt_money(here), justify="right"),
-                Text(fmt_money(p.unapplied), justify="right") if p.side.value == "client" else "",
-                key=str(p.id),
+            rows_.append(
+                (
+                    str(p.id),
+                    [
+                        p.received_on.isoformat(),
+                        Text(p.payer_name or "client"),
+                        status_text(p.method.value),
+                        Text(p.reference),
+                        Text(fmt_money(p.amount), justify="right"),
+                        Text(fmt_money(here), justify="right"),
+                        Text(fmt_money(p.unapplied), justify="right") if p.side.value == "client" else "",
+                    ],
+                )
             )
+        fill_table(t, rows_)
         more = f" (the newest {LEDGER_LIMIT} are shown)" if ledger_.more_payments else ""
         self.query_one("#payments-note", Static).update(
             f"{len(ledger_.payments)} payments{more} · p posts a payment"
@@ -363,9 +379,10 @@ class ClientAccountScreen(DbScreen):
     def _show_plan(self, plan: PlanView | None) -> None:
         head = self.query_one("#acct-plan-head", Static)
         t = self.query_one("#installments", DataTable)
-        t.clear()
+        rows_: list[Row] = []
         if plan is None:
             head.update(Text("No open payment plan. l sets one up from the client's balance."))
+            fill_table(t, [])
             return
         nxt = plan.next_due
         text = Text.assemble(
@@ -379,29 +396,39 @@ class ClientAccountScreen(DbScreen):
             text.append(f"\nNext: #{nxt.seq} {fmt_money(nxt.remaining)} due {nxt.due_date}")
         head.update(text)
         for i in plan.installments:
-            t.add_row(
-                str(i.seq),
-                i.due_date.isoformat(),
-                Text(fmt_money(i.amount), justify="right"),
-                Text(fmt_money(i.paid_amount), justify="right"),
-                Text(fmt_money(i.remaining), justify="right"),
-                Text(i.status.value, style="bold" if i.status.value == "missed" else ""),
-                key=str(i.id),
+            rows_.append(
+                (
+                    str(i.id),
+                    [
+                        str(i.seq),
+                        i.due_date.isoformat(),
+                        Text(fmt_money(i.amount), justify="right"),
+                        Text(fmt_money(i.paid_amount), justify="right"),
+                        Text(fmt_money(i.remaining), justify="right"),
+                        Text(i.status.value, style="bold" if i.status.value == "missed" else ""),
+                    ],
+                )
             )
+        fill_table(t, rows_)
 
     def _show_history(self, rows: tuple[ContactChangeView, ...]) -> None:
         t = self.query_one("#history", DataTable)
-        t.clear()
+        rows_: list[Row] = []
         tz = self.cd_app.tz
         for r in rows:
-            t.add_row(
-                r.changed_at.in_timezone(tz).format("YYYY-MM-DD HH:mm"),
-                r.field.replace("_", " "),
-                Text(r.old_value),
-                Text(r.new_value),
-                r.changed_by_login,
-                key=str(r.id),
+            rows_.append(
+                (
+                    str(r.id),
+                    [
+                        r.changed_at.in_timezone(tz).format("YYYY-MM-DD HH:mm"),
+                        r.field.replace("_", " "),
+                        Text(r.old_value),
+                        Text(r.new_value),
+                        r.changed_by_login,
+                    ],
+                )
             )
+        fill_table(t, rows_)
         self.query_one("#history-note", Static).update(
             "Corrections of address, phone, e-mail and channel, newest first."
             if rows

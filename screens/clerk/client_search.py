@@ -104,7 +104,7 @@ class ClientSearchScreen(DbScreen):
         yield SearchTable(
             ["Account", "Name", "Born", "Phone", "Status", "Owner", "Matched"],
             self.fetch,
-            widths=(8, 24, 10, 12, 10, 8, 22),
+            widths=(7, 20, 10, 12, 10, 8, 22),
             page_size=50,
             filter_placeholder="Smith, Jo · A000123 · 413-555 · W123…",
             id="clients",

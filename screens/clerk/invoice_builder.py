@@ -38,6 +38,7 @@ from screens.clerk.invoice_view import cut, desc_width
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
+from tui.widgets.tables import Row, fill_table
 
 
 def kind_word(kind: InvoiceKind) -> str:
@@ -167,10 +168,13 @@ class InvoiceBuilderScreen(DbScreen):
             t = self.query_one("#unbilled", DataTable)
             t.add_columns("Date", "Code", "Units", "Description")
             width = desc_width(self.size.width) + 20
-            for s in d.unbilled:
-                t.add_row(
-                    s.service_date.isoformat(), s.code, str(s.units), cut(s.description, width), key=str(s.id)
-                )
+            fill_table(
+                t,
+                [
+                    (str(s.id), [s.service_date.isoformat(), s.code, str(s.units), cut(s.description, width)])
+                    for s in d.unbilled
+                ],
+            )
         for draft in d.drafts:
             self._fill_lines(draft)
         self._show_state(d)
@@ -185,7 +189,8 @@ class InvoiceBuilderScreen(DbScreen):
             blocking = len(d.preview.blocking)
             text = Text(f"{len(d.drafts)} drafts, {fmt_money(total)} in all · ")
             if blocking:
-                text.append(f" {blocking} PROBLEMS BLOCK THE ISSUE ", "bold reverse")
+                what = "PROBLEM BLOCKS" if blocking == 1 else "PROBLEMS BLOCK"
+                text.append(f" {blocking} {what} THE ISSUE ", "bold reverse")
                 text.append(" (listed under each draft)")
             else:
                 text.append("all checks pass: i issues them", "bold")
@@ -206,15 +211,21 @@ class InvoiceBuilderScreen(DbScreen):
     def _fill_issued(self) -> None:
         t = self.query_one("#issued", DataTable)
         t.add_columns("Number", "Kind", "To", "Total", "Due")
+        rows_: list[Row] = []
         for v in self.issued:
-            t.add_row(
-                v.number or "",
-                kind_word(v.kind),
-                Text(v.bill_to_name),
-                Text(fmt_money(v.total), justify="right"),
-                v.due_date.isoformat() if v.due_date else "",
-                key=str(v.id),
+            rows_.append(
+                (
+                    str(v.id),
+                    [
+                        v.number or "",
+                        kind_word(v.kind),
+                        Text(v.bill_to_name),
+                        Text(fmt_money(v.total), justify="right"),
+                        v.due_date.isoformat() if v.due_date else "",
+                    ],
+                )
             )
+        fill_table(t, rows_)
 
     def _draft_widgets(self, item: IssueItem, draft: InvoiceView) -> list[Widget]:
         party = Text.assemble(
@@ -262,18 +273,24 @@ class InvoiceBuilderScreen(DbScreen):
         t = self.query_one(f"#draft-{draft.id}", DataTable)
         width = desc_width(self.size.width)
         t.add_columns("#", "Date", "Code", "Description", "Units", "Price", "Charge", "Amount")
+        rows_: list[Row] = []
         for ln in draft.lines:
-            t.add_row(
-                str(ln.line_no),
-                ln.service_date.isoformat() if ln.service_date else "",
-                Text(ln.code),
-                cut(ln.description, width),
-                str(ln.units),
-                Text(fmt_money(ln.unit_price), justify="right"),
-                Text(fmt_money(ln.charge), justify="right"),
-                Text(fmt_money(ln.amount), justify="right", style="bold"),
-                key=str(ln.line_no),
+            rows_.append(
+                (
+                    str(ln.line_no),
+                    [
+                        str(ln.line_no),
+                        ln.service_date.isoformat() if ln.service_date else "",
+                        Text(ln.code),
+                        cut(ln.description, width),
+                        str(ln.units),
+                        Text(fmt_money(ln.unit_price), justify="right"),
+                        Text(fmt_money(ln.charge), justify="right"),
+                        Text(fmt_money(ln.amount), justify="right", style="bold"),
+                    ],
+                )
             )
+        fill_table(t, rows_)
 
     # ------------------------------------------------------------------ opening lines and documents
 
@@ -346,7 +363,7 @@ class InvoiceBuilderScreen(DbScreen):
         if not preview.ok:
             n = len(preview.blocking)
             self.notify(
-                f"Cannot issue yet: {n} problem{'s' if n != 1 else ''} block the issue (see each draft)",
+                f"Cannot issue yet: {n} problem{'s block' if n != 1 else ' blocks'} the issue (see each draft)",
                 severity="error",
             )
             self.reload()

@@ -32,6 +32,7 @@ from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
 from tui.widgets.forms import Field, Form, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
+from tui.widgets.tables import Row, fill_table
 
 DEFAULT_FOLDER = "~/clerkdesk-prints"
 _last_folder = DEFAULT_FOLDER  # one person per process: remember their choice for the session
@@ -334,8 +335,8 @@ class VoidDialog(DbModal[InvoiceView | None]):
         v = self.view
         text = (
             f"{v.label} ({KIND[v.kind].lower()} to {v.bill_to_name}, {fmt_money(v.total)}) becomes VOID. "
-            "It keeps its number, nothing is owed on it, and its services become unbilled so they can be "
-            f"billed again.\n\nReason: {values['reason']}"
+            "It keeps its number and nothing is owed on it; its services become unbilled (to be billed "
+            f"again) unless another document still bills them.\n\nReason: {values['reason']}"
         )
 
         def decided(yes: bool | None) -> None:
@@ -457,20 +458,25 @@ class InvoiceViewScreen(DbScreen):
         self.query_one("#inv-head", Static).update(head)
 
         t = self.query_one("#inv-lines", DataTable)
-        t.clear()
+        rows_: list[Row] = []
         width = desc_width(self.size.width)
         for ln in v.lines:
-            t.add_row(
-                str(ln.line_no),
-                ln.service_date.isoformat() if ln.service_date else "",
-                Text(ln.code),
-                cut(ln.description, width),
-                str(ln.units),
-                Text(fmt_money(ln.unit_price), justify="right"),
-                Text(fmt_money(ln.charge), justify="right"),
-                Text(fmt_money(ln.amount), justify="right", style="bold"),
-                key=str(ln.line_no),
+            rows_.append(
+                (
+                    str(ln.line_no),
+                    [
+                        str(ln.line_no),
+                        ln.service_date.isoformat() if ln.service_date else "",
+                        Text(ln.code),
+                        cut(ln.description, width),
+                        str(ln.units),
+                        Text(fmt_money(ln.unit_price), justify="right"),
+                        Text(fmt_money(ln.charge), justify="right"),
+                        Text(fmt_money(ln.amount), justify="right", style="bold"),
+                    ],
+                )
             )
+        fill_table(t, rows_)
         if self.line_no is not None:
             row = next((i for i, ln in enumerate(v.lines) if ln.line_no == self.line_no), 0)
             t.move_cursor(row=row)
@@ -503,9 +509,9 @@ class InvoiceViewScreen(DbScreen):
     def _explain(self, ln: LineView | None) -> None:
         title = self.query_one("#inv-explain-title", Static)
         t = self.query_one("#inv-explain", DataTable)
-        t.clear()
         if ln is None:
             title.update(Text("Explain: no lines", style="bold"))
+            fill_table(t, [])
             return
         when = f" on {ln.service_date}" if ln.service_date else ""
         title.update(
@@ -514,18 +520,29 @@ class InvoiceViewScreen(DbScreen):
                 f"{ln.code}{when} · {ln.description}",
             )
         )
+        rows_: list[Row] = []
         for n, step in enumerate(ln.explain, start=1):
             last = step.key in ("client.owes", "primary.pays", "secondary.pays")
-            t.add_row(
-                Text(f"{n}. {step.label}", style="bold" if last else ""),
-                Text(fmt_money(step.amount), justify="right", style="bold" if last else ""),
-                key=str(n),
+            rows_.append(
+                (
+                    str(n),
+                    [
+                        Text(f"{n}. {step.label}", style="bold" if last else ""),
+                        Text(fmt_money(step.amount), justify="right", style="bold" if last else ""),
+                    ],
+                )
             )
-        t.add_row(
-            Text("This line bills", style="bold"),
-            Text(fmt_money(ln.amount), justify="right", style="bold reverse"),
-            key="line",
+        rows_.append(
+            (
+                "line",
+                [
+                    Text("This line bills", style="bold"),
+                    Text(fmt_money(ln.amount), justify="right", style="bold reverse"),
+                ],
+            )
         )
+        # The step text gives way first: the amounts must stay on screen at 80 columns.
+        fill_table(t, rows_, max_width=max(20, self.size.width - 24))
 
     # ------------------------------------------------------------------ actions
 

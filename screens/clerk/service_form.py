@@ -123,11 +123,12 @@ class ServiceForm(DbModal[ServiceView | None]):
         self.matches = page
         box = self.query_one("#code-list", OptionList)
         box.clear_options()
+        # One line per code: a long description is cut to the room left (OptionList wraps).
+        room = max(12, (box.size.width or min(self.size.width, 100) - 34) - 21)
         for c in page.rows:
+            desc = c.description if len(c.description) <= room else c.description[: room - 1] + "…"
             box.add_option(
-                Option(
-                    Text.assemble((c.code, "bold"), f"  {fmt_money(c.fee):>10}  ", c.description), id=c.code
-                )
+                Option(Text.assemble((c.code, "bold"), f"  {fmt_money(c.fee):>10}  ", desc), id=c.code)
             )
         box.display = bool(page.rows)
         hint = self.query_one("#code-hint", Static)
