@@ -4,8 +4,10 @@ Both come from one ``PrintDoc`` (every string already laid out: descriptions wra
 formatted), so the text and the PDF carry the same content; the printed total is the sum of
 the printed line amounts, because both are the stored cents.
 
-The PDF uses a core font (Helvetica, Latin-1 only): characters it cannot draw are folded to
-their base letter (``Nguyễn`` → ``Nguyen``) or printed as ``?``. It is deterministic: its
+The PDF embeds DejaVu Sans (packaged in ``billing/fonts``, subset into each file), so Latin,
+Greek, Cyrillic and Vietnamese names print exactly (``Nguyễn``, ``Ærøskøbing``, ``Παπαδόπουλος``);
+a character the font lacks (CJK, say) is folded to its base letter or printed as ``?``. fpdf is
+imported only when a PDF is written. It is deterministic: its
 creation date is the document's issue instant (a fixed date for drafts) and the producer is
 fixed, so the same invoice always gives the same bytes.
 """
@@ -16,8 +18,10 @@ import datetime as dt
 import textwrap
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from billing.catalog import setting
@@ -299,62 +303,77 @@ def render_text(doc: PrintDoc) -> str:
 # --------------------------------------------------------------------------- PDF
 
 
-def latin1(text: str) -> str:
-    """What the core font can draw: accents folded to the base letter, anything else '?'."""
+FONT_DIR = Path(__file__).parent / "fonts"
+FONT = "DejaVu"
+FONT_FILES = {"": FONT_DIR / "DejaVuSans.ttf", "B": FONT_DIR / "DejaVuSans-Bold.ttf"}
+
+
+@cache
+def _font_chars() -> frozenset[int]:
+    """The code points both embedded faces can draw (read once from their cmap tables)."""
+    from fontTools.ttLib import TTFont
+
+    faces = [set(TTFont(path, lazy=True).getBestCmap()) for path in FONT_FILES.values()]
+    return frozenset(set.intersection(*faces))
+
+
+def drawable(text: str) -> str:
+    """``text`` as the embedded font can draw it: a character it lacks is folded to its base
+    letter (NFKD without combining marks) or printed as ``?``; control characters go."""
+    chars = _font_chars()
     out = []
     for c in text:
-        try:
-            c.encode("latin-1")
+        if ord(c) in chars:
             out.append(c)
             continue
-        except UnicodeEncodeError:
-            pass
+        if unicodedata.category(c) == "Cc":
+            continue
         base = "".join(b for b in unicodedata.normalize("NFKD", c) if not unicodedata.combining(b))
-        base = {"đ": "d", "Đ": "D", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"'}.get(c, base)
-        try:
-            base.encode("latin-1")
-            out.append(base or "?")
-        except UnicodeEncodeError:
-            out.append("?")
+        out.append(base if base and all(ord(b) in chars for b in base) else "?")
     return "".join(out)
 
 
-class _Pdf(FPDF):
-    doc_number = ""
+def _new_pdf(doc_number: str) -> Any:
+    from fpdf import FPDF  # only when a PDF is written (fpdf and fontTools cost ~0.4 s to import)
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("Helvetica", "", 8)
-        self.cell(0, 5, latin1(f"{self.doc_number} - page {self.page_no()} of {{nb}}"), align="C")
+    class _Pdf(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(FONT, "", 8)
+            self.cell(0, 5, drawable(f"{doc_number} - page {self.page_no()} of {{nb}}"), align="C")
+
+    pdf = _Pdf(orientation="P", unit="mm", format="Letter")
+    for style, path in FONT_FILES.items():
+        pdf.add_font(FONT, style, str(path))
+    return pdf
 
 
 def render_pdf(doc: PrintDoc) -> bytes:
     """A Letter-size PDF with the same content as ``render_text``; same input, same bytes."""
-    pdf = _Pdf(orientation="P", unit="mm", format="Letter")
-    pdf.doc_number = doc.number
+    pdf = _new_pdf(doc.number)
     pdf.set_creation_date(doc.created)
     pdf.set_producer("ClerkDesk")
     pdf.set_creator("ClerkDesk")
-    pdf.set_title(latin1(f"{doc.title} {doc.number}"))
-    pdf.set_author(latin1(doc.office[0] if doc.office else ""))
+    pdf.set_title(drawable(f"{doc.title} {doc.number}"))
+    pdf.set_author(drawable(doc.office[0] if doc.office else ""))
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     full = pdf.epw
 
     # Office (left) and title (right).
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(full * 0.6, 7, latin1(doc.office[0] if doc.office else ""))
-    pdf.cell(full * 0.4, 7, latin1(doc.title), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "B", 13)
+    pdf.cell(full * 0.6, 7, drawable(doc.office[0] if doc.office else ""))
+    pdf.cell(full * 0.4, 7, drawable(doc.title), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 9)
     rest = list(doc.office[1:])
     right = [doc.number]
     for i in range(max(len(rest), len(right))):
-        pdf.cell(full * 0.6, 5, latin1(rest[i] if i < len(rest) else ""))
+        pdf.cell(full * 0.6, 5, drawable(rest[i] if i < len(rest) else ""))
         pdf.cell(
             full * 0.4,
             5,
-            latin1(right[i] if i < len(right) else ""),
+            drawable(right[i] if i < len(right) else ""),
             align="R",
             new_x="LMARGIN",
             new_y="NEXT",
@@ -366,14 +385,14 @@ def render_pdf(doc: PrintDoc) -> bytes:
     # Bill-to block and facts.
     bill = ["Bill to:", *doc.bill_to]
     for i in range(max(len(bill), len(doc.facts))):
-        pdf.set_font("Helvetica", "B" if i == 0 else "", 9)
-        pdf.cell(full * 0.5, 5, latin1(bill[i] if i < len(bill) else ""))
+        pdf.set_font(FONT, "B" if i == 0 else "", 9)
+        pdf.cell(full * 0.5, 5, drawable(bill[i] if i < len(bill) else ""))
         if i < len(doc.facts):
             label, value = doc.facts[i]
-            pdf.set_font("Helvetica", "B", 9)
-            pdf.cell(full * 0.18, 5, latin1(label + ":"))
-            pdf.set_font("Helvetica", "", 9)
-            pdf.cell(full * 0.32, 5, latin1(value))
+            pdf.set_font(FONT, "B", 9)
+            pdf.cell(full * 0.18, 5, drawable(label + ":"))
+            pdf.set_font(FONT, "", 9)
+            pdf.cell(full * 0.32, 5, drawable(value))
         pdf.ln(5)
     pdf.ln(3)
 
@@ -382,11 +401,11 @@ def render_pdf(doc: PrintDoc) -> bytes:
     aligns = ["L", "L", "L", "R", "R", "R"]
 
     def header() -> None:
-        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_font(FONT, "B", 9)
         for h, w, a in zip(HEADS, widths, aligns, strict=True):
             pdf.cell(w, 6, h, border="B", align=a)
         pdf.ln(6)
-        pdf.set_font("Helvetica", "", 9)
+        pdf.set_font(FONT, "", 9)
 
     header()
     for r in doc.rows:
@@ -403,18 +422,18 @@ def render_pdf(doc: PrintDoc) -> bytes:
                 r.amount if i == 0 else "",
             )
             for c, w, a in zip(cells, widths, aligns, strict=True):
-                pdf.cell(w, 5, latin1(c), align=a)
+                pdf.cell(w, 5, drawable(c), align=a)
             pdf.ln(5)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + full, pdf.get_y())
     pdf.ln(2)
     for label, value in doc.totals:
-        pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(full - widths[-1], 5, latin1(label + ":"), align="R")
-        pdf.cell(widths[-1], 5, latin1(value), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "B", 9)
+        pdf.cell(full - widths[-1], 5, drawable(label + ":"), align="R")
+        pdf.cell(widths[-1], 5, drawable(value), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     for note in doc.notes:
-        pdf.multi_cell(full, 5, latin1(note), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(full, 5, drawable(note), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
