@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "time.pay_rounding": 0,  # 0 (none), 5, 6 or 15 minutes
     "time.weekly_overtime_minutes": 2400,
     "time.daily_overtime_minutes": None,
+    "schedule.min_rest_hours": 11,  # between the end of a shift and the next day's start
     "work.effort_minutes": {"bill": 15, "chase": 10, "verify": 8, "installment": 5, "dispute": 20},
 }
 

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from db.errors import ConflictError, ValidationError
 from db.models import CoverageRequirement, Holiday, Role, Shift, ShiftRequest, ShiftStatus, ShiftType, User
 from db.rights import Action, Actor, require
-from db.settings import office_timezone
+from db.settings import get_setting, office_timezone
 from scheduling import roster
 from scheduling.roster import PenaltyItem, RosterProblem, SolveStatus
 from scheduling.shifts import (
@@ -54,11 +54,13 @@ from scheduling.shifts import (
     check_range,
     days_between,
     effective_rules,
+    paid_minutes,
     week_start,
 )
 from scheduling.timeoff import approved_days_off, unavailable_weekdays
 
 HISTORY_DAYS = 14
+MIN_REST_DEFAULT_HOURS = 11  # the setting schedule.min_rest_hours (EU working-time rule)
 DEFAULT_DAY_MINUTES = 480  # a day's work when a clerk is qualified for nothing
 
 
@@ -109,6 +111,7 @@ class RosterContext:
     coverage_weekday: dict[tuple[int, str], CoverageView]
     coverage_date: dict[tuple[dt.date, str], CoverageView]
     cells: dict[Key, _Cell]
+    min_rest_minutes: int = MIN_REST_DEFAULT_HOURS * 60
 
     def coverage_for(self, day: dt.date, code: str, *, holidays: bool = True) -> CoverageView | None:
         if holidays and day in self.holidays:
@@ -225,7 +228,10 @@ def load_context(session: Session, start: dt.date, end: dt.date) -> RosterContex
             cd[(c.on_date, view.shift_code)] = view
         elif c.weekday is not None:
             cw[(c.weekday, view.shift_code)] = view
-    return RosterContext(lo, hi, tz, types, people, holidays, time_off, requests, cw, cd, cells)
+    rest = get_setting(session, "schedule.min_rest_hours")
+    return RosterContext(
+        lo, hi, tz, types, people, holidays, time_off, requests, cw, cd, cells, round(float(rest) * 60)
+    )
 
 
 # --------------------------------------------------------------------------- records → problem
@@ -374,12 +380,24 @@ def make_problem(
     ]
     problem = RosterProblem(
         days=tuple(days),
-        shift_types=tuple(roster.ShiftType(t.code, t.name, minutes[t.code]) for t in types),
+        shift_types=tuple(
+            roster.ShiftType(
+                t.code, t.name, minutes[t.code], start_minute=t.start_time.hour * 60 + t.start_time.minute
+            )
+            for t in types
+        ),
         staff=tuple(clerks),
         coverage=tuple(coverage),
         requests=tuple(requests),
         history=history,
         fixed=fixed,
+        min_rest_minutes=ctx.min_rest_minutes,
+        day_minutes={
+            (d, t.code): m
+            for d in days
+            for t in types
+            if (m := paid_minutes(d, t, ctx.tz)) != minutes[t.code]
+        },
     )
     return _Made(problem, tuple(days), frozenset(fixed))
 

@@ -192,7 +192,7 @@ class Evaluator:
             if d in c.fixed_off:
                 bad(d, Rule.FIXED_DAY_OFF, f"works on fixed day off {fmt_day(days[d])}")
             counts[s] += 1
-            minutes += ix.minutes[s]
+            minutes += ix.day_minutes[d][s]
             limit = c.max_count[s]
             if limit == 0:
                 bad(d, Rule.NOT_QUALIFIED, f"not qualified for {ix.shifts[s].name} ({fmt_day(days[d])})")
@@ -221,11 +221,15 @@ class Evaluator:
         for d, s in enumerate(row):
             if prev != OFF and s != OFF and s in c.forbidden_next[prev]:
                 when = f"{fmt_day(days[d - 1])}" if d else "the day before the period"
-                bad(
-                    d,
-                    Rule.FORBIDDEN_SEQUENCE,
-                    f"{ix.shifts[s].name} on {fmt_day(days[d])} right after {ix.shifts[prev].name} on {when}",
-                )
+                rest = ix.short_rest.get((prev, s))
+                if rest is not None:
+                    bad(d, Rule.MIN_REST, rest_text(ix, prev, s, rest, f"{fmt_day(days[d])}", when))
+                else:
+                    bad(
+                        d,
+                        Rule.FORBIDDEN_SEQUENCE,
+                        f"{ix.shifts[s].name} on {fmt_day(days[d])} right after {ix.shifts[prev].name} on {when}",
+                    )
             prev = s
 
         if r.max_weekends is not None:
@@ -312,6 +316,25 @@ class Evaluator:
             f"{verb} only {length} day{'s' if length != 1 else ''} in a row {when}; "
             f"minimum {m} consecutive {what}"
         )
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60 % 24:02d}:{minute % 60:02d}"
+
+
+def rest_text(ix: ProblemIndex, a: int, b: int, rest: int, day: str, when: str) -> str:
+    """'Early on Tue 3 Mar starts 07:00, 1 h before Night on Mon 2 Mar ends (08:00)' and the like."""
+    sa, sb = ix.shifts[a], ix.shifts[b]
+    assert sa.start_minute is not None and sb.start_minute is not None
+    start, end = _clock(sb.start_minute), _clock(sa.start_minute + sa.minutes)
+    if rest < 0:
+        return (
+            f"{sb.name} on {day} starts {start}, {fmt_minutes(-rest)} before {sa.name} on {when} ends ({end})"
+        )
+    return (
+        f"only {fmt_minutes(rest)} rest between {sa.name} on {when} (ends {end}) and {sb.name} on {day} "
+        f"(starts {start}); at least {fmt_minutes(ix.min_rest)} required"
+    )
 
 
 def evaluate(problem: RosterProblem, assignment: Mapping[str, Sequence[str | None]]) -> Evaluation:

@@ -101,6 +101,15 @@ def describe(ix: ProblemIndex, c: ClerkIndex, key: RuleKey) -> str:
     if rule is Rule.FORBIDDEN_SEQUENCE:
         assert isinstance(detail, tuple)
         a, b = detail
+        if (a, b) in ix.short_rest and not any(
+            (ix.shifts[a].code, ix.shifts[b].code) == pair for pair in r.forbidden_sequences
+        ):
+            rest = ix.short_rest[(a, b)]
+            how = "they overlap" if rest < 0 else f"only {fmt_minutes(rest)} between them"
+            return (
+                f"at least {fmt_minutes(ix.min_rest)} rest before a {ix.shifts[b].name} "
+                f"after a {ix.shifts[a].name} ({how})"
+            )
         text = f"no {ix.shifts[b].name} the day after {ix.shifts[a].name}"
         if c.history and c.history[-1] == a:
             text += f" (worked {ix.shifts[a].name} the day before the period)"

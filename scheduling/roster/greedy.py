@@ -62,7 +62,7 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
         if st.last != OFF and s in c.forbidden_next[st.last]:
             return False
         r = c.rules
-        if r.max_minutes is not None and st.minutes + ix.minutes[s] > r.max_minutes:
+        if r.max_minutes is not None and st.minutes + ix.day_minutes[d][s] > r.max_minutes:
             return False
         wk = weekend_of.get(d)
         return not (
@@ -187,7 +187,7 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
                 st.works = works
                 st.run = 1
             if works:
-                st.minutes += ix.minutes[s]
+                st.minutes += ix.day_minutes[d][s]
                 st.counts[s] += 1
                 wk = weekend_of.get(d)
                 if wk is not None:

@@ -249,7 +249,7 @@ class _Builder:
         ix = self.ix
         r = c.rules
         D = ix.n_days
-        minutes = ix.minutes
+        minutes = ix.day_minutes
 
         if self.explain:
             for d, v in c.fixed_cells.items():
@@ -265,10 +265,10 @@ class _Builder:
             row = self.rows[c.i]
             for d in itertools.chain(range(lo), range(hi + 1, D)):
                 if row[d] != OFF:
-                    frozen_minutes += minutes[row[d]]
+                    frozen_minutes += minutes[d][row[d]]
                     frozen_counts[row[d]] += 1
         if r.min_minutes > 0 or r.max_minutes is not None:
-            terms = [(minutes[s], lit) for cell in x[lo : hi + 1] for s, lit in cell.items()]
+            terms = [(minutes[d][s], lit) for d in range(lo, hi + 1) for s, lit in x[d].items()]
             terms.append((frozen_minutes, True))
             if r.min_minutes > 0:
                 self.linear(terms, r.min_minutes, None, self.enforce(c, (Rule.MIN_MINUTES, None)))

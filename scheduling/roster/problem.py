@@ -30,6 +30,7 @@ class Rule(StrEnum):
     MIN_CONSECUTIVE_OFF = "min_consecutive_off"
     MAX_WEEKENDS = "max_weekends"
     FORBIDDEN_SEQUENCE = "forbidden_sequence"
+    MIN_REST = "min_rest"  # too little rest between two shifts on consecutive days (or an overlap)
     FIXED_DAY_OFF = "fixed_day_off"
     FIXED_ASSIGNMENT = "fixed_assignment"
     # soft
@@ -48,12 +49,16 @@ _SOFT = frozenset({Rule.COVERAGE_UNDER, Rule.COVERAGE_OVER, Rule.REQUEST_ON, Rul
 
 @dataclass(frozen=True)
 class ShiftType:
-    """A kind of shift. ``forbidden_next`` lists codes nobody may work the day after this one."""
+    """A kind of shift. ``forbidden_next`` lists codes nobody may work the day after this one.
+
+    ``start_minute`` (minutes after midnight, wall clock) lets the problem's ``min_rest_minutes``
+    forbid pairs on consecutive days with too little rest between them, or that overlap."""
 
     code: str
     name: str
     minutes: int
     forbidden_next: frozenset[str] = frozenset()
+    start_minute: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,10 @@ class RosterProblem:
     requests: Sequence[ShiftRequest] = ()
     history: Mapping[str, Sequence[str | None]] = field(default_factory=dict)
     fixed: Mapping[tuple[str, date], str | None] = field(default_factory=dict)
+    min_rest_minutes: int = 0  # between the end of one shift and the start of the next day's
+    # Real paid minutes where a day differs from the type's nominal length (DST nights: 60 less or
+    # more); the minute rules count these.
+    day_minutes: Mapping[tuple[date, str], int] = field(default_factory=dict)
 
 
 Assignment = dict[str, list[str | None]]
@@ -186,6 +195,9 @@ class ProblemIndex:
         self.n_shifts = len(self.shifts)
         self.shift_of = {s.code: k for k, s in enumerate(self.shifts)}
         self.minutes = [s.minutes for s in self.shifts]
+        self.day_minutes = [list(self.minutes) for _ in self.days]
+        for (d, code), m in problem.day_minutes.items():
+            self.day_minutes[self.day_of[d]][self.shift_of[code]] = m
         # Weekends as groups of period day indices (Sat and/or Sun of the same weekend).
         groups: dict[date, list[int]] = {}
         for k, d in enumerate(self.days):
@@ -210,6 +222,18 @@ class ProblemIndex:
         for (cid, d), code in problem.fixed.items():
             fixed.setdefault(cid, {})[self.day_of[d]] = OFF if code is None else self.shift_of[code]
         global_forbidden = [{self.shift_of[c] for c in s.forbidden_next} for s in self.shifts]
+        # (today, tomorrow) shift pairs with less rest than the minimum: rest in minutes (< 0 is an
+        # overlap). Wall-clock arithmetic: a DST night moves it by an hour, which the rule ignores.
+        self.min_rest = problem.min_rest_minutes
+        self.short_rest: dict[tuple[int, int], int] = {}
+        for a, sa in enumerate(self.shifts):
+            for b, sb in enumerate(self.shifts):
+                if sa.start_minute is None or sb.start_minute is None:
+                    continue
+                rest = 1440 + sb.start_minute - (sa.start_minute + sa.minutes)
+                if rest < self.min_rest or rest < 0:
+                    self.short_rest[(a, b)] = rest
+                    global_forbidden[a].add(b)
         self.clerks: list[ClerkIndex] = []
         self.clerk_of: dict[str, int] = {}
         for i, c in enumerate(problem.staff):
@@ -289,6 +313,13 @@ def validate(problem: RosterProblem) -> None:
             errs.append(f"shift {s.code!r} must last more than 0 minutes")
         for n in s.forbidden_next - codeset:
             errs.append(f"shift {s.code!r} forbids unknown successor {n!r}")
+        if s.start_minute is not None and not 0 <= s.start_minute < 1440:
+            errs.append(f"shift {s.code!r} must start between 00:00 and 23:59")
+    for (d, code), m in problem.day_minutes.items():
+        if d not in dayset or code not in codeset or m < 0:
+            errs.append(f"day minutes for {code!r} on {d} must name a period day, a known shift, >= 0")
+    if problem.min_rest_minutes < 0:
+        errs.append("the minimum rest between shifts cannot be negative")
     ids = [c.id for c in problem.staff]
     idset = set(ids)
     if len(idset) != len(ids):

@@ -317,3 +317,31 @@ def test_malformed_problems_are_rejected_with_every_reason() -> None:
         solve(p)
     text = str(err.value)
     assert "consecutive" in text and "'X'" in text and "'Q'" in text and "'bob'" in text
+
+
+def test_min_rest_forbids_overlapping_and_short_rest_pairs() -> None:
+    night = ShiftType("N", "Night", 600, start_minute=22 * 60)  # 22:00–08:00
+    early = ShiftType("E", "Early", 480, start_minute=7 * 60)
+    days = period(2)
+    p = RosterProblem(
+        days=days,
+        shift_types=[night, early],
+        staff=[ana()],
+        coverage=[Coverage(days[0], "N", 1, 10), Coverage(days[1], "E", 1, 10)],
+        min_rest_minutes=11 * 60,
+    )
+    sol = optimal(p, 10)  # one clerk cannot cover both: the overlap is a hard rule
+    assert row(sol) in (["N", None], [None, "E"])
+    ev = evaluate(p, {"ana": ["N", "E"]})
+    assert [(v.rule, v.message) for v in ev.violations] == [
+        (
+            Rule.MIN_REST,
+            "Ana Ruiz: Early on Tue 3 Mar starts 07:00, 1 h before Night on Mon 2 Mar ends (08:00)",
+        )
+    ]
+    # Without start times (or with a pair that rests long enough) nothing is forbidden.
+    late = ShiftType("L", "Late", 480, start_minute=11 * 60)  # ends 19:00, 12 h before 07:00
+    ok = RosterProblem(days=days, shift_types=[late, early], staff=[ana()], min_rest_minutes=11 * 60)
+    assert evaluate(ok, {"ana": ["L", "E"]}).violations == []
+    with pytest.raises(ProblemError, match="minimum rest"):
+        evaluate(RosterProblem(days=days, shift_types=[early], staff=[ana()], min_rest_minutes=-1), {})

@@ -15,6 +15,7 @@ from db.engine import Database
 from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import AttendanceIncident, AuditEntry, IncidentKind, Shift, ShiftStatus, ShiftType, User
 from db.rights import Actor
+from db.settings import put_setting
 from scheduling import rostering, shifts, timeoff
 from scheduling.shifts import ShiftTypeView, paid_minutes, shift_instants, shift_minutes
 from tests.conftest import Office
@@ -527,3 +528,73 @@ def test_export_csv(tiny: Office) -> None:
     )
     with pytest.raises(ValidationError):
         export(tiny, "pdf")
+
+
+def test_a_night_then_an_early_shift_overlap_and_are_flagged(office: Office) -> None:
+    """Issue 12: N 22:00–08:00 then E 07:00 the next day only tripped the weekly-hours warning."""
+    setup_schedule(office, forbid_late_early=False)
+    db, sup = office.db, office.sup
+    db.write(
+        lambda s: shifts.add_shift_type(sup, s, code="N", name="Night", start_time=dt.time(22), minutes=600)
+    )
+    assert (
+        db.write(lambda s: shifts.set_cell(sup, s, "carl", MON, "N", expected_version=None)).violations == ()
+    )
+    res = db.write(lambda s: shifts.set_cell(sup, s, "carl", TUE, "E", expected_version=None))
+    assert [(v.login, v.day, v.rule, v.message) for v in res.violations] == [
+        (
+            "carl",
+            TUE,
+            "min_rest",
+            "Carl Clerk: Early on Tue 17 Nov starts 07:00, 1 h before Night on Mon 16 Nov ends (08:00)",
+        )
+    ]
+
+
+def test_too_little_rest_between_shifts_is_flagged_with_the_setting(office: Office) -> None:
+    setup_schedule(office, forbid_late_early=False)
+    db, sup = office.db, office.sup
+    db.write(
+        lambda s: shifts.add_shift_type(sup, s, code="X", name="Evening", start_time=dt.time(15), minutes=480)
+    )
+    db.write(lambda s: shifts.set_cell(sup, s, "carl", MON, "X", expected_version=None))  # ends 23:00
+    res = db.write(lambda s: shifts.set_cell(sup, s, "carl", TUE, "E", expected_version=None))  # 8 h later
+    assert [(v.rule, v.message) for v in res.violations] == [
+        (
+            "min_rest",
+            "Carl Clerk: only 8 h rest between Evening on Mon 16 Nov (ends 23:00) and Early on Tue 17 Nov "
+            "(starts 07:00); at least 11 h required",
+        )
+    ]
+    # Late ends 19:00, Early the next day starts 12 h later: allowed by the 11 h default.
+    db.write(lambda s: shifts.set_cell(sup, s, "carl", WED, "L", expected_version=None))
+    res = db.write(lambda s: shifts.set_cell(sup, s, "carl", THU, "E", expected_version=None))
+    assert [v.day for v in res.violations if v.rule == "min_rest"] == [TUE]
+    # An office with an 8 h minimum accepts Evening → Early.
+    db.write(lambda s: put_setting(s, "schedule.min_rest_hours", 8))
+    grid = db.read(lambda s: rostering.evaluate_grid(sup, s, MON, SUN))
+    assert [v for v in grid.violations if v.rule == "min_rest"] == []
+
+
+def test_minute_rules_count_the_real_length_of_a_dst_night(office: Office) -> None:
+    """Issue 12: the grid showed 8:30 for a spring-forward night, the rule panel 9 h 30 min."""
+    setup_schedule(office, forbid_late_early=False)
+    db, sup = office.db, office.sup
+    sat, mon = dt.date(2026, 3, 7), dt.date(2026, 3, 2)  # clocks go forward at 02:00 on Sun 8 Mar
+    db.write(
+        lambda s: shifts.add_shift_type(
+            sup, s, code="N", name="Night", start_time=dt.time(22), minutes=600, unpaid_break_minutes=30
+        )
+    )
+    db.write(lambda s: shifts.set_rule(sup, s, team="Public", max_minutes=510))
+    db.write(lambda s: shifts.set_cell(sup, s, "carl", sat, "N", expected_version=None))
+    grid = db.read(lambda s: shifts.schedule_grid(sup, s, mon, mon + dt.timedelta(days=6)))
+    assert next(r for r in grid.rows if r.login == "carl").paid_minutes == 510
+    ev = db.read(lambda s: rostering.evaluate_grid(sup, s, mon, mon + dt.timedelta(days=6)))
+    assert [v for v in ev.violations if v.login == "carl"] == []
+    # One minute less allowed: now it is a break, with the real figure.
+    db.write(lambda s: shifts.set_rule(sup, s, team="Public", max_minutes=509))
+    ev = db.read(lambda s: rostering.evaluate_grid(sup, s, mon, mon + dt.timedelta(days=6)))
+    assert [v.message for v in ev.violations if v.login == "carl"] == [
+        "Carl Clerk: works 8 h 30 min, at most 8 h 29 min allowed"
+    ]
