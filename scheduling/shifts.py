@@ -697,7 +697,11 @@ def _rule_errors(session: Session, values: Mapping[str, Any]) -> dict[str, str]:
             errors["max_shifts"] = f"{code}: at most 0 (not qualified) to 7 shifts a week"
     for pair in values.get("forbidden_sequences") or []:
         if len(pair) != 2 or any(c not in codes for c in pair):
-            errors["forbidden_sequences"] = f"{pair!r} must name two known shift codes, e.g. ('L', 'E')"
+            shown = ">".join(str(c) for c in pair)
+            unknown = sorted({str(c) for c in pair} - codes)
+            why = f"no shift type {', '.join(unknown)}" if unknown else "write two shift codes"
+            known = ", ".join(sorted(codes)) or "none yet"
+            errors["forbidden_sequences"] = f"{shown}: {why}; pairs like L>E (codes: {known})"
     for wd in values.get("fixed_days_off") or []:
         if not (isinstance(wd, int) and 0 <= wd <= 6):
             errors["fixed_days_off"] = "weekdays are 0 (Mon) to 6 (Sun)"

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from db.engine import Database
-from db.errors import ClerkDeskError, ValidationError
+from db.errors import ClerkDeskError
 from db.rights import Actor
 from db.settings import office_timezone
 from tui.config import Config, load_config
@@ -89,14 +89,14 @@ class ClerkDeskApp(App[None]):
     def show_error(self, exc: BaseException) -> None:
         """Domain errors are messages; anything unexpected is a dialog with details."""
         if isinstance(exc, ClerkDeskError):
-            title = "Check your input" if isinstance(exc, ValidationError) else type(exc).__name__
-            self.notify(escape(str(exc)), title=title, severity="error", timeout=8)
+            self.notify(escape(str(exc)), title=exc.title, severity="error", timeout=8)
             return
         from screens.common.error import ErrorDialog
 
         detail = "".join(traceback.format_exception(exc))
         self.log.error(detail)  # Textual owns the terminal: never print to stderr here
-        self.push_screen(ErrorDialog(f"{type(exc).__name__}: {exc}", detail))
+        # The class name stays in the copied details, not in the sentence a clerk reads.
+        self.push_screen(ErrorDialog(str(exc) or "An unexpected error stopped the action.", detail))
 
     # ------------------------------------------------------------------ navigation
 

@@ -1,11 +1,12 @@
-"""An unexpected error: what happened, in one line, with the details below. Never a crash."""
+"""An unexpected error: what happened, in one line. Never a crash, never a traceback on screen
+(it may hold client data and means nothing to a clerk); ``y`` copies it for support."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -27,13 +28,11 @@ class ErrorDialog(ModalScreen[None]):
             yield Static(Text(self.message))
             yield Static(
                 Text(
-                    "Nothing was saved by the action that failed. Press y to copy the details "
-                    "for whoever supports ClerkDesk.",
+                    "Nothing was saved by the action that failed. Press y to copy the technical "
+                    "details for whoever supports ClerkDesk (they are also in the app's log).",
                     style="italic",
                 )
             )
-            with VerticalScroll(classes="error-detail"):
-                yield Static(Text(self.detail))
             with Horizontal(classes="buttons"):
                 yield Button("Close", variant="primary", id="close", compact=True)
 

@@ -253,6 +253,8 @@ def test_rule_validation(office: Office) -> None:
             )
         )
     assert set(err.value.fields) == {"max_minutes", "max_shifts", "forbidden_sequences", "fixed_days_off"}
+    # Written the way the form takes it, never as Python syntax (issue 12).
+    assert err.value.fields["forbidden_sequences"] == "L>Q: no shift type Q; pairs like L>E (codes: E, L)"
     with pytest.raises(ValidationError):
         office.db.write(lambda s: shifts.set_rule(office.sup, s, login="cleo", team="Public"))
     with pytest.raises(NotFound):

@@ -196,3 +196,25 @@ async def test_dashboard_t_opens_the_timecard_queue(office: Office) -> None:
         await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, TimecardsScreen)
+
+
+async def test_refusals_and_errors_never_show_class_names(office: Office) -> None:
+    """Issue 12: "PermissionDenied" and "FrozenError" reached the user as titles."""
+    from db.errors import FrozenError
+    from screens.common.error import ErrorDialog
+
+    app = make_app(office, "clerk")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        app.push_screen(DashboardScreen())
+        await settle(pilot)
+        refusal = next(n for n in app._notifications if "may not" in str(n.message))
+        assert refusal.title == "Not allowed"
+        app.show_error(FrozenError("INV-000001 is issued and cannot be edited"))
+        app.show_error(RuntimeError("disk full"))
+        await settle(pilot)
+        assert [n.title for n in app._notifications][-1] == "Locked"
+        assert isinstance(app.screen, ErrorDialog) and app.screen.message == "disk full"
+        shown = " ".join(f"{n.title} {n.message}" for n in app._notifications) + screen_text(app)
+        for name in ("PermissionDenied", "FrozenError", "RuntimeError"):
+            assert name not in shown
