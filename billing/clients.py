@@ -315,7 +315,8 @@ def _validate(data: dict[str, Any], errors: dict[str, str], today: dt.date) -> d
     """Check and normalise the given fields (only those present); returns the cleaned values."""
     out: dict[str, Any] = {}
     if "first_name" in data:
-        _check_name(data["first_name"], "first_name", errors, required=False)
+        # Payers reject claims without a first name: required here, in the form and in imports.
+        _check_name(data["first_name"], "first_name", errors, required=True)
         out["first_name"] = " ".join(data["first_name"].split())
     if "last_name" in data:
         _check_name(data["last_name"], "last_name", errors, required=True)

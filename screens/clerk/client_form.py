@@ -73,7 +73,7 @@ class ClientForm(DbModal[ClientView | None]):
             yield Static("", id="form-problem", classes="form-problem")
             with VerticalScroll(), Form():
                 yield Field("last_name", "Last name", value=c.last_name if c else "", required=True)
-                yield Field("first_name", "First name", value=c.first_name if c else "")
+                yield Field("first_name", "First name", value=c.first_name if c else "", required=True)
                 yield Field(
                     "date_of_birth",
                     "Date of birth",

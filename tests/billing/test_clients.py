@@ -54,6 +54,10 @@ def test_register_refuses_bad_input_and_writes_nothing(office: Office) -> None:
     assert set(e.value.fields) == {"last_name", "date_of_birth", "email", "phone", "preferred_channel"}
     assert e.value.fields["date_of_birth"] == "is in the future"
     assert _count(office, Client) == 0
+    with pytest.raises(ValidationError) as e:
+        register(office, "  ", "Oz")
+    assert e.value.fields == {"first_name": "is required"}
+    assert _count(office, Client) == 0
 
 
 def test_duplicate_name_and_birth_date_is_a_warning_until_allowed(office: Office) -> None:

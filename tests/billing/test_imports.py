@@ -117,6 +117,10 @@ def test_imports_need_a_supervisor(office: Office, tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied):
         office.db.write(lambda s: imports.import_codes(office.clerk, s, path))
     assert codes(office) == []
+    people = write(tmp_path, "clients.csv", CLIENTS_CSV)
+    with pytest.raises(PermissionDenied) as refused:
+        office.db.write(lambda s: imports.import_clients(office.clerk, s, people))
+    assert str(refused.value) == "cleo (clerk) may not import clients: a supervisor imports"
 
 
 CLIENTS_CSV = """\
@@ -127,6 +131,7 @@ A000050,Bo,Tran,1990-05-05,9 Oak St,Holyoke,MA,01040,413-555-0100,,vi,
 ,Di,Ma,1975-13-01,2 Elm St,Ludlow,MA,01056,,,en,
 ,Ed,Ng,1966-06-06,3 Elm St,Ludlow,MA,01056,,,en,nobody
 ,ana,GARCIA,1980-01-02,5 Elm St,Springfield,MA,01103,,,es,
+, ,Oz,1970-07-07,4 Elm St,Ludlow,MA,01056,,,en,
 """
 
 
@@ -139,6 +144,7 @@ def test_clients_import_reports_bad_rows(office: Office, tmp_path: Path) -> None
         (5, "date_of_birth '1975-13-01' is not a date (YYYY-MM-DD)"),
         (6, "owner 'nobody' is not an active member of staff"),
         (7, "client the same client is also on line 2"),
+        (8, "first_name is required"),
     ]
     assert office.db.read(lambda s: s.scalar(sa.select(sa.func.count()).select_from(Client))) == 0
 
@@ -146,7 +152,7 @@ def test_clients_import_reports_bad_rows(office: Office, tmp_path: Path) -> None
 def test_clients_import_upserts_and_keeps_contact_history(office: Office, tmp_path: Path) -> None:
     path = write(tmp_path, "clients.csv", CLIENTS_CSV)
     report = office.db.write(lambda s: imports.import_clients(office.sup, s, path, skip_bad=True))
-    assert (report.created, report.updated, report.unchanged, len(report.skipped)) == (2, 0, 0, 4)
+    assert (report.created, report.updated, report.unchanged, len(report.skipped)) == (2, 0, 0, 5)
     ana = office.db.read(lambda s: clients.search_clients(office.sup, s, "garcia")).rows[0]
     bo = office.db.read(lambda s: clients.get_client_by_account(office.sup, s, "a000050"))
     assert (ana.account_number, ana.owner_login, ana.phone) == ("A000001", "cleo", "413-555-0142")
