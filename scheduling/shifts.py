@@ -851,7 +851,8 @@ def _shifts_in(session: Session, start: dt.date, end: dt.date, *, published_only
 
 
 def grid_users(session: Session, start: dt.date, end: dt.date, with_shifts: Iterable[int] = ()) -> list[User]:
-    """Clerks employed at some point of start..end, plus anyone who has a shift there."""
+    """Active clerks employed at some point of start..end, plus anyone who has a shift there
+    (a clerk deactivated this week stays only for the shifts they had)."""
     extra = set(with_shifts)
     stmt = (
         sa.select(User)
@@ -859,6 +860,7 @@ def grid_users(session: Session, start: dt.date, end: dt.date, with_shifts: Iter
             sa.or_(
                 sa.and_(
                     User.role == Role.CLERK,
+                    User.active.is_(True),
                     User.hire_date <= end,
                     sa.or_(User.termination_date.is_(None), User.termination_date >= start),
                 ),

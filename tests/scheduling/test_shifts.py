@@ -600,3 +600,17 @@ def test_minute_rules_count_the_real_length_of_a_dst_night(office: Office) -> No
     assert [v.message for v in ev.violations if v.login == "carl"] == [
         "Carl Clerk: works 8 h 30 min, at most 8 h 29 min allowed"
     ]
+
+
+def test_a_deactivated_clerk_leaves_the_grid_unless_they_had_shifts(office: Office) -> None:
+    """Issue 12: a clerk deactivated today still had an empty row in this week's grid."""
+    from scheduling import staff
+
+    setup_schedule(office)
+    db, sup = office.db, office.sup
+    db.write(lambda s: shifts.set_cell(sup, s, "carl", MON, "E", expected_version=None))
+    db.write(lambda s: staff.deactivate_user(sup, s, "cora"))
+    db.write(lambda s: staff.deactivate_user(sup, s, "carl"))
+    logins = [r.login for r in db.read(lambda s: shifts.schedule_grid(sup, s, MON, SUN)).rows]
+    assert "cora" not in logins and "cleo" in logins
+    assert "carl" in logins  # his Monday shift stays visible
