@@ -18,6 +18,7 @@ from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError
 from tui.widgets.header import OfficeHeader
+from tui.widgets.tables import Row, fill_table
 
 
 def _hours(text: str) -> int:
@@ -202,24 +203,29 @@ class StaffScreen(DbScreen):
     def render_rows(self) -> None:
         t = self.query_one("#staff", DataTable)
         keep = t.cursor_row
-        t.clear()
         needle = self.query_one("#filter", Input).value.strip().lower()
-        shown = 0
+        rows: list[Row] = []
         for r in self.rows:
             if needle and needle not in f"{r.login} {r.name} {r.team}".lower():
                 continue
             status = Text("active") if r.active else Text(f"left {r.termination_date}", style="dim")
-            t.add_row(
-                r.login,
-                Text(r.name),
-                r.role.value,
-                r.contracted_hours,
-                status,
-                Text(r.team),
-                ", ".join(r.skills),
-                key=r.login,
+            rows.append(
+                (
+                    r.login,
+                    [
+                        r.login,
+                        Text(r.name),
+                        r.role.value,
+                        r.contracted_hours,
+                        status,
+                        Text(r.team),
+                        ", ".join(r.skills),
+                    ],
+                )
             )
-            shown += 1
+        # Widths follow what is shown now: a long name, once shortened, no longer widens the column.
+        fill_table(t, rows)
+        shown = len(rows)
         if shown:
             t.move_cursor(row=min(keep, shown - 1))
         self.query_one("#count", Static).update(f"{shown} shown of {len(self.rows)}")

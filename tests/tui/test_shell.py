@@ -218,3 +218,24 @@ async def test_refusals_and_errors_never_show_class_names(office: Office) -> Non
         shown = " ".join(f"{n.title} {n.message}" for n in app._notifications) + screen_text(app)
         for name in ("PermissionDenied", "FrozenError", "RuntimeError"):
             assert name not in shown
+
+
+async def test_staff_name_column_shrinks_when_a_long_name_is_shortened(office: Office) -> None:
+    """Issue 12: the Name column kept the width of a name that was no longer there."""
+    from scheduling import staff
+
+    long_name = "Cleopatra Philomena Wilhelmina Clerk-Montgomery"
+    office.db.write(lambda s: staff.edit_user(office.sup, s, "cleo", name=long_name))
+    app = make_app(office, "sup")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        table = app.screen.query_one("#staff", DataTable)
+        assert table.ordered_columns[1].width == len(long_name)
+        office.db.write(lambda s: staff.edit_user(office.sup, s, "cleo", name="Cleo Clerk"))
+        app.screen.reload()  # type: ignore[attr-defined]
+        await settle(pilot)
+        names = [r.name for r in app.screen.rows]  # type: ignore[attr-defined]
+        assert "Cleo Clerk" in names and table.ordered_columns[1].width == max(map(len, names)) < 20
+        assert "Cleo Clerk" in screen_text(app) and long_name not in screen_text(app)
