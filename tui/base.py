@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     from tui.app import ClerkDeskApp
 
 T = TypeVar("T")
+
+
+# Focus keys as priority bindings: the app handles them before routing the next key, so a fast
+# burst ("Night", Tab, "22:00") lands in two fields. As ordinary bindings Tab waited in the
+# focused Input's queue behind keys already routed there, and the whole burst went to one field.
+FOCUS_BINDINGS = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="focus.next"),
+    Binding(
+        "shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="focus.previous"
+    ),
+]
 
 
 class DbMixin:
@@ -60,6 +72,10 @@ class DbMixin:
 class DbScreen(DbMixin, Screen[None]):
     """A full screen that talks to the database through workers."""
 
+    BINDINGS = FOCUS_BINDINGS
+
 
 class DbModal(DbMixin, ModalScreen[T]):
     """A dialog that talks to the database through workers."""
+
+    BINDINGS = FOCUS_BINDINGS

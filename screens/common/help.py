@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -38,7 +38,16 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one("#keys", DataTable)
         table.add_columns("Key", "Action", "What it does")
         seen: set[tuple[str, str]] = set()
-        for active in self.target.active_bindings.values():
+
+        def rank(active: ActiveBinding) -> int:
+            # The screen's own keys first, then the app's (go to, help, quit), then generic
+            # widget keys (scrolling, focus) that every screen has.
+            b = active.binding
+            if active.node is self.target and not (b.id or "").startswith("focus."):
+                return 0
+            return 1 if active.node is self.app else 2
+
+        for active in sorted(self.target.active_bindings.values(), key=rank):
             b = active.binding
             ident = (b.action, b.description)
             if not b.description or ident in seen:

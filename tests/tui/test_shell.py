@@ -66,6 +66,13 @@ async def test_help_lists_the_screen_keys(office: Office) -> None:
         text = screen_text(app)
         for what in ("Add", "Edit", "Deactivate", "Show inactive"):
             assert what in text
+        # The screen's own keys come first; generic ones (scrolling, focus) after them (issue 12).
+        keys = app.screen.query_one("#keys", DataTable)
+        actions = [str(keys.get_row_at(i)[1]) for i in range(keys.row_count)]
+        own = {"Add", "Edit", "Deactivate", "Show inactive"}
+        generic = [i for i, a in enumerate(actions) if a in ("Next field", "Scroll Left", "Focus Next")]
+        assert generic, actions
+        assert max(i for i, a in enumerate(actions) if a in own) < min(generic)
         await pilot.press("escape")
         assert isinstance(app.screen, StaffScreen)
 
@@ -239,3 +246,29 @@ async def test_staff_name_column_shrinks_when_a_long_name_is_shortened(office: O
         names = [r.name for r in app.screen.rows]  # type: ignore[attr-defined]
         assert "Cleo Clerk" in names and table.ordered_columns[1].width == max(map(len, names)) < 20
         assert "Cleo Clerk" in screen_text(app) and long_name not in screen_text(app)
+
+
+def burst(app, keys: str | list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Post keys the way a terminal delivers a fast burst: all queued before any is handled."""
+    from textual import events
+
+    for k in keys:
+        char = k if len(k) == 1 else None
+        app.post_message(events.Key(k, char))
+
+
+async def test_keys_typed_fast_after_tab_land_in_the_next_field(office: Office) -> None:
+    """Issue 12: "Night" Tab "22:00" sent as one burst all went into the first field."""
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffForm)
+        burst(app, [*"fast", "tab", *"Fay Fast", "tab", "tab", "shift+tab", "shift+tab"])
+        await settle(pilot)
+        values = {f.field_name: f.text for f in app.screen.query("Field")}  # type: ignore[attr-defined]
+        assert (values["login"], values["name"]) == ("fast", "Fay Fast")
+        assert app.focused is app.screen.query_one("#input-name")
