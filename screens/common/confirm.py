@@ -32,12 +32,20 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+        # Keys typed ahead, before the question was on screen ("dry" typed into the wrong place:
+        # d opened this, y would confirm it), must not answer it: y counts after the first paint.
+        self._armed = False
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self._armed = True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
     def action_yes(self) -> None:
-        self.dismiss(True)
+        if self._armed:
+            self.dismiss(True)
 
     def action_no(self) -> None:
         self.dismiss(False)

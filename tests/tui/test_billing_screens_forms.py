@@ -478,6 +478,15 @@ async def test_builder_discard_asks_and_releases_the_services(office: Office) ->
         await pilot.press("n")
         await settle(pilot)
         assert count(office, Invoice) == 1
+        # "dry" typed fast where no text field has focus: d asks, the typed-ahead y answers nothing.
+        from textual import events
+
+        for k in "dry":
+            app.post_message(events.Key(k, k))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and count(office, Invoice) == 1
+        await pilot.press("n")
+        await settle(pilot)
         await pilot.press("d", "y")
         await settle(pilot)
         assert "Unbilled services (2)" in screen_text(app)
