@@ -245,16 +245,26 @@ def edit_user(
     return _row(user)
 
 
-def deactivate_user(
-    actor: Actor, session: Session, login: str, *, termination_date: dt.date | None = None
-) -> StaffRow:
-    """Terminate: the user can no longer log in; their history stays."""
+def _deactivatable(actor: Actor, session: Session, login: str) -> User:
     _require_staff_manager(actor, session)
     user = get_user(session, login)
     if user.id == actor.user_id:
         raise PermissionDenied("you cannot deactivate yourself")
     if not user.active:
         raise ConflictError(f"{login} is already deactivated")
+    return user
+
+
+def check_deactivate(actor: Actor, session: Session, login: str) -> None:
+    """Raise what ``deactivate_user`` would refuse, before the screen asks to confirm."""
+    _deactivatable(actor, session, login)
+
+
+def deactivate_user(
+    actor: Actor, session: Session, login: str, *, termination_date: dt.date | None = None
+) -> StaffRow:
+    """Terminate: the user can no longer log in; their history stays."""
+    user = _deactivatable(actor, session, login)
     day = termination_date or office_today(office_timezone(session))
     if day < user.hire_date:
         raise ValidationError.from_fields({"termination_date": f"is before the hire date {user.hire_date}"})

@@ -1058,16 +1058,10 @@ def reject_timecard(
     return _one_summary(session, card)
 
 
-def unlock_timecard(
-    actor: Actor, session: Session, timecard_id: int, reason: str, *, expected_version: int | None = None
-) -> CardSummary:
-    """A supervisor unfreezes a signed card (reason required). It goes back to submitted and
-    needs a new signature; the old signature stays in the chain."""
+def _unlockable(actor: Actor, session: Session, timecard_id: int) -> Timecard:
     require(actor, Action.TIMECARD_UNLOCK)
     card = _get_card(session, timecard_id)
     require_not_self(actor, card.user_id, "unlock a timecard for")
-    text = _reason(reason)
-    _check_version(card, expected_version)
     if card.status == TimecardStatus.EXPORTED:
         raise FrozenError(
             "this timecard was exported to payroll and cannot be unlocked; "
@@ -1075,6 +1069,22 @@ def unlock_timecard(
         )
     if card.status != TimecardStatus.SIGNED:
         raise ConflictError(f"only a signed timecard can be unlocked; this one is {card.status.value}")
+    return card
+
+
+def check_unlock(actor: Actor, session: Session, timecard_id: int) -> None:
+    """Raise what ``unlock_timecard`` would refuse, before anyone types a reason."""
+    _unlockable(actor, session, timecard_id)
+
+
+def unlock_timecard(
+    actor: Actor, session: Session, timecard_id: int, reason: str, *, expected_version: int | None = None
+) -> CardSummary:
+    """A supervisor unfreezes a signed card (reason required). It goes back to submitted and
+    needs a new signature; the old signature stays in the chain."""
+    card = _unlockable(actor, session, timecard_id)
+    text = _reason(reason)
+    _check_version(card, expected_version)
     before = audit.snapshot(card, CARD_AUDIT)
     card.status = TimecardStatus.SUBMITTED
     card.unlock_reason = text

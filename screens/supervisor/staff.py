@@ -265,14 +265,18 @@ class StaffScreen(DbScreen):
                     write=True,
                 )
 
-        self.app.push_screen(
-            ConfirmDialog(
-                f"Deactivate {row.name}?",
-                f"{row.login} will no longer be able to log in to ClerkDesk from today. "
-                "Their clients, shifts, timecards and history stay as they are.",
-                "Deactivate",
+        # Refusals (yourself, no right) come before the question, not after the answer.
+        self.db_call(
+            lambda s: staff.check_deactivate(self.actor, s, row.login),
+            lambda _: self.app.push_screen(
+                ConfirmDialog(
+                    f"Deactivate {row.name}?",
+                    f"{row.login} will no longer be able to log in to ClerkDesk from today. "
+                    "Their clients, shifts, timecards and history stay as they are.",
+                    "Deactivate",
+                ),
+                confirmed,
             ),
-            confirmed,
         )
 
     def action_toggle_inactive(self) -> None:

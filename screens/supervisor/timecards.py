@@ -143,18 +143,22 @@ def ask_unlock(screen: DbScreen, card: CardSummary, done: Any) -> None:
         screen.notify("Only a signed timecard can be unlocked", severity="warning")
         return
     cid, version = card.timecard_id, card.version
-    screen.app.push_screen(
-        ReasonDialog(
-            f"Unlock {card.name}'s signed timecard?",
-            f"{period_text(card.period_start, card.period_end)}: the signature stays in the chain, the "
-            "card goes back to the signing queue and its clock events can be corrected. It needs a "
-            "new signature before payroll.",
-            lambda actor, s, reason: timecards.unlock_timecard(
-                actor, s, cid, reason, expected_version=version
+    # An exported card (or one's own) is refused before a reason is typed, not after.
+    screen.db_call(
+        lambda s: timecards.check_unlock(screen.actor, s, cid),
+        lambda _: screen.app.push_screen(
+            ReasonDialog(
+                f"Unlock {card.name}'s signed timecard?",
+                f"{period_text(card.period_start, card.period_end)}: the signature stays in the chain, the "
+                "card goes back to the signing queue and its clock events can be corrected. It needs a "
+                "new signature before payroll.",
+                lambda actor, s, reason: timecards.unlock_timecard(
+                    actor, s, cid, reason, expected_version=version
+                ),
+                ok="Unlock",
             ),
-            ok="Unlock",
+            done,
         ),
-        done,
     )
 
 

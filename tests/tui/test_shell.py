@@ -155,13 +155,22 @@ async def test_deactivate_asks_first_and_keeps_history(office: Office) -> None:
         await settle(pilot)
         table = app.screen.query_one("#staff", DataTable)
         logins = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        # Yourself: refused at once, no question first (issue 12).
+        table.move_cursor(row=logins.index("sam"))
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffScreen)
+        assert any("cannot deactivate yourself" in str(n.message) for n in app._notifications)
         table.move_cursor(row=logins.index("cora"))
         await pilot.press("d")
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")
         await settle(pilot)
         assert office.db.read(lambda s: s.scalars(sa.select(User.active).where(User.login == "cora")).one())
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
     user = office.db.read(lambda s: s.scalars(sa.select(User).where(User.login == "cora")).one())
     assert user.active is False and user.termination_date is not None

@@ -279,6 +279,12 @@ async def test_done_when_clock_submit_sign_frozen_unlock_correct_resign_export(
         assert "cleo: regular 7.50 h, overtime 0.00 h" in screen_text(app)
         await press(pilot, "y")
         assert f"Exported 1 timecard(s) of 2026-11-09 – 2026-11-15 to {out}" in screen_text(app)
+        # Unlocking the exported card is refused before a reason is typed (issue 12).
+        await press(pilot, "escape")
+        assert isinstance(app.screen, TimecardsScreen)
+        await press(pilot, "u")
+        assert not isinstance(app.screen, ReasonDialog)
+        assert "exported to payroll and cannot be unlocked" in notes(app)
     with out.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["login"], r["regular_hours"], r["overtime_hours"], r["signed_by"]) for r in rows] == [
