@@ -281,3 +281,25 @@ async def test_keys_typed_fast_after_tab_land_in_the_next_field(office: Office) 
         values = {f.field_name: f.text for f in app.screen.query("Field")}  # type: ignore[attr-defined]
         assert (values["login"], values["name"]) == ("fast", "Fay Fast")
         assert app.focused is app.screen.query_one("#input-name")
+
+
+async def test_a_field_says_its_limit_instead_of_cutting_silently(office: Office) -> None:
+    """Issue 12: a 10,000-character name became 120 characters without a word."""
+    from textual.widgets import Input
+
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"dlong", "tab")
+        name = app.screen.query_one("#input-name", Input)
+        burst(app, ["N"] * 130)  # typed past the limit
+        await settle(pilot)
+        assert len(name.value) == 120
+        assert "Name takes at most 120 characters" in screen_text(app)
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert "takes at most" not in screen_text(app)

@@ -82,6 +82,7 @@ class Field(Vertical):
     Field Input { width: 1fr; }
     Field > .field-error { color: $error; height: auto; padding-left: 30; display: none; }
     Field.-invalid > .field-error { display: block; }
+    Field.-limit > .field-error { display: block; color: $warning; }
     Field.-invalid Input { text-style: reverse; }
     """
 
@@ -138,14 +139,25 @@ class Field(Vertical):
             return None
         return self.parse(t) if self.parse else t.strip()
 
+    def _at_limit(self) -> bool:
+        return bool(self.max_length) and len(self.text) >= self.max_length
+
     def set_error(self, message: str | None) -> None:
         err = self.query_one(".field-error", Static)
         if message:
             self.add_class("-invalid")
             err.update(Text(f"{self.label} {message}"))
-        else:
-            self.remove_class("-invalid")
-            err.update("")
+            return
+        self.remove_class("-invalid")
+        # The input stops taking characters at max_length; say so rather than cut silently.
+        self.set_class(self._at_limit(), "-limit")
+        err.update(
+            Text(f"{self.label} takes at most {self.max_length} characters") if self._at_limit() else ""
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not self.has_class("-invalid"):
+            self.set_error(None)
 
 
 class ChoiceField(Vertical):
