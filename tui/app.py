@@ -7,8 +7,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.color import Color
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.markup import escape
 from textual.screen import Screen
 from textual.theme import Theme
@@ -36,6 +40,17 @@ CLERKDESK_THEME = Theme(
 )
 
 
+class PlainText(LineFilter):
+    """``NO_COLOR``: the terminal's own colours, no dim (dim reads as grey); bold, reverse and
+    underline stay, so highlights and the cursor remain visible."""
+
+    PLAIN = Style(color="default", bgcolor="default", dim=False)
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        plain = self.PLAIN
+        return [Segment(text, None if style is None else style + plain, ctl) for text, style, ctl in segments]
+
+
 class ClerkDeskApp(App[None]):
     """Knows the database and who is working; opens the home screen for their role."""
 
@@ -55,6 +70,10 @@ class ClerkDeskApp(App[None]):
         self, database: Database, actor: Actor, *, config: Config | None = None, tz: str | None = None
     ) -> None:
         super().__init__()
+        if self.no_color:
+            # Textual's NO_COLOR filter turns colours into greys; ClerkDesk means no colour at all.
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome | NoColor)]
+            self._filters.append(PlainText())
         self.database = database
         self.actor = actor
         self.config = config if config is not None else load_config()

@@ -303,3 +303,25 @@ async def test_a_field_says_its_limit_instead_of_cutting_silently(office: Office
         await pilot.press("backspace")
         await settle(pilot)
         assert "takes at most" not in screen_text(app)
+
+
+async def test_no_color_means_no_colour_and_no_grey(office: Office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: NO_COLOR=1 left grey text (Textual's filter maps colours to greys)."""
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.color import Color
+
+    from tui.app import PlainText
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(office, "sup")
+    plain = [f for f in app._filters if isinstance(f, PlainText)]
+    assert len(plain) == 1 and type(app._filters[-1]) is PlainText
+    grey = Segment("muted", Style(color="#808080", bgcolor="#101010", dim=True, bold=True))
+    (out,) = plain[0].apply([grey], Color(0, 0, 0))
+    assert out.style is not None
+    assert (out.style.color.name, out.style.bgcolor.name) == ("default", "default")  # type: ignore[union-attr]
+    assert out.style.dim is False and out.style.bold is True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Sam Super (supervisor)" in screen_text(app)
