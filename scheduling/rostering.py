@@ -55,6 +55,7 @@ from scheduling.shifts import (
     days_between,
     effective_rules,
     paid_minutes,
+    signed_days,
     week_start,
 )
 from scheduling.timeoff import approved_days_off, unavailable_weekdays
@@ -112,6 +113,7 @@ class RosterContext:
     coverage_date: dict[tuple[dt.date, str], CoverageView]
     cells: dict[Key, _Cell]
     min_rest_minutes: int = MIN_REST_DEFAULT_HOURS * 60
+    frozen: frozenset[Key] = frozenset()  # cells inside signed timecards: the builder keeps them
 
     def coverage_for(self, day: dt.date, code: str, *, holidays: bool = True) -> CoverageView | None:
         if holidays and day in self.holidays:
@@ -229,8 +231,23 @@ def load_context(session: Session, start: dt.date, end: dt.date) -> RosterContex
         elif c.weekday is not None:
             cw[(c.weekday, view.shift_code)] = view
     rest = get_setting(session, "schedule.min_rest_hours")
+    frozen = frozenset(
+        (login_of[uid], d) for uid, d in signed_days(session, lo, hi, login_of) if uid in login_of
+    )
     return RosterContext(
-        lo, hi, tz, types, people, holidays, time_off, requests, cw, cd, cells, round(float(rest) * 60)
+        lo,
+        hi,
+        tz,
+        types,
+        people,
+        holidays,
+        time_off,
+        requests,
+        cw,
+        cd,
+        cells,
+        round(float(rest) * 60),
+        frozen,
     )
 
 
@@ -299,7 +316,10 @@ def make_problem(
         if build:
             for d in days:
                 c = mine[d]
-                if c is not None and (c.fixed or c.status == ShiftStatus.PUBLISHED or keep_edits):
+                if (p.login, d) in ctx.frozen:
+                    fixed[(p.login, d)] = c.code if c is not None else None
+                    kept.add(d)
+                elif c is not None and (c.fixed or c.status == ShiftStatus.PUBLISHED or keep_edits):
                     fixed[(p.login, d)] = c.code
                     kept.add(d)
                 elif c is not None and p.role != Role.CLERK:

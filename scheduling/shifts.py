@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import audit
-from db.errors import ConflictError, NotFound, ValidationError
+from db.errors import ConflictError, FrozenError, NotFound, ValidationError
 from db.models import (
     AttendanceIncident,
     CoverageRequirement,
@@ -37,6 +37,8 @@ from db.models import (
     ShiftStatus,
     ShiftType,
     Team,
+    Timecard,
+    TimecardStatus,
     User,
 )
 from db.rights import Action, Actor, require
@@ -958,6 +960,25 @@ def _clerk_for_cell(session: Session, login: str, day: dt.date) -> User:
     return u
 
 
+def signed_days(
+    session: Session, lo: dt.date, hi: dt.date, user_ids: Iterable[int] | None = None
+) -> dict[tuple[int, dt.date], tuple[dt.date, dt.date]]:
+    """(user id, day) -> its pay period, for days of lo..hi inside a signed or exported timecard:
+    the schedule there is frozen with the card (a supervisor unlocks the card first)."""
+    stmt = sa.select(Timecard.user_id, Timecard.period_start, Timecard.period_end).where(
+        Timecard.status.in_((TimecardStatus.SIGNED, TimecardStatus.EXPORTED)),
+        Timecard.period_start <= hi,
+        Timecard.period_end >= lo,
+    )
+    if user_ids is not None:
+        stmt = stmt.where(Timecard.user_id.in_(list(user_ids)))
+    out: dict[tuple[int, dt.date], tuple[dt.date, dt.date]] = {}
+    for uid, start, end in session.execute(stmt):
+        for d in days_between(max(start, lo), min(end, hi)):
+            out[(uid, d)] = (start, end)
+    return out
+
+
 def _put(
     actor: Actor,
     session: Session,
@@ -971,6 +992,13 @@ def _put(
     status: ShiftStatus | None = None,
 ) -> Shift | None:
     """Make the cell hold shift type ``t`` (None = off). Audited. Returns the row (or None)."""
+    if sh is not None or t is not None:
+        period = signed_days(session, day, day, [u.id]).get((u.id, day))
+        if period is not None:
+            raise FrozenError(
+                f"{u.login}'s timecard for {period[0]} – {period[1]} is signed: a supervisor unlocks "
+                f"it before the schedule of {day} can change"
+            )
     if t is None:
         if sh is None:
             return None

@@ -491,3 +491,31 @@ def test_audit_verify_command_runs_the_signature_check(signed: tuple[Office, int
     bad = CliRunner().invoke(main, ["--db", db_url, "audit", "verify"])
     assert bad.exit_code == 1
     assert "timecard signature 1: content does not match its hash" in bad.output
+
+
+def test_the_schedule_of_a_signed_period_is_frozen_with_the_card(signed: tuple[Office, int]) -> None:
+    """Issue 12: editing a shift inside a signed period was not refused."""
+    from db.models import User
+    from scheduling import rostering, shifts
+
+    office, card_id = signed
+    db, sup = office.db, office.sup
+    db.write(lambda s: s.execute(sa.update(User).values(hire_date=dt.date(2026, 1, 5))))
+    wed = WEEK + dt.timedelta(days=2)
+    shown = db.read(lambda s: shifts.schedule_grid(sup, s, WEEK, WEEK + dt.timedelta(days=6)))
+    cell = next(c for r in shown.rows if r.login == "cleo" for c in r.cells if c.day == wed)
+    for edit in (
+        lambda s: shifts.set_cell(sup, s, "cleo", wed, None, expected_version=cell.version),
+        lambda s: shifts.set_cell(sup, s, "cleo", WEEK + dt.timedelta(days=5), "D", expected_version=None),
+    ):
+        with pytest.raises(FrozenError, match="timecard for 2026-11-09 – 2026-11-15 is signed"):
+            db.write(edit)
+    # A build over that week keeps every cell of the signed card as it is.
+    before = db.read(lambda s: shifts.schedule_grid(sup, s, WEEK, WEEK + dt.timedelta(days=6)))
+    db.write(lambda s: rostering.build_roster(sup, s, WEEK, WEEK + dt.timedelta(days=6), time_limit=5))
+    after = db.read(lambda s: shifts.schedule_grid(sup, s, WEEK, WEEK + dt.timedelta(days=6)))
+    mine = [[(c.day, c.code) for c in r.cells] for g in (before, after) for r in g.rows if r.login == "cleo"]
+    assert mine[0] == mine[1]
+    # Unlocked, the schedule can change again.
+    db.write(lambda s: timecards.unlock_timecard(sup, s, card_id, "wrong shift on Wednesday"))
+    db.write(lambda s: shifts.set_cell(sup, s, "cleo", wed, None, expected_version=cell.version))
