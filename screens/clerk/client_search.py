@@ -81,11 +81,28 @@ class ClientSearchScreen(DbScreen):
     HELP = (
         "Type to search: a name (Smith, or Smith, Jo), an account number (A000123), a phone number "
         "(413-555) or an insurance member id (W123). Enter or Down goes to the results, Enter opens "
-        "the account, / goes back to the search box, n registers a new client."
+        "the account, / goes back to the search box, ctrl+n registers a new client (n too, in the "
+        "results). Coming back from an account starts a fresh search."
     )
     BINDINGS = [
         Binding("o", "open", "Open", id="client_search.open", tooltip="Open the selected client's account"),
-        Binding("n", "new", "New client", id="client_search.new", tooltip="Register a new client"),
+        # ctrl+n works from the search box too (where n is a letter of a name).
+        Binding(
+            "ctrl+n",
+            "new",
+            "New client",
+            id="client_search.new",
+            tooltip="Register a new client",
+            priority=True,
+        ),
+        Binding(
+            "n",
+            "new",
+            "New client",
+            show=False,
+            id="client_search.new_in_list",
+            tooltip="Register a new client",
+        ),
         Binding(
             "down",
             "results",
@@ -118,6 +135,13 @@ class ClientSearchScreen(DbScreen):
     def on_mount(self) -> None:
         self.results.add_class("-filtering")
         self.results.query_one("#filter", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        # Back from an account: a fresh search, so Enter cannot open the previous client again.
+        box = self.results.query_one("#filter", Input)
+        if box.value:
+            self.results.action_clear_filter()
+        box.focus()
 
     def fetch(self, session: Any, after: Any, limit: int, text: str) -> Page[int]:
         page = clients.search_clients(self.actor, session, text, after=after, limit=limit)

@@ -492,3 +492,33 @@ async def test_builder_discard_asks_and_releases_the_services(office: Office) ->
         assert "Unbilled services (2)" in screen_text(app)
     assert count(office, Invoice) == 0
     assert count(office, ServiceRendered, ServiceRendered.billed.is_(False)) == 2
+
+
+async def test_client_search_new_from_the_box_and_a_fresh_search_after_an_account(office: Office) -> None:
+    """Issue 12: n worked only in the results; back from an account, Enter opened that client again."""
+    make_billing(office)
+    app = make_app(office, "clerk")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ClientSearchScreen())
+        await settle(pilot)
+        box = app.screen.query_one("#filter", Input)
+        assert app.focused is box
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientForm)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press(*"smith", "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientAccountScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientSearchScreen)
+        box = app.screen.query_one("#filter", Input)
+        assert box.value == "" and app.focused is box
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientSearchScreen)  # nothing chosen, nothing opened
