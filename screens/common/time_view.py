@@ -56,7 +56,7 @@ DAY_COLUMNS = (
     ("Late", 5),
     ("Early", 5),
     ("OT", 5),
-    ("Status", 11),
+    ("Status", 12),  # "NO CLOCK-OUT"
     ("Events", 48),
 )
 

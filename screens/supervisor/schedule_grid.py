@@ -1381,7 +1381,8 @@ class ScheduleGridScreen(DbScreen):
             f"become visible to clerks ({total - drafts} already published stay as they are)."
         )
         if m.breaks:
-            what += f" Warning: {len(m.breaks)} rule break{'s' if len(m.breaks) != 1 else ''} remain (cells marked !)."
+            n = len(m.breaks)
+            what += f" Warning: {n} rule {'break remains' if n == 1 else 'breaks remain'} (cells marked !)."
         short = sum(1 for c in m.coverage.values() if c.short)
         if short:
             what += f" {short} day/shift{'s' if short != 1 else ''} below the minimum."
