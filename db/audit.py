@@ -2,8 +2,9 @@
 
 Each row's hash covers its own content and the previous row's hash, so editing, deleting
 or inserting a row outside the application breaks the chain at that row. Writers lock the
-single ``audit_head`` row first (``FOR UPDATE`` on PostgreSQL; SQLite's BEGIN IMMEDIATE
-already serialises writers), so two transactions can never fork the chain.
+single ``audit_head`` row (``FOR UPDATE`` on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+serialises writers), so two transactions can never fork the chain. ``record`` only queues the row;
+it is written at commit, with the head locked last (see ``flush_pending``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pendulum
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from db.models import AuditEntry, AuditHead
 from db.rights import Actor
@@ -93,6 +96,26 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
+# Audit rows wait in the session until the transaction commits (``flush_pending``): the head
+# row is the one lock every writer shares, so it is taken LAST, after every business row a
+# service locks or updates. Lock order everywhere: business rows (in each service's documented
+# order), then audit_head. Taking the head first (as record() once did) deadlocks against a
+# transaction that holds an invoice and waits for the head.
+_PENDING = "clerkdesk.audit_pending"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    at: pendulum.DateTime
+    actor_id: int | None
+    actor_login: str
+    entity: str
+    entity_id: str
+    action: str
+    before: str
+    after: str
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -101,31 +124,76 @@ def record(
     action: str,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
-) -> AuditEntry:
-    """Write one audit row in the caller's transaction."""
+) -> None:
+    """Record one audit row in the caller's transaction; it is written when the transaction
+    commits and vanishes with it on rollback."""
+    session.info.setdefault(_PENDING, []).append(
+        _Pending(
+            now(),
+            actor.user_id or None,
+            actor.login,
+            entity,
+            str(entity_id),
+            action,
+            canonical(before),
+            canonical(after),
+        )
+    )
+
+
+def pending_count(session: Session) -> int:
+    return len(session.info.get(_PENDING, ()))
+
+
+def flush_pending(session: Session) -> None:
+    """Write the transaction's audit rows at its end: business changes first, the head last."""
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()  # every business UPDATE (and its row lock) before the head's lock
     head = _lock_head(session)
-    at = now()
-    before_s, after_s = canonical(before), canonical(after)
-    digest = _row_hash(
-        head.last_hash, _at_text(at), actor.login, entity, str(entity_id), action, before_s, after_s
-    )
-    entry = AuditEntry(
-        at=at,
-        actor_id=actor.user_id or None,
-        actor_login=actor.login,
-        entity=entity,
-        entity_id=str(entity_id),
-        action=action,
-        before=before_s,
-        after=after_s,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(entry)
+    prev = head.last_hash
+    entries = []
+    for p in pending:
+        digest = _row_hash(
+            prev, _at_text(p.at), p.actor_login, p.entity, p.entity_id, p.action, p.before, p.after
+        )
+        entries.append(
+            AuditEntry(
+                at=p.at,
+                actor_id=p.actor_id,
+                actor_login=p.actor_login,
+                entity=p.entity,
+                entity_id=p.entity_id,
+                action=p.action,
+                before=p.before,
+                after=p.after,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    session.add_all(entries)
     session.flush()
-    head.last_id = entry.id
-    head.last_hash = digest
-    return entry
+    head.last_id = entries[-1].id
+    head.last_hash = prev
+    session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # Also fired when a savepoint is released: wait for the real commit, or the head would be
+    # locked in the middle of the transaction (then other rows after it: deadlock again).
+    if not session.in_nested_transaction():
+        flush_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Rolled back (or finished): nothing recorded in it may reach a later transaction.
+    # Savepoints are left alone: services record nothing inside one (see payments._post).
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

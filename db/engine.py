@@ -13,7 +13,9 @@ open while a screen waits for a person.
 from __future__ import annotations
 
 import os
+import random
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,22 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 15_000
+WRITE_ATTEMPTS = 6
+RETRY_BASE_S = 0.01
+
+# PostgreSQL deadlock_detected, serialization_failure.
+_RETRY_SQLSTATES = {"40P01", "40001"}
+
+
+def is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    """A failure that says "try again", not "this is wrong"."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "database is locked" in text or "database is busy" in text
+    )
 
 
 def default_url() -> str:
@@ -143,8 +161,23 @@ class Database:
             yield session
 
     def write(self, fn: Callable[[Session], T]) -> T:
-        with self.write_session() as s:
-            return fn(s)
+        """Run ``fn`` in one writing transaction and commit.
+
+        A transaction the database aborted for a deadlock, a serialization failure or (SQLite) a
+        lock that the busy timeout did not win is rolled back and run again, up to
+        ``WRITE_ATTEMPTS`` times with jittered backoff. So ``fn`` must be a pure function of the
+        session: it may be called more than once and must not change anything outside it.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self.write_session() as s:
+                    return fn(s)
+            except sa.exc.DBAPIError as exc:
+                if attempt == WRITE_ATTEMPTS or not is_retryable(exc):
+                    raise
+            # Full jitter: colliding writers spread out instead of colliding again in step.
+            time.sleep(random.uniform(0, RETRY_BASE_S * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, fn: Callable[[Session], T]) -> T:
         with self.read_session() as s:

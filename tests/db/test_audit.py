@@ -297,3 +297,46 @@ def test_audit_verify_command(office: Office, db_url: str) -> None:
     bad = runner.invoke(main, ["--db", db_url, "audit", "verify"])
     assert bad.exit_code == 1
     assert f"audit row {target.id}" in bad.output
+
+
+# --------------------------------------------------------------------------- lock order (issue 11 §5)
+
+
+def test_audit_rows_are_written_at_commit_with_the_head_locked_last(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared head row is locked after every business row: record() only queues."""
+    db = office.db
+    order: list[str] = []
+    real_lock = audit._lock_head
+
+    def spy(s: sa.orm.Session) -> AuditHead:
+        order.append("head")
+        return real_lock(s)
+
+    monkeypatch.setattr(audit, "_lock_head", spy)
+
+    def go(s: sa.orm.Session) -> None:
+        staff.add_team(office.sup, s, "Collections")
+        order.append("service done")
+        assert audit.pending_count(s) == 1
+        staff.add_team(office.sup, s, "Refunds")
+        order.append("service done")
+
+    db.write(go)
+    assert order == ["service done", "service done", "head"]
+    rows = _rows(db)[-2:]
+    assert [json.loads(r.after)["name"] for r in rows] == ["Collections", "Refunds"]
+    assert db.read(audit.verify).ok
+
+
+def test_a_rolled_back_transaction_leaves_no_queued_audit_row(office: Office) -> None:
+    db = office.db
+    n = len(_rows(db))
+    with pytest.raises(RuntimeError):
+        with db.write_session() as s:
+            staff.add_team(office.sup, s, "Gone")
+            raise RuntimeError("changed my mind")
+    with db.write_session() as s:
+        assert audit.pending_count(s) == 0
+    assert len(_rows(db)) == n
