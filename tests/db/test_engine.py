@@ -317,3 +317,23 @@ def test_write_does_not_retry_other_database_errors(db: Database) -> None:
     with pytest.raises(sa.exc.DBAPIError):
         db.write(fn)
     assert len(calls) == 1
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite writers queue on a file lock")
+def test_sqlite_writers_queue_on_a_file_lock_beside_the_database(db: Database) -> None:
+    import fcntl
+
+    path = sa.engine.make_url(db.url).database + ".writelock"
+    with db.write_session() as s:
+        s.add(Team(name="Queue"))
+        fd = os.open(path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):  # another process's writer would wait here
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released at commit
+    finally:
+        os.close(fd)
