@@ -29,6 +29,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import audit
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 15_000
@@ -191,12 +193,15 @@ class Database:
     def write_session(self) -> Iterator[Session]:
         """A writing transaction: BEGIN IMMEDIATE on SQLite; commit on success, else roll back."""
         with self._turn(), self._write_sessions() as session:
+            session.info[audit.DEFER_CHECKPOINT] = True
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+        # The audit checkpoint file is written outside the write lock: it only moves forward.
+        audit.write_deferred_checkpoint(session)
 
     def _turn(self) -> AbstractContextManager[None]:
         return self._queue.turn() if self._queue is not None else nullcontext()
