@@ -64,6 +64,7 @@ MAX_KEY = 120
 MAX_BATCH_KEY = 100  # leaves room for "#<line>"
 MAX_REFERENCE = 80
 MAX_BATCH_ITEMS = 1000
+FIRST_CHUNK = 4  # open invoices a payer's payment loads (and locks) first
 
 # Digits with optional thousands commas and an optional "$"; decimals checked separately.
 _AMOUNT_RE = re.compile(r"^\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$")
@@ -536,14 +537,18 @@ def _targets(
     if side == PayerSide.CLIENT:
         yield from session.scalars(ledger.for_update(session, stmt)).all()
         return
+    # Small chunks first, doubling up to LOCK_CHUNK: most payments touch one or two invoices, and
+    # each row loaded is time under the write lock (SQLite) and a row locked (PostgreSQL).
     seen: set[int] = set()
+    size = min(FIRST_CHUNK, ledger.LOCK_CHUNK)
     while True:
-        rows = session.scalars(ledger.for_update(session, stmt.limit(ledger.LOCK_CHUNK))).all()
+        rows = session.scalars(ledger.for_update(session, stmt.limit(len(seen) + size))).all()
         fresh = [r for r in rows if r.id not in seen]
         if not fresh:
             return
         seen.update(r.id for r in fresh)
         yield from fresh
+        size = min(size * 2, ledger.LOCK_CHUNK)
 
 
 def _plan_slots(plan: PaymentPlan | None) -> tuple[list[list[Any]], dict[int, Installment]]:

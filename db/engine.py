@@ -12,10 +12,14 @@ open while a screen waits for a person.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import random
 import stat
+import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,9 +29,27 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import audit
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 15_000
+WRITE_ATTEMPTS = 6
+RETRY_BASE_S = 0.01
+
+# PostgreSQL deadlock_detected, serialization_failure.
+_RETRY_SQLSTATES = {"40P01", "40001"}
+
+
+def is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    """A failure that says "try again", not "this is wrong"."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "database is locked" in text or "database is busy" in text
+    )
 
 
 def default_url() -> str:
@@ -99,7 +121,7 @@ def make_group_writable(url: str) -> None:
     path = sa.engine.make_url(url).database
     if not path or path == ":memory:":
         return
-    for p in (Path(path), Path(path).parent, Path(path + "-wal"), Path(path + "-shm")):
+    for p in (Path(path), Path(path).parent, Path(path + "-wal"), Path(path + "-shm"), Path(path + ".writelock")):
         try:
             if p.exists():
                 mode = p.stat().st_mode
@@ -108,12 +130,55 @@ def make_group_writable(url: str) -> None:
             pass  # not ours (another team member created it); nothing to do
 
 
+class _WriterQueue:
+    """SQLite writers wait their turn on an OS file lock before BEGIN IMMEDIATE.
+
+    SQLite's own busy handler makes a waiting writer sleep and poll (up to 100 ms a nap), so under
+    load the lock is often free while every waiter sleeps, and an unlucky one can nap past the
+    busy timeout ("database is locked"). ``flock`` wakes a waiter as soon as the holder lets go.
+    Measured in bench/bench_concurrency.py (docs/benchmarks.md). The lock file sits beside the
+    database; a process that cannot open it just relies on the busy timeout.
+    """
+
+    def __init__(self, db_path: str) -> None:
+        self._path = db_path + ".writelock"
+        self._thread_lock = threading.Lock()  # flock is per open file: threads share ours
+        self._fd: int | None = None
+
+    def _open(self) -> int | None:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+            except OSError:
+                return None
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._open()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """The program's handle on the database: short read and write transactions."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url, echo=echo)
+        path = self.engine.url.database if self.is_sqlite else None
+        self._queue = _WriterQueue(path) if path and path != ":memory:" else None
         # Same pool; the option tells the SQLite "begin" hook to take the write lock at once.
         self._write_sessions = sessionmaker(
             self.engine.execution_options(clerkdesk_begin="IMMEDIATE"), expire_on_commit=False
@@ -127,13 +192,19 @@ class Database:
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A writing transaction: BEGIN IMMEDIATE on SQLite; commit on success, else roll back."""
-        with self._write_sessions() as session:
+        with self._turn(), self._write_sessions() as session:
+            session.info[audit.DEFER_CHECKPOINT] = True
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+        # The audit checkpoint file is written outside the write lock: it only moves forward.
+        audit.write_deferred_checkpoint(session)
+
+    def _turn(self) -> AbstractContextManager[None]:
+        return self._queue.turn() if self._queue is not None else nullcontext()
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -143,8 +214,23 @@ class Database:
             yield session
 
     def write(self, fn: Callable[[Session], T]) -> T:
-        with self.write_session() as s:
-            return fn(s)
+        """Run ``fn`` in one writing transaction and commit.
+
+        A transaction the database aborted for a deadlock, a serialization failure or (SQLite) a
+        lock that the busy timeout did not win is rolled back and run again, up to
+        ``WRITE_ATTEMPTS`` times with jittered backoff. So ``fn`` must be a pure function of the
+        session: it may be called more than once and must not change anything outside it.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self.write_session() as s:
+                    return fn(s)
+            except sa.exc.DBAPIError as exc:
+                if attempt == WRITE_ATTEMPTS or not is_retryable(exc):
+                    raise
+            # Full jitter: colliding writers spread out instead of colliding again in step.
+            time.sleep(random.uniform(0, RETRY_BASE_S * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def read(self, fn: Callable[[Session], T]) -> T:
         with self.read_session() as s:
@@ -152,3 +238,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._queue is not None:
+            self._queue.close()

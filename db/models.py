@@ -1050,6 +1050,8 @@ class AuditEntry(Base):
     after: Mapped[str] = mapped_column(sa.Text, default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # HMAC-SHA256 with the office's audit key (migration 0004); older rows are plain SHA-256.
+    keyed: Mapped[bool] = mapped_column(default=True, server_default=sa.false())
 
 
 class AuditHead(Base):

@@ -944,8 +944,6 @@ def _sign(actor: Actor, session: Session, card: Timecard, fig: CardFigures) -> N
     card.overtime_minutes = fig.overtime_minutes
     session.flush()
     digest = content_hash(session, card)
-    # The audit row first: it locks the audit head (FOR UPDATE on PostgreSQL), so two
-    # supervisors signing at once take turns and the signature chain cannot fork.
     audit.record(
         session,
         actor,
@@ -955,6 +953,9 @@ def _sign(actor: Actor, session: Session, card: Timecard, fig: CardFigures) -> N
         before,
         {**audit.snapshot(card, CARD_AUDIT), "content_hash": digest},
     )
+    # Two supervisors signing at once take turns here, so the signature chain cannot fork
+    # (the audit head, locked only at commit, no longer serialises them).
+    audit.serialize(session, "timecard_signatures")
     last = session.scalars(
         sa.select(TimecardSignature).order_by(TimecardSignature.id.desc()).limit(1)
     ).first()

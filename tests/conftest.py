@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from db import timeutil
+from db import audit, timeutil
 from db.base import Base
 from db.engine import Database, make_engine, normalize_url
 from db.migrate import upgrade
@@ -26,6 +27,11 @@ from db.rights import SYSTEM, Actor
 from scheduling import staff
 
 PG_URL = os.environ.get("CLERKDESK_TEST_PG_URL")
+
+# One throwaway audit key for the whole run (and the clerkdesk processes tests start), never the
+# developer's own: the key file is made on first use.
+_KEY_DIR = Path(tempfile.mkdtemp(prefix="clerkdesk-audit-key-"))
+os.environ["CLERKDESK_AUDIT_KEY_FILE"] = str(_KEY_DIR / "audit.key")
 # Monday 16 Nov 2026, 10:00 in the office zone (America/New_York).
 FROZEN_NOW = "2026-11-16T15:00:00+00:00"
 
@@ -91,9 +97,12 @@ def _empty_pg(url: str) -> None:
                 "FROM information_schema.sequences"
             )
         ]
-        statements = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+        # Triggers off for this transaction: audit_log refuses DELETE (migration 0004).
+        statements = ["SET LOCAL session_replication_role = replica"]
+        statements += [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
         statements += [f"SELECT setval('{q}', 1, false)" for q in seqs]
         c.exec_driver_sql(";\n".join(statements))
+    audit.checkpoint_path(sa.engine.make_url(url)).unlink(missing_ok=True)  # a new database, in effect
 
 
 @pytest.fixture

@@ -315,7 +315,7 @@ def audit_group() -> None:
     """The tamper-evident audit log."""
 
 
-AUDIT_CHECKS: list[Callable[[Session], audit.VerifyResult]] = [audit.verify]
+AUDIT_CHECKS: list[Callable[[Session], audit.VerifyResult]] = [audit.verify, audit.reconcile]
 
 
 @audit_group.command("verify")

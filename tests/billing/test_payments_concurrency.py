@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from billing import payments
+from db import audit
 from db.engine import Database
 from db.models import Allocation, InvoiceStatus, Payment
 from db.settings import put_setting
@@ -243,3 +244,58 @@ def test_separate_clerkdesk_processes_paying_one_invoice(office: Office, db_url:
     assert invoice_figures(office.db, inv_a) == (D("100.00"), InvoiceStatus.PAID)
     assert _allocated(office.db, inv_a) == D("100.00")
     assert count_rows(office.db, Payment) == 1
+
+
+@pytest.mark.slow
+def test_batch_and_payment_writers_on_one_payer_never_deadlock(office: Office, db_url: str) -> None:
+    """2 batch writers + 2 payment writers on one payer's invoices (issue 11 §5).
+
+    Before one lock order, a batch locked the audit head first and then the invoices, a
+    payment the invoices and then the head: on PostgreSQL most of these transactions deadlocked.
+    """
+    import multiprocessing as mp
+
+    from tests.billing import workers_payments as wp
+    from tests.billing.factories_payments import make_payer, payments_total
+
+    def go(s: sa.orm.Session) -> int:
+        c = make_client(s, "A-8008")
+        payer = make_payer(s)
+        for k in range(40):
+            make_invoice(
+                s,
+                client_id=c,
+                payer_id=payer,
+                created_by=office.sup.user_id,
+                total="100.00",
+                issue_date=dt.date(2026, 9, 1) + dt.timedelta(days=k),
+            )
+        return payer
+
+    payer = office.db.write(go)
+    times = 15
+    ctx = mp.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    targets = [wp.batch_writer, wp.batch_writer, wp.payment_writer, wp.payment_writer]
+    procs = [
+        ctx.Process(target=t, args=(db_url, login, w, times, payer, FROZEN_NOW, results, start))
+        for w, (t, login) in enumerate(zip(targets, ["cleo", "carl", "cora", "cleo"], strict=True))
+    ]
+    for p in procs:
+        p.start()
+    start.set()
+    got = [results.get(timeout=240) for _ in range(len(procs) * times)]
+    for p in procs:
+        p.join(timeout=60)
+    failures = [r for r in got if r[1] != "ok"]
+    assert failures == [], f"{len(failures)} of {len(got)} transactions failed: {failures[:3]}"
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    # Nothing lost: 2 x 15 batches of $21 and 2 x 15 payments of $5, all allocated.
+    assert count_rows(office.db, Payment) == 2 * times * 3 + 2 * times
+    assert payments_total(office.db) == D("780.00")
+    assert _allocated_all(office.db) == D("780.00")
+    assert office.db.read(audit.verify).ok
+
+
+def _allocated_all(db: Database) -> Decimal:
+    return db.read(lambda s: s.scalar(sa.select(sa.func.sum(Allocation.amount))))

@@ -4,6 +4,9 @@ deletion or insertion made outside ClerkDesk is found by verify."""
 from __future__ import annotations
 
 import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +29,43 @@ def _last(db: Database) -> AuditEntry:
 
 
 def _sql(db: Database, sql: str, **params: object) -> None:
+    """Plain SQL as an attacker with the database file (or URL) would run it: the append-only
+    triggers dropped first (they stop mistakes and casual edits, not the owner of the file)."""
+    drop_audit_triggers(db)
     db.write(lambda s: s.execute(sa.text(sql), params))
+
+
+def drop_audit_triggers(db: Database) -> None:
+    if db.is_sqlite:
+        stmts = ["DROP TRIGGER IF EXISTS audit_log_no_update", "DROP TRIGGER IF EXISTS audit_log_no_delete"]
+    else:
+        stmts = ["DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"]
+    with db.engine.begin() as c:
+        for st in stmts:
+            c.exec_driver_sql(st)
+
+
+def restore_audit_triggers(db: Database) -> None:
+    if db.is_sqlite:
+        with db.engine.begin() as c:
+            for verb in ("UPDATE", "DELETE"):
+                c.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+                )
+    else:
+        with db.engine.begin() as c:
+            c.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+            c.exec_driver_sql(
+                "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+                "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
+            )
+
+
+@pytest.fixture(autouse=True)
+def _triggers_back(db: Database) -> Iterator[None]:
+    yield
+    restore_audit_triggers(db)  # PostgreSQL: the next test reuses the database
 
 
 # --------------------------------------------------------------------------- what is written
@@ -158,6 +197,7 @@ def test_an_update_made_with_plain_sql_is_detected(office: Office, change: str) 
 def test_an_update_of_the_timestamp_is_detected(office: Office) -> None:
     db = office.db
     target = _rows(db)[3]
+    drop_audit_triggers(db)
     db.write(
         lambda s: s.execute(
             sa.update(AuditEntry).where(AuditEntry.id == target.id).values(at=target.at.add(minutes=-5))
@@ -167,13 +207,13 @@ def test_an_update_of_the_timestamp_is_detected(office: Office) -> None:
     assert (result.ok, result.first_bad_id) == (False, target.id)
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(office: Office) -> None:
+def test_an_edit_with_a_recomputed_hash_is_detected_without_the_key(office: Office) -> None:
+    """SHA-256 alone can be recomputed by anyone; the HMAC needs the office's key."""
     db = office.db
     rows = _rows(db)
-    i = next(n for n, r in enumerate(rows) if "Cleo Clerk" in r.after)
-    target = rows[i]
+    target = next(r for r in rows if "Cleo Clerk" in r.after)
+    assert target.keyed
     forged_after = target.after.replace("Cleo Clerk", "Cleo Crook")
-    assert forged_after != target.after
     forged = audit._row_hash(
         target.prev_hash,
         audit._at_text(target.at),
@@ -193,9 +233,16 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(office: Office) -> 
     )
     result = db.read(audit.verify)
     assert not result.ok
-    assert result.first_bad_id == rows[i + 1].id
-    assert f"audit row {rows[i + 1].id}" in result.message
-    assert "link to the previous row is broken" in result.message
+    assert result.first_bad_id == target.id
+    assert "edited outside ClerkDesk" in result.message
+
+
+def test_the_actor_id_is_inside_the_hash(office: Office) -> None:
+    db = office.db
+    target = next(r for r in _rows(db) if r.actor_id == office.sup.user_id)
+    _sql(db, "UPDATE audit_log SET actor_id = :a WHERE id = :id", a=office.clerk.user_id, id=target.id)
+    result = db.read(audit.verify)
+    assert (result.ok, result.first_bad_id) == (False, target.id)
 
 
 def test_a_delete_in_the_middle_is_detected(office: Office) -> None:
@@ -247,7 +294,9 @@ def _insert_raw(db: Database, last: AuditEntry, hash_: str) -> None:
         "after": "{}",
         "prev_hash": last.hash,
         "hash": hash_,
+        "keyed": False,  # what a pre-0004 row looks like
     }
+    drop_audit_triggers(db)
     db.write(lambda s: s.execute(sa.insert(AuditEntry.__table__).values(**values)))
 
 
@@ -262,15 +311,137 @@ def test_an_insert_of_a_made_up_row_is_detected(office: Office) -> None:
     assert f"audit row {new_id}" in result.message
 
 
-def test_an_insert_with_a_correct_hash_is_still_detected_by_the_head(office: Office) -> None:
+def test_an_unkeyed_row_after_keyed_rows_is_detected(office: Office) -> None:
     db = office.db
     last = _last(db)
     forged = audit._row_hash(last.hash, audit._at_text(last.at), "sam", "user", "1", "update", "", "{}")
-    _insert_raw(db, last, forged)
+    _insert_raw(db, last, forged)  # keyed defaults to false: the pre-0004 formula, which needs no key
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.first_bad_id == last.id + 1
+    assert "unkeyed row after keyed ones" in result.message
+
+
+def test_an_insert_with_a_correct_hash_is_still_detected_by_the_head(office: Office) -> None:
+    """Even a row made with the key (an insider) is found: the head row knows the real end."""
+    db = office.db
+    last = _last(db)
+    key = audit.load_key(db.engine.url)
+    at = audit._at_text(last.at)
+    forged = audit._keyed_hash(key, last.hash, at, 1, "sam", "user", "1", "update", "", "{}")
+    drop_audit_triggers(db)
+    values = {
+        "at": last.at, "actor_id": 1, "actor_login": "sam", "entity": "user", "entity_id": "1",
+        "action": "update", "before": "", "after": "{}", "prev_hash": last.hash, "hash": forged,
+        "keyed": True,
+    }  # fmt: skip
+    db.write(lambda s: s.execute(sa.insert(AuditEntry.__table__).values(**values)))
     result = db.read(audit.verify)
     assert not result.ok
     assert result.rows_checked == 8  # the forged row itself links up ...
     assert "tip does not match" in result.message  # ... but the head knows the real end
+
+
+def test_a_trimmed_tail_with_the_head_rewritten_is_detected_by_the_checkpoint(office: Office) -> None:
+    db = office.db
+    rows = _rows(db)
+    keep = rows[-3]
+    _sql(db, "DELETE FROM audit_log WHERE id > :id", id=keep.id)
+    _sql(db, "UPDATE audit_head SET last_id = :i, last_hash = :h", i=keep.id, h=keep.hash)
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.rows_checked == len(rows) - 2
+    assert result.first_bad_id == rows[-1].id
+    assert "recorded in the signed checkpoint, is missing" in result.message
+    assert "cut off or rewritten" in result.message
+
+
+def test_the_checkpoint_follows_every_commit_and_is_signed(office: Office) -> None:
+    db = office.db
+    db.write(lambda s: staff.edit_user(office.sup, s, "carl", name="Carl Again"))
+    last = _last(db)
+    assert audit.read_checkpoint(db.engine.url) == (last.id, last.hash)
+    path = audit.checkpoint_path(db.engine.url)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    data["last_id"] = last.id - 2  # moved back by hand, without the key
+    path.write_text(json.dumps(data))
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert "bad signature" in result.message
+
+
+def test_a_removed_checkpoint_is_reported(office: Office) -> None:
+    audit.checkpoint_path(office.db.engine.url).unlink()
+    result = office.db.read(audit.verify)
+    assert not result.ok
+    assert "no audit checkpoint" in result.message
+
+
+def test_an_empty_log_beside_business_rows_is_suspicious(office: Office) -> None:
+    db = office.db
+    _sql(db, "DELETE FROM audit_log")
+    _sql(db, "DELETE FROM audit_head")
+    audit.checkpoint_path(db.engine.url).unlink()
+    result = db.read(audit.verify)
+    assert not result.ok
+    assert result.rows_checked == 0
+    assert "the audit log is empty but the database holds 7 users, teams" in result.message
+
+
+def test_the_key_file_is_made_once_and_readable_only_by_its_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(audit.KEY_ENV)
+    url = sa.engine.make_url(f"sqlite:///{tmp_path / 'office.db'}")
+    assert audit.key_path(url) == tmp_path / "audit.key"
+    key = audit.load_key(url)
+    assert len(key) == 32
+    assert stat.S_IMODE((tmp_path / "audit.key").stat().st_mode) == 0o600
+    audit._keys.clear()
+    assert audit.load_key(url) == key  # read back, never replaced
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["UPDATE audit_log SET action = 'x' WHERE id = 1", "DELETE FROM audit_log WHERE id = 1"],
+    ids=["update", "delete"],
+)
+def test_the_database_refuses_updates_and_deletes_of_the_log(office: Office, sql: str) -> None:
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        office.db.write(lambda s: s.execute(sa.text(sql)))
+    assert office.db.read(audit.verify).ok
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+def test_reconcile_passes_on_an_office_built_through_services(office: Office) -> None:
+    result = office.db.read(audit.reconcile)
+    assert result.ok, result.message
+    assert result.message == (
+        "reconciled with the log: 0 invoices, 0 payments, 0 timecard signatures, 5 users"
+    )
+
+
+def test_a_role_change_by_plain_sql_is_detected(office: Office, db_url: str) -> None:
+    db = office.db
+    _sql(db, "UPDATE users SET role = 'supervisor' WHERE login = 'cleo'")
+    result = db.read(audit.reconcile)
+    assert not result.ok
+    assert "user cleo: role is 'supervisor' but the audit log says 'clerk'" in result.message
+    out = CliRunner().invoke(main, ["--db", db_url, "audit", "verify"])
+    assert out.exit_code == 1
+    assert "audit chain intact: 7 rows" in out.output
+    assert "reconciliation failed" in out.output
+
+
+def test_a_reactivated_user_by_plain_sql_is_detected(office: Office) -> None:
+    db = office.db
+    db.write(lambda s: staff.deactivate_user(office.sup, s, "cora"))
+    _sql(db, "UPDATE users SET active = :t WHERE login = 'cora'", t=True)
+    result = db.read(audit.reconcile)
+    assert "user cora: active is True but the audit log says False" in result.message
 
 
 def test_the_chain_continues_after_more_changes(office: Office) -> None:
@@ -297,3 +468,46 @@ def test_audit_verify_command(office: Office, db_url: str) -> None:
     bad = runner.invoke(main, ["--db", db_url, "audit", "verify"])
     assert bad.exit_code == 1
     assert f"audit row {target.id}" in bad.output
+
+
+# --------------------------------------------------------------------------- lock order (issue 11 §5)
+
+
+def test_audit_rows_are_written_at_commit_with_the_head_locked_last(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared head row is locked after every business row: record() only queues."""
+    db = office.db
+    order: list[str] = []
+    real_lock = audit._lock_head
+
+    def spy(s: sa.orm.Session) -> AuditHead:
+        order.append("head")
+        return real_lock(s)
+
+    monkeypatch.setattr(audit, "_lock_head", spy)
+
+    def go(s: sa.orm.Session) -> None:
+        staff.add_team(office.sup, s, "Collections")
+        order.append("service done")
+        assert audit.pending_count(s) == 1
+        staff.add_team(office.sup, s, "Refunds")
+        order.append("service done")
+
+    db.write(go)
+    assert order == ["service done", "service done", "head"]
+    rows = _rows(db)[-2:]
+    assert [json.loads(r.after)["name"] for r in rows] == ["Collections", "Refunds"]
+    assert db.read(audit.verify).ok
+
+
+def test_a_rolled_back_transaction_leaves_no_queued_audit_row(office: Office) -> None:
+    db = office.db
+    n = len(_rows(db))
+    with pytest.raises(RuntimeError):
+        with db.write_session() as s:
+            staff.add_team(office.sup, s, "Gone")
+            raise RuntimeError("changed my mind")
+    with db.write_session() as s:
+        assert audit.pending_count(s) == 0
+    assert len(_rows(db)) == n

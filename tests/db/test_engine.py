@@ -16,7 +16,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from db.engine import BUSY_TIMEOUT_MS, Database, default_url, make_group_writable, normalize_url
+from db.engine import (
+    BUSY_TIMEOUT_MS,
+    WRITE_ATTEMPTS,
+    Database,
+    default_url,
+    make_group_writable,
+    normalize_url,
+)
 from db.models import Setting, Team
 from tests.conftest import backend
 
@@ -247,3 +254,86 @@ def test_make_group_writable_ignores_postgresql_and_memory() -> None:
     make_group_writable("postgresql://postgres@127.0.0.1/postgres")
     make_group_writable("sqlite://")
     make_group_writable("sqlite:///:memory:")
+
+
+# --------------------------------------------------------------------------- retry (issue 11 §5)
+
+
+class _Orig(Exception):
+    def __init__(self, text: str, sqlstate: str | None = None) -> None:
+        super().__init__(text)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    "orig",
+    [
+        _Orig("deadlock detected", "40P01"),
+        _Orig("could not serialize access", "40001"),
+        _Orig("database is locked"),
+    ],
+    ids=["deadlock", "serialization", "sqlite_locked"],
+)
+def test_write_retries_a_transaction_the_database_aborted(
+    db: Database, orig: _Orig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("db.engine.RETRY_BASE_S", 0.0)
+    calls: list[int] = []
+
+    def fn(s: sa.orm.Session) -> str:
+        calls.append(1)
+        s.add(Team(name=f"T{len(calls)}"))
+        s.flush()
+        if len(calls) < 3:
+            raise sa.exc.OperationalError("UPDATE ...", {}, orig)
+        return "done"
+
+    assert db.write(fn) == "done"
+    assert len(calls) == 3
+    # The failed attempts left nothing behind: only the third attempt's row is saved.
+    assert db.read(lambda s: list(s.scalars(sa.select(Team.name)))) == ["T3"]
+
+
+def test_write_gives_up_after_the_bounded_attempts(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("db.engine.RETRY_BASE_S", 0.0)
+    calls: list[int] = []
+
+    def fn(s: sa.orm.Session) -> None:
+        calls.append(1)
+        raise sa.exc.OperationalError("SELECT", {}, _Orig("deadlock detected", "40P01"))
+
+    with pytest.raises(sa.exc.OperationalError):
+        db.write(fn)
+    assert len(calls) == WRITE_ATTEMPTS
+
+
+def test_write_does_not_retry_other_database_errors(db: Database) -> None:
+    calls: list[int] = []
+
+    def fn(s: sa.orm.Session) -> None:
+        calls.append(1)
+        s.execute(sa.text("SELECT * FROM no_such_table"))
+
+    with pytest.raises(sa.exc.DBAPIError):
+        db.write(fn)
+    assert len(calls) == 1
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite writers queue on a file lock")
+def test_sqlite_writers_queue_on_a_file_lock_beside_the_database(db: Database) -> None:
+    import fcntl
+
+    path = sa.engine.make_url(db.url).database + ".writelock"
+    with db.write_session() as s:
+        s.add(Team(name="Queue"))
+        fd = os.open(path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):  # another process's writer would wait here
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released at commit
+    finally:
+        os.close(fd)
