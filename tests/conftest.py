@@ -39,6 +39,21 @@ def frozen_clock() -> Iterator[None]:
     timeutil.freeze(FROZEN_NOW)
     yield
     timeutil.freeze(None)
+    timeutil.allow_env_clock(False)  # a CLI run on a demo allows CLERKDESK_NOW for the process
+
+
+@pytest.fixture(autouse=True)
+def private_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user data folder (where `clerkdesk demo` records its demos) is the test's own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
+def mark_demo(url: str) -> None:
+    """What `clerkdesk demo` does for a demo it builds: record it outside the database, so that
+    --as (and CLERKDESK_NOW) work on it for this Unix account."""
+    from tui.demos import record_demo
+
+    record_demo(url)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from db.engine import BUSY_TIMEOUT_MS, Database, default_url, make_group_writable, normalize_url
+from db.engine import BUSY_TIMEOUT_MS, Database, default_url, make_private, normalize_url
 from db.models import Setting, Team
 from tests.conftest import backend
 
@@ -222,28 +222,23 @@ def test_sqlite_folder_is_created(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "b" / "new.db").exists()
 
 
-def test_make_group_writable(tmp_path: Path) -> None:
-    folder = tmp_path / "shared"
-    folder.mkdir(mode=0o700)
-    os.chmod(folder, 0o700)
+def test_make_private(tmp_path: Path) -> None:
+    """The database is its owner's alone: file and WAL files 0600, a new folder 0700 (issue 11)."""
+    folder = tmp_path / "office"
     d = Database(f"sqlite:///{folder}/office.db")
     d.write(lambda s: s.execute(sa.text("CREATE TABLE t (x int)")))
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     with d.engine.connect() as c:  # keep the WAL files around while we look
         c.exec_driver_sql("SELECT 1")
         for p in folder.iterdir():
-            os.chmod(p, 0o600)
-        make_group_writable(f"sqlite:///{folder}/office.db")
-        for p in folder.iterdir():
-            mode = p.stat().st_mode
-            assert mode & stat.S_IRGRP and mode & stat.S_IWGRP, p
-        fmode = folder.stat().st_mode
-        assert fmode & stat.S_IRGRP and fmode & stat.S_IWGRP and fmode & stat.S_IXGRP
-        names = {p.name for p in folder.iterdir()}
+            os.chmod(p, 0o664)
+        make_private(f"sqlite:///{folder}/office.db")
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
     d.dispose()
-    assert {"office.db", "office.db-wal", "office.db-shm"} <= names
+    assert modes == {"office.db": 0o600, "office.db-wal": 0o600, "office.db-shm": 0o600}
 
 
-def test_make_group_writable_ignores_postgresql_and_memory() -> None:
-    make_group_writable("postgresql://postgres@127.0.0.1/postgres")
-    make_group_writable("sqlite://")
-    make_group_writable("sqlite:///:memory:")
+def test_make_private_ignores_postgresql_and_memory() -> None:
+    make_private("postgresql://postgres@127.0.0.1/postgres")
+    make_private("sqlite://")
+    make_private("sqlite:///:memory:")
