@@ -190,12 +190,12 @@ def serve(ctx: click.Context, key_id: str) -> None:
     c.url_given = None  # CLERKDESK_DB from the client's environment is ignored
     if os.environ.get("CLERKDESK_NOW"):
         fail("CLERKDESK_NOW is refused in server mode: the clock is the machine's", EXIT_USAGE)
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        fail("ClerkDesk needs a terminal (stdin and stdout must be a TTY)", EXIT_USAGE)
     env = clean_environment(srv)
     os.environ.clear()
     os.environ.update(env)
     os.umask(0o077)
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
-        fail("ClerkDesk needs a terminal (stdin and stdout must be a TTY)", EXIT_USAGE)
     if not KEY_ID_RE.match(key_id):
         fail(f"bad key id {key_id[:20]!r}", EXIT_USAGE)
     try:

@@ -137,3 +137,30 @@ def write_new(target: Path, data: bytes | str, *, root: Path | None = None) -> P
     except OSError as e:
         raise ExportError(f"cannot write {target}: {e.strerror or e}") from e
     return target
+
+
+def folder_target(root: Path, folder: str, name: str) -> Path:
+    """``name`` (made by the program) in the sub-folder ``folder`` a form names (may be empty)."""
+    t = folder.strip().rstrip("/")
+    return form_target(root, f"{t}/{name}" if t else name)
+
+
+def free_target(root: Path, folder: str, name: str, limit: int = 999) -> Path:
+    """Like ``folder_target`` but, when the name is taken, the first free ``stem-2.ext``, ``stem-3.ext``…"""
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    for n in range(1, limit + 1):
+        candidate = name if n == 1 else f"{stem}-{n}{dot}{ext}"
+        try:
+            return folder_target(root, folder, candidate)
+        except ExportError as e:
+            if "exists" not in str(e):
+                raise
+    raise ExportError(f"{limit} files named {name} exist already; choose another folder")
+
+
+def check_folder(root: Path, folder: str) -> str:
+    """A sub-folder as a form names it (empty is the exports folder itself); raises ExportError."""
+    t = folder.strip()
+    if t:
+        folder_target(root, t, "x")  # the same rules as for a file in it
+    return t

@@ -78,6 +78,10 @@ def account_login() -> str:
     return pwd.getpwuid(os.getuid()).pw_name
 
 
+def running_as_root() -> bool:
+    return os.getuid() == 0
+
+
 def server_dir(home: Path | None = None) -> Path:
     return (home or account_home()) / SERVER_DIR
 
@@ -142,7 +146,7 @@ def _toml_str(s: str) -> str:
 
 def init_server(url: str | None, *, home: Path | None = None) -> ServerConfig:
     """Make this account a ClerkDesk server: private folders and ``server.toml``. Idempotent."""
-    if os.getuid() == 0:
+    if running_as_root():
         raise ServerError(
             "run this as the service account, not root: sudo -u clerkdesk -H clerkdesk server init"
         )
@@ -305,9 +309,13 @@ def program_path() -> str:
     return text
 
 
-def key_line(rec: KeyRecord, program: str) -> str:
+def check_program(program: str) -> None:
     if not SAFE_PATH_RE.match(program):
         raise ServerError(f"the program path {program!r} cannot go in authorized_keys")
+
+
+def key_line(rec: KeyRecord, program: str) -> str:
+    check_program(program)
     if not KEY_ID_RE.match(rec.id) or rec.key_type not in KEY_TYPES:
         raise ServerError(f"the key registry has a bad entry {rec.id!r}")
     comment = re.sub(r"[^A-Za-z0-9._-]", "_", f"clerkdesk-{rec.id}-{rec.login}")
@@ -363,6 +371,7 @@ def add_key(cfg: ServerConfig, login: str, user_id: int, text: str, program: str
     """Register the key for ``login`` and rewrite the block (registry first: a crash in between
     leaves a key that does not work yet, never one that works unregistered)."""
     key = parse_public_key(text)
+    check_program(program)
     with registry_lock(cfg):
         reg = load_registry(cfg)
         for k in reg.keys:
