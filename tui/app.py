@@ -76,6 +76,7 @@ class ClerkDeskApp(App[None]):
         self.tz = tz or database.read(office_timezone)
         # Every print and export of this person goes under this folder (tui/exports.py).
         self.exports = exports if exports is not None else default_root(self.config.exports)
+        self.closed_because: str | None = None  # why the app closed itself (rights changed)
 
     # ------------------------------------------------------------------ start-up
 
@@ -112,6 +113,7 @@ class ClerkDeskApp(App[None]):
 
     def rights_lost(self, message: str) -> None:
         # Printed on the terminal once Textual has given it back, so the person reads why.
+        self.closed_because = message
         self.exit(return_code=EXIT_RIGHTS_LOST, message=Text(f"ClerkDesk: {message}."))
 
     def home_screen(self) -> Screen[None]:

@@ -100,10 +100,9 @@ def _check_new_file(target: Path, root: Path | None) -> None:
     if root is not None:
         # A symbolic link inside the folder must not lead out of it.
         existing = target.parent
-        while not existing.exists():
+        while not existing.exists() and existing != root:
             existing = existing.parent
-        real_root = root.resolve()
-        if not existing.resolve().is_relative_to(real_root):
+        if existing.exists() and not existing.resolve().is_relative_to(root.resolve()):
             raise ExportError(f"{target.parent} leads outside your exports folder")
 
 
