@@ -486,7 +486,8 @@ def demo(
     if reset:
         if url.get_backend_name() != "sqlite":
             fail("--reset only removes SQLite demo files; drop the PostgreSQL database yourself", EXIT_USAGE)
-        if Path(f"{url.database}").exists() and not is_recorded_demo(c.url):
+        own_default = normalize_url(c.url) == normalize_url(demo_url())  # this account's data folder
+        if Path(f"{url.database}").exists() and not (is_recorded_demo(c.url) or own_default):
             fail(f"{c.url} is not a demo `clerkdesk demo` built for you; refusing to remove it", EXIT_USAGE)
         for suffix in ("", "-wal", "-shm"):
             p = Path(f"{url.database}{suffix}")
