@@ -82,7 +82,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             folder = Path(path).parent
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder is private
         engine = sa.create_engine(
             url,
             echo=echo,
@@ -113,21 +113,25 @@ def _setup_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_group_writable(url: str) -> None:
-    """A team shares one SQLite file: the file, its WAL files and folder must be group-writable."""
+def make_private(url: str) -> None:
+    """A SQLite database is its owner's alone: the file and its WAL files 0600.
+
+    One account owns the data (server mode, docs/deploy.md); a group-writable file would let
+    anyone in the group edit rights and history with sqlite3. Files of another account are
+    left alone (nothing to do, and not ours to change).
+    """
     url = normalize_url(url)
     if not url.startswith("sqlite"):
         return
     path = sa.engine.make_url(url).database
     if not path or path == ":memory:":
         return
-    for p in (Path(path), Path(path).parent, Path(path + "-wal"), Path(path + "-shm"), Path(path + ".writelock")):
+    for p in (Path(path), Path(path + "-wal"), Path(path + "-shm"), Path(path + ".writelock")):
         try:
-            if p.exists():
-                mode = p.stat().st_mode
-                p.chmod(mode | stat.S_IRGRP | stat.S_IWGRP | (stat.S_IXGRP if p.is_dir() else 0))
+            if p.exists() and p.stat().st_uid == os.getuid():
+                p.chmod(stat.S_IRUSR | stat.S_IWUSR)
         except PermissionError:
-            pass  # not ours (another team member created it); nothing to do
+            pass
 
 
 class _WriterQueue:
@@ -148,7 +152,7 @@ class _WriterQueue:
     def _open(self) -> int | None:
         if self._fd is None:
             try:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             except OSError:
                 return None
         return self._fd

@@ -1,7 +1,9 @@
 """Time: instants are pendulum DateTimes in UTC in the database; the office has one zone.
 
 ``now()`` is the only clock the program reads, so tests and demos can freeze it
-(``freeze(...)`` or the ``CLERKDESK_NOW`` environment variable, an ISO instant).
+(``freeze(...)`` or the ``CLERKDESK_NOW`` environment variable, an ISO instant). The variable is
+read only after ``allow_env_clock()``: the command line allows it on a recorded demo database
+(tui/demos.py), never in server mode, so nobody backdates a clock-in by setting it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 _frozen: pendulum.DateTime | None = None
+_env_clock_allowed = False
+
+
+def allow_env_clock(allowed: bool = True) -> None:
+    """Let ``CLERKDESK_NOW`` set the clock (tests and demos only)."""
+    global _env_clock_allowed
+    _env_clock_allowed = allowed
 
 
 def freeze(instant: pendulum.DateTime | str | None) -> None:
@@ -34,7 +43,7 @@ def now() -> pendulum.DateTime:
     """The current instant in UTC."""
     if _frozen is not None:
         return _frozen
-    env = os.environ.get("CLERKDESK_NOW")
+    env = os.environ.get("CLERKDESK_NOW") if _env_clock_allowed else None
     if env:
         parsed = pendulum.parse(env)
         assert isinstance(parsed, pendulum.DateTime)

@@ -45,6 +45,42 @@ def frozen_clock() -> Iterator[None]:
     timeutil.freeze(FROZEN_NOW)
     yield
     timeutil.freeze(None)
+    timeutil.allow_env_clock(False)  # a CLI run on a demo allows CLERKDESK_NOW for the process
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user data folder (where `clerkdesk demo` records its demos) is the test session's own."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def demo_records_per_test() -> Iterator[None]:
+    """A demo a test records is forgotten after it (the PostgreSQL test database is shared);
+    demos a module fixture built before the test stay."""
+    from tui.demos import record_path
+
+    path = record_path()
+    before = path.read_bytes() if path.exists() else None
+    yield
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_bytes(before)
+
+
+def mark_demo(url: str) -> None:
+    """What `clerkdesk demo` does for a demo it builds: record it outside the database, so that
+    --as (and CLERKDESK_NOW) work on it for this Unix account."""
+    from tui.demos import record_demo
+
+    record_demo(url)
 
 
 @pytest.fixture(scope="session")

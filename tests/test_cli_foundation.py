@@ -19,8 +19,7 @@ from click.testing import CliRunner, Result
 
 from db.engine import Database
 from db.models import AuditEntry, Team, User
-from db.settings import put_setting
-from tests.conftest import Office, make_office
+from tests.conftest import Office, make_office, mark_demo
 from tui.cli import main
 
 CLERKDESK = Path(sys.executable).parent / "clerkdesk"
@@ -38,7 +37,7 @@ def clean_exit(result: Result) -> bool:
 @pytest.fixture
 def demo_office(office: Office) -> Office:
     """The conftest office, marked as a demo so that --as picks the acting user."""
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(office.db.url)
     return office
 
 

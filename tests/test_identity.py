@@ -11,9 +11,8 @@ from click.testing import CliRunner, Result
 
 from db.errors import NotFound, PermissionDenied
 from db.models import Role
-from db.settings import put_setting
 from scheduling import staff
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.cli import main
 from tui.identity import ROOT, identify, unix_login
 
@@ -48,7 +47,7 @@ def test_as_is_refused_outside_a_demo_database(office: Office, db_url: str) -> N
 
 
 def test_as_is_accepted_on_a_demo_database(office: Office, db_url: str) -> None:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(db_url)
     result = run(db_url, "--as", "cleo", "user", "list", "--format", "json")
     assert result.exit_code == 0, result.output
     # As the clerk: supervisor-only commands are refused, so --as really picked the clerk.
@@ -60,7 +59,7 @@ def test_as_is_accepted_on_a_demo_database(office: Office, db_url: str) -> None:
 
 
 def test_as_an_unknown_user_on_a_demo_database(office: Office, db_url: str) -> None:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(db_url)
     result = run(db_url, "--as", "zed", "user", "list")
     assert result.exit_code == 2
     assert "'zed' is not a ClerkDesk user" in result.output
@@ -101,8 +100,7 @@ def test_identify_refuses_as_on_a_real_database(office: Office) -> None:
 
 
 def test_identify_with_as_on_a_demo_database(office: Office) -> None:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
-    actor = office.db.read(lambda s: identify(s, "cleo"))
+    actor = office.db.read(lambda s: identify(s, "cleo", demo=True))
     assert (actor.login, actor.role, actor.user_id) == ("cleo", Role.CLERK, office.clerk.user_id)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.color import Color
@@ -19,9 +20,11 @@ from textual.theme import Theme
 
 from db.engine import Database
 from db.errors import ClerkDeskError
+from db.live_rights import RightsChanged, check_actor
 from db.rights import Actor
 from db.settings import office_timezone
 from tui.config import Config, load_config
+from tui.exports import default_root
 from tui.nav import NavEntry, entries_for
 
 CLERKDESK_THEME = Theme(
@@ -49,6 +52,7 @@ class PlainText(LineFilter):
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         plain = self.PLAIN
         return [Segment(text, None if style is None else style + plain, ctl) for text, style, ctl in segments]
+EXIT_RIGHTS_LOST = 1
 
 
 class ClerkDeskApp(App[None]):
@@ -66,8 +70,17 @@ class ClerkDeskApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave ClerkDesk", priority=True),
     ]
 
+    # How often the open app re-reads its user: a deactivation or a new role closes it (issue 11).
+    RIGHTS_CHECK_SECONDS = 2.0
+
     def __init__(
-        self, database: Database, actor: Actor, *, config: Config | None = None, tz: str | None = None
+        self,
+        database: Database,
+        actor: Actor,
+        *,
+        config: Config | None = None,
+        tz: str | None = None,
+        exports: Path | None = None,
     ) -> None:
         super().__init__()
         if self.no_color:
@@ -78,6 +91,9 @@ class ClerkDeskApp(App[None]):
         self.actor = actor
         self.config = config if config is not None else load_config()
         self.tz = tz or database.read(office_timezone)
+        # Every print and export of this person goes under this folder (tui/exports.py).
+        self.exports = exports if exports is not None else default_root(self.config.exports)
+        self.closed_because: str | None = None  # why the app closed itself (rights changed)
 
     # ------------------------------------------------------------------ start-up
 
@@ -93,6 +109,29 @@ class ClerkDeskApp(App[None]):
         for problem in self.config.problems:
             self.notify(escape(problem), title="Config", severity="warning", timeout=10)
         self.push_screen(self.home_screen())
+        if self.RIGHTS_CHECK_SECONDS > 0:
+            self.set_interval(self.RIGHTS_CHECK_SECONDS, self.check_rights, name="rights")
+
+    # ------------------------------------------------------------------ live rights
+
+    def check_rights(self) -> None:
+        """Re-read the user in a worker; deactivated or given another role: say so and close."""
+        actor = self.actor
+
+        def job() -> None:
+            try:
+                self.database.read(lambda s: check_actor(s, actor))
+            except RightsChanged as e:
+                self.call_from_thread(self.rights_lost, str(e))
+            except Exception as e:  # the database is busy or away: try again at the next tick
+                self.log.warning(f"rights check failed: {e}")
+
+        self.run_worker(job, thread=True, group="rights", exclusive=True, exit_on_error=False)
+
+    def rights_lost(self, message: str) -> None:
+        # Printed on the terminal once Textual has given it back, so the person reads why.
+        self.closed_because = message
+        self.exit(return_code=EXIT_RIGHTS_LOST, message=Text(f"ClerkDesk: {message}."))
 
     def home_screen(self) -> Screen[None]:
         if self.actor.is_supervisor:
@@ -107,6 +146,9 @@ class ClerkDeskApp(App[None]):
 
     def show_error(self, exc: BaseException) -> None:
         """Domain errors are messages; anything unexpected is a dialog with details."""
+        if isinstance(exc, RightsChanged):
+            self.rights_lost(str(exc))
+            return
         if isinstance(exc, ClerkDeskError):
             self.notify(escape(str(exc)), title=exc.title, severity="error", timeout=8)
             return

@@ -15,6 +15,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from db.live_rights import check_actor
+
 if TYPE_CHECKING:
     from tui.app import ClerkDeskApp
 
@@ -55,9 +57,13 @@ class DbMixin:
     ) -> Worker[None]:
         app = self.cd_app
 
+        def checked(session: Any) -> T:
+            check_actor(session, app.actor)  # rights are live: re-read in every write transaction
+            return fn(session)
+
         def job() -> None:
             try:
-                result = app.database.write(fn) if write else app.database.read(fn)
+                result = app.database.write(checked) if write else app.database.read(fn)
             except Exception as exc:
                 app.call_from_thread(on_error or app.show_error, exc)
                 return

@@ -7,6 +7,7 @@ user, bad value, unknown record). Every error is one readable line on stderr.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -18,8 +19,8 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db import audit
-from db.engine import Database, default_url, demo_url, make_group_writable, normalize_url
+from db import audit, timeutil
+from db.engine import Database, default_url, demo_url, make_private, normalize_url
 from db.errors import (
     ClerkDeskError,
     ConflictError,
@@ -28,11 +29,15 @@ from db.errors import (
     PermissionDenied,
     ValidationError,
 )
+from db.live_rights import check_actor
 from db.migrate import check_current, current_revision, head_revision, upgrade
 from db.rights import Actor
 from db.settings import is_demo
 from scheduling import staff
-from tui.identity import identify
+from tui.demos import is_recorded_demo, record_demo
+from tui.exports import ExportError, cli_target, write_new
+from tui.identity import identify, server_admin
+from tui.server import ServerConfig, ServerError, load_server
 
 T = TypeVar("T")
 
@@ -85,13 +90,70 @@ class Ctx:
         self.url_given = url
         self.as_login = as_login
         self._db: Database | None = None
+        self._server: ServerConfig | None = None
+        self._server_loaded = False
+
+    @property
+    def server(self) -> ServerConfig | None:
+        """This account's server configuration (server mode), or None (a person's own machine)."""
+        if not self._server_loaded:
+            try:
+                self._server = load_server()
+            except ServerError as e:
+                fail(str(e), EXIT_FAILED)
+            self._server_loaded = True
+            if self._server is not None:
+                os.umask(0o077)  # whatever the service account creates is its own
+        return self._server
 
     @property
     def url(self) -> str:
+        srv = self.server
+        if srv is not None:
+            if self.url_given and normalize_url(self.url_given) != normalize_url(srv.url):
+                fail(
+                    f"server mode uses the database named in {srv.folder}/server.toml; "
+                    "--db and CLERKDESK_DB are refused here",
+                    EXIT_USAGE,
+                )
+            return normalize_url(srv.url)
         return normalize_url(self.url_given or default_url())
 
-    def database(self, *, check: bool = True) -> Database:
+    def check_clock(self) -> None:
+        """``CLERKDESK_NOW`` sets the clock only on a recorded demo, never in server mode."""
+        if not os.environ.get("CLERKDESK_NOW"):
+            return
+        if self.server is not None:
+            fail("CLERKDESK_NOW is refused in server mode: the clock is the machine's", EXIT_USAGE)
+        if not is_recorded_demo(self.url):
+            fail("CLERKDESK_NOW only works on a demo database built by `clerkdesk demo`", EXIT_USAGE)
+        timeutil.allow_env_clock()
+
+    def check_owner(self) -> None:
+        """Root must not write another account's SQLite file (it would leave root-owned WAL files
+        the owner cannot open): run as the owner."""
+        if os.getuid() != 0:
+            return
+        try:
+            u = sa.engine.make_url(self.url)
+        except sa.exc.ArgumentError:
+            return  # Database() says what is wrong with it
+        if u.get_backend_name() == "sqlite" and u.database and Path(u.database).exists():
+            owner = Path(u.database).stat().st_uid
+            if owner != 0:
+                import pwd
+
+                try:
+                    name = pwd.getpwuid(owner).pw_name
+                except KeyError:
+                    name = str(owner)
+                fail(f"{u.database} belongs to {name}: run this as that account (sudo -u {name} ...)")
+
+    def database(self, *, check: bool = True, clock: bool = True) -> Database:
         if self._db is None:
+            self.check_owner()
+            if clock:
+                self.check_clock()
             try:
                 self._db = Database(self.url)
             except sa.exc.ArgumentError as e:
@@ -106,9 +168,20 @@ class Ctx:
         return self._db
 
     def actor(self, db: Database, *, allow_root: bool = True) -> Actor:
+        if self.server is not None:
+            if self.as_login:
+                fail("--as is refused in server mode: the SSH key decides who you are", EXIT_USAGE)
+            if not allow_root:
+                fail(
+                    "this is the ClerkDesk service account: people open the app over SSH with their "
+                    "key (`clerkdesk serve`); here you run administrative commands only",
+                    EXIT_USAGE,
+                )
+            return server_admin()
+        demo = bool(self.as_login) and is_recorded_demo(self.url)
         with errors_as_exit():
             try:
-                return db.read(lambda s: identify(s, self.as_login, allow_root=allow_root))
+                return db.read(lambda s: identify(s, self.as_login, allow_root=allow_root, demo=demo))
             except NotFound as e:
                 fail(str(e), EXIT_USAGE)
             except PermissionDenied as e:
@@ -117,8 +190,13 @@ class Ctx:
     def write(self, fn: Callable[[Actor, Session], T]) -> T:
         db = self.database()
         actor = self.actor(db)
+
+        def go(s: Session) -> T:
+            check_actor(s, actor)  # rights are live: re-read in the write transaction
+            return fn(actor, s)
+
         with errors_as_exit():
-            return db.write(lambda s: fn(actor, s))
+            return db.write(go)
 
     def read(self, fn: Callable[[Actor, Session], T]) -> T:
         db = self.database()
@@ -154,15 +232,18 @@ def main(ctx: click.Context, db_url: str | None, as_login: str | None) -> None:
         open_app(ctx.obj)
 
 
-def open_app(c: Ctx) -> None:
-    # Over SSH with ForceCommand a non-terminal stdin means a scripted login: refuse at once.
+def open_app(c: Ctx, actor: Actor | None = None, exports: Path | None = None) -> None:
+    # Over SSH a non-terminal stdin means a scripted login: refuse at once.
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         fail("ClerkDesk needs a terminal (stdin and stdout must be a TTY)", EXIT_USAGE)
     db = c.database()
-    actor = c.actor(db, allow_root=False)
+    actor = actor or c.actor(db, allow_root=False)
     from tui.app import ClerkDeskApp  # Textual only when the app really opens
 
-    ClerkDeskApp(db, actor).run()
+    app = ClerkDeskApp(db, actor, exports=exports)
+    app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 # --------------------------------------------------------------------------- db
@@ -182,7 +263,7 @@ def db_upgrade(c: Ctx) -> None:
         before = current_revision(db.engine)
         upgrade(db.engine)
         after = current_revision(db.engine)
-    make_group_writable(c.url)
+    make_private(c.url)
     if before == after:
         click.echo(f"database already at {after} (head)")
     else:
@@ -347,17 +428,28 @@ def backup(c: Ctx, path: Path) -> None:
         )
     if not url.database or not Path(url.database).exists():
         fail(f"no database file at {url.database}", EXIT_USAGE)
-    if path.exists():
-        fail(f"{path} exists; choose a new file name", EXIT_USAGE)
-    if not path.parent.exists():
-        fail(f"folder {path.parent} does not exist", EXIT_USAGE)
-    src = sqlite3.connect(url.database)
-    dst = sqlite3.connect(path)
     try:
-        src.backup(dst)  # the online backup API: a consistent copy while others write
-    finally:
-        dst.close()
-        src.close()
+        path = cli_target(path)
+    except ExportError as e:
+        fail(str(e), EXIT_USAGE)
+    src = sqlite3.connect(url.database)
+    # The online backup API gives a consistent copy while others write; it goes into a private
+    # temporary file first, then write_new puts it in place as a new 0600 file.
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".clerkdesk-backup-") as tmpdir:
+        os.chmod(tmpdir, 0o700)
+        tmp = Path(tmpdir) / "copy.db"
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        try:
+            write_new(path, tmp.read_bytes())
+        except ExportError as e:
+            fail(str(e), EXIT_FAILED)
     click.echo(f"backed up {url.database} -> {path} ({path.stat().st_size} bytes)")
 
 
@@ -381,6 +473,8 @@ def demo(
 ) -> None:
     """Create (or reuse) a demo office and open it; --as picks who you are."""
     c: Ctx = ctx.obj
+    if c.server is not None:
+        fail("the demo is refused in server mode: build it under your own account", EXIT_USAGE)
     c.as_login = as_login or c.as_login
     # The demo never lands in the office's real database by accident: only an explicit URL.
     c.url_given = (
@@ -392,22 +486,38 @@ def demo(
     if reset:
         if url.get_backend_name() != "sqlite":
             fail("--reset only removes SQLite demo files; drop the PostgreSQL database yourself", EXIT_USAGE)
+        own_default = normalize_url(c.url) == normalize_url(demo_url())  # this account's data folder
+        if Path(f"{url.database}").exists() and not (is_recorded_demo(c.url) or own_default):
+            fail(f"{c.url} is not a demo `clerkdesk demo` built for you; refusing to remove it", EXIT_USAGE)
         for suffix in ("", "-wal", "-shm"):
             p = Path(f"{url.database}{suffix}")
             if p.exists():
                 p.unlink()
-    db = c.database(check=False)
+    db = c.database(check=False, clock=False)
     with errors_as_exit():
         fresh = current_revision(db.engine) is None
         if fresh:
             upgrade(db.engine)
+            make_private(c.url)
+            record_demo(c.url)  # outside the database: what makes --as work here (tui/demos.py)
+            c.check_clock()
             click.echo(f"building the demo office (seed {seed}) in {c.url} ...", err=True)
             build_demo(db, seed=seed)
         else:
             check_current(db.engine)
-            if not db.read(is_demo):
-                fail(f"{c.url} is not a demo database; refusing to use it for the demo", EXIT_USAGE)
-    make_group_writable(c.url)
+            own_default = normalize_url(c.url) == normalize_url(demo_url()) and db.read(is_demo)
+            if not is_recorded_demo(c.url):
+                if not own_default:
+                    fail(
+                        f"{c.url} is not a demo database `clerkdesk demo` built for you; "
+                        "refusing to use it for the demo",
+                        EXIT_USAGE,
+                    )
+                record_demo(c.url)  # the demo in this account's own data folder, from before records
+                if not is_recorded_demo(c.url):
+                    fail(f"{c.url} is writable by other accounts; run `clerkdesk demo --reset`", EXIT_USAGE)
+            c.check_clock()
+    make_private(c.url)
     if no_open:
         click.echo(f"demo database ready: {c.url}")
         return
@@ -440,6 +550,11 @@ main.add_command(invoice_group)
 from tui.cli_payers import payer_group  # noqa: E402  (needs Ctx above)
 
 main.add_command(payer_group)
+
+
+from tui.cli_server import register as _register_server  # noqa: E402  (server mode, SSH keys)
+
+_register_server(main)
 
 
 def run() -> None:

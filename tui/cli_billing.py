@@ -23,6 +23,7 @@ from db.money import fmt_money
 from db.rights import Actor
 from db.settings import get_setting
 from tui.cli import EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx
+from tui.exports import ExportError, cli_target, write_new
 
 LIST_COLUMNS = (
     "number",
@@ -205,8 +206,11 @@ def invoice_list(c: Ctx, account: str | None, status: str | None, kind: str | No
 @pass_ctx
 def invoice_print(c: Ctx, number: str, fmt: str, out: Path | None) -> None:
     """Print invoice, statement or credit note NUMBER as fixed 80-column text or PDF."""
-    if out is not None and not out.parent.exists():
-        fail(f"folder {out.parent} does not exist", EXIT_USAGE)
+    if out is not None:
+        try:
+            out = cli_target(out)
+        except ExportError as e:
+            fail(str(e), EXIT_USAGE)
     if fmt == "pdf" and out is None and sys.stdout.isatty():
         fail("a PDF goes to a file: add --out FILE.pdf (or redirect standard output)", EXIT_USAGE)
 
@@ -222,12 +226,8 @@ def invoice_print(c: Ctx, number: str, fmt: str, out: Path | None) -> None:
         else:
             click.echo(data, nl=False)
         return
-    with errors_as_exit():
-        try:
-            if isinstance(data, bytes):
-                out.write_bytes(data)
-            else:
-                out.write_text(data, encoding="utf-8")
-        except OSError as e:
-            fail(f"cannot write {out}: {e.strerror}", EXIT_USAGE)
+    try:
+        write_new(out, data)  # a new 0600 file, whole or not at all (tui/exports.py)
+    except ExportError as e:
+        fail(str(e), EXIT_USAGE)
     click.echo(f"wrote {number.strip().upper()} ({fmt}) to {out}")

@@ -21,6 +21,7 @@ from db.rights import Actor
 from db.settings import get_setting, office_timezone
 from db.timeutil import office_today
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx
+from tui.exports import ExportError, cli_target, write_new
 
 DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -213,8 +214,11 @@ def _plan_table(p: plans.PlanView, sym: str) -> str:
 @pass_ctx
 def plan_show(c: Ctx, account: str, agreement: bool, pdf_path: Path | None) -> None:
     """Show ACCOUNT's open payment plan (or its latest one) with the installments."""
-    if pdf_path is not None and pdf_path.exists():
-        fail(f"{pdf_path} exists; choose a new file name", EXIT_USAGE)
+    if pdf_path is not None:
+        try:
+            pdf_path = cli_target(pdf_path)
+        except ExportError as e:
+            fail(str(e), EXIT_USAGE)
 
     def go(actor: Actor, s: Session) -> tuple[str, bytes | None]:
         client_id = ledger.resolve_client(s, account)
@@ -235,9 +239,9 @@ def plan_show(c: Ctx, account: str, agreement: bool, pdf_path: Path | None) -> N
     click.echo(text, nl=not text.endswith("\n"))
     if pdf_path is not None and pdf is not None:
         try:
-            pdf_path.write_bytes(pdf)
-        except OSError as e:
-            fail(f"cannot write {pdf_path}: {e.strerror}", EXIT_FAILED)
+            write_new(pdf_path, pdf)  # a new 0600 file, whole or not at all (tui/exports.py)
+        except ExportError as e:
+            fail(str(e), EXIT_FAILED)
         click.echo(f"agreement written to {pdf_path} ({len(pdf)} bytes)", err=True)
 
 

@@ -18,6 +18,7 @@ from db.models import RequestStatus
 from scheduling import rostering, shifts, timeoff
 from scheduling.roster.problem import fmt_day
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx
+from tui.exports import ExportError, cli_target, write_new
 
 
 class DateParam(click.ParamType):
@@ -172,13 +173,19 @@ def schedule_export(
 ) -> None:
     """Clerks × days with shift codes (drafts marked *), as text, markdown or CSV."""
     a, b = _range(start, end)
-    if output is not None and output.exists():
-        fail(f"{output} exists; choose a new file name", EXIT_USAGE)
+    if output is not None:
+        try:
+            output = cli_target(output)
+        except ExportError as e:
+            fail(str(e), EXIT_USAGE)
     text = c.read(lambda actor, s: shifts.export_schedule(actor, s, a, b, fmt, published_only=published_only))
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            write_new(output, text)  # a new 0600 file, whole or not at all (tui/exports.py)
+        except ExportError as e:
+            fail(str(e), EXIT_USAGE)
         click.echo(f"wrote {output}", err=True)
 
 

@@ -7,7 +7,6 @@ which also adds the timecard signature chain to ``clerkdesk audit verify``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,29 +175,31 @@ def payroll_export(c: Ctx, period: dt.datetime, fmt: str, out: Path | None, sign
     The exported cards move to `exported`.
     """
     from tui.cli import EXIT_USAGE, fail
+    from tui.exports import ExportError, cli_target, write_new
 
     if out is not None:
-        if out.exists():
-            fail(f"{out} exists; choose a new file name", EXIT_USAGE)
-        if not out.parent.exists():
-            fail(f"folder {out.parent} does not exist", EXIT_USAGE)
-    tmp = out.with_name(f".{out.name}.partial") if out is not None else None
+        try:
+            out = cli_target(out)
+        except ExportError as e:
+            fail(str(e), EXIT_USAGE)
+    written: list[Path] = []
 
     def go(actor: Actor, s: Session) -> payroll.PayrollExport:
         result = payroll.export_payroll(actor, s, _day(period), signed_only=signed_only)
-        if tmp is not None:
+        if out is not None:
             # Written inside the transaction: if the file cannot be written nothing is exported.
-            tmp.write_text(result.csv_text, encoding="utf-8")
+            written.append(write_new(out, result.csv_text))
         return result
 
     try:
         result = c.write(go)
+    except ExportError as e:
+        fail(str(e), EXIT_USAGE)
     except BaseException:
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
+        for p in written:  # the export did not commit: no file that claims it did
+            p.unlink(missing_ok=True)
         raise
-    if out is not None and tmp is not None:
-        os.replace(tmp, out)
+    if out is not None:
         click.echo(f"exported {len(result.rows)} timecard(s) of {result.period.label} to {out}", err=True)
     else:
         click.echo(result.csv_text, nl=False)

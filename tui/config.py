@@ -2,6 +2,7 @@
 
 ```toml
 theme = "clerkdesk"          # any Textual theme name
+exports = "~/clerkdesk-exports"  # where prints and exports go (own machine; server mode: per login)
 [keymap]                     # binding id = keys (comma-separated), e.g.
 "app.help" = "f1,question_mark"
 "staff.add" = "ctrl+n"
@@ -29,6 +30,7 @@ def config_path() -> Path:
 @dataclass
 class Config:
     theme: str = "clerkdesk"
+    exports: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -48,6 +50,11 @@ def load_config(path: Path | None = None) -> Config:
         cfg.theme = theme
     elif theme is not None:
         cfg.problems.append(f"{path}: theme must be a string")
+    exports = data.get("exports")
+    if isinstance(exports, str) and exports.strip():
+        cfg.exports = exports.strip()
+    elif exports is not None:
+        cfg.problems.append(f"{path}: exports must be a folder name")
     keymap = data.get("keymap", {})
     if isinstance(keymap, dict):
         for k, v in keymap.items():

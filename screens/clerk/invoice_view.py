@@ -1,16 +1,15 @@
 """One invoice, statement or credit note: header, lines, and an Explain panel that shows each
 step of the split for the selected line, with the figures.
 
-``t`` / ``f`` print to a plain-text / PDF file in a folder the user chooses (default
-``~/clerkdesk-prints/``); nothing is ever opened (no viewer, browser or pager: clerks work over
+``t`` / ``f`` print to a new plain-text / PDF file in a folder of the person's exports folder
+(default ``prints``, see tui/exports.py); nothing is ever opened (no viewer, browser or pager: clerks work over
 SSH). ``n`` issues a credit note; ``x`` voids (supervisors only), each with a reason and a
 confirmation that says what will happen.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,12 @@ from db.money import fmt_money
 from db.rights import Action
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
+from tui.exports import ExportError, check_folder, free_target, write_new
 from tui.widgets.forms import Field, Form, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
 
-DEFAULT_FOLDER = "~/clerkdesk-prints"
+DEFAULT_FOLDER = "prints"  # inside the person's exports folder (tui/exports.py)
 _last_folder = DEFAULT_FOLDER  # one person per process: remember their choice for the session
 KIND = {
     InvoiceKind.INVOICE: "Invoice",
@@ -59,38 +59,16 @@ def file_stem(view: InvoiceView) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
 
 
-def resolve_folder(text: str) -> Path:
-    """``~`` is the home folder; a relative folder is taken under the home folder."""
-    t = text.strip()
-    if not t:
-        raise ParseError("is required (e.g. ~/clerkdesk-prints)")
-    if len(t) > 1000:
-        raise ParseError("is longer than 1000 characters")
-    if any(ord(c) < 32 for c in t):
-        raise ParseError("has control characters")
-    path = Path(t).expanduser()
-    if not path.is_absolute():
-        path = Path.home() / path
-    return path
+def folder_parser(root: Path) -> Callable[[str], str]:
+    """A sub-folder of the person's exports folder ``root`` (empty: the exports folder itself)."""
 
+    def parse(text: str) -> str:
+        try:
+            return check_folder(root, text)
+        except ExportError as e:
+            raise ParseError(str(e)) from e
 
-def write_print(folder: Path, name: str, content: bytes) -> Path:
-    """Write atomically (temporary file, then rename): a half-written print never lies around."""
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
-    # os.open with 0o666 lets the umask decide the mode, as for any file the person saves.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return parse
 
 
 def status_line(v: InvoiceView) -> Text:
@@ -126,12 +104,13 @@ class PrintDialog(DbModal[Path | None]):
             yield Static(Text(f"Print {self.view.label} as {what}", style="bold"), classes="dialog-title")
             yield Static(
                 Text(
-                    f"Writes {self.file_name} into this folder (created if missing; a file of the "
-                    "same name is replaced). Nothing is opened. A relative folder is under your home."
+                    f"Writes {self.file_name} into this folder of {self.cd_app.exports} (created if "
+                    "missing; if the name is taken, -2, -3… is added: no file is ever replaced). "
+                    "Nothing is opened."
                 )
             )
             with Form():
-                yield Field("folder", "Folder", value=_last_folder, parse=resolve_folder, required=True)
+                yield Field("folder", "Folder", value=_last_folder, parse=folder_parser(self.cd_app.exports))
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
                 yield Button("Write (enter)", variant="primary", id="save", compact=True)
@@ -149,18 +128,17 @@ class PrintDialog(DbModal[Path | None]):
         values = form.collect()
         if values is None:
             return
-        folder: Path = values["folder"]
-        inv_id, fmt, name = self.view.id, self.fmt, self.file_name
+        folder: str = values["folder"]
+        inv_id, fmt, name, root = self.view.id, self.fmt, self.file_name, self.cd_app.exports
 
         def job(s: Any) -> Path:
             doc = render.draft_document(self.actor, s, inv_id)
             content = render.render_text(doc).encode("utf-8") if fmt == "text" else render.render_pdf(doc)
-            return write_print(folder, name, content)
+            return write_new(free_target(root, folder, name), content, root=root)
 
         def failed(exc: BaseException) -> None:
-            if isinstance(exc, OSError):
-                why = exc.strerror or str(exc)
-                form.show_errors({"folder": f"cannot be written: {why}. Choose another folder."})
+            if isinstance(exc, ExportError):
+                form.show_errors({"folder": f"{exc}. Choose another folder."})
             else:
                 self.cd_app.show_error(exc)
 

@@ -1,16 +1,15 @@
 """A client's payment plan with its installments, and writing the plan agreement to files.
 
 The agreement is written as plain text and PDF (``billing.plans.render_agreement*``) into a
-folder the clerk names, by default ``~/clerkdesk-prints/``. Nothing is ever opened: no viewer,
-no browser (the app may run over SSH). The same plan always gives the same files, so writing
-again replaces them with identical content; files are written whole (temp file, then rename)
-and readable only by the clerk, since an agreement carries the client's name and address.
+folder of the clerk's exports folder, by default ``prints`` (tui/exports.py). Nothing is ever
+opened: no viewer, no browser (the app may run over SSH). The files are new (an existing file is
+never replaced), written whole and readable only by their owner, since an agreement carries the
+client's name and address.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,44 +26,35 @@ from db.models import InstallmentStatus
 from db.settings import get_setting
 from screens.clerk.payment_widgets import money, status_words
 from tui.base import DbModal, DbScreen
+from tui.exports import ExportError, check_folder, folder_target, write_new
 from tui.widgets.forms import Field, Form, ParseError
 from tui.widgets.header import OfficeHeader
 
-DEFAULT_PRINT_FOLDER = "~/clerkdesk-prints/"
+DEFAULT_PRINT_FOLDER = "prints"  # inside the person's exports folder (tui/exports.py)
 
 
-def print_folder(text: str) -> Path:
-    """The folder as typed: ``~`` expanded; a relative path is taken from the home folder."""
-    t = text.strip()
-    if not t:
-        raise ParseError("is required")
-    if any(ord(c) < 32 for c in t):
-        raise ParseError("has control characters")
-    path = Path(t).expanduser()
-    return path if path.is_absolute() else Path.home() / path
+def folder_parser(root: Path) -> Callable[[str], str]:
+    """A sub-folder of the exports folder ``root`` (empty: the exports folder itself)."""
+
+    def parse(text: str) -> str:
+        try:
+            return check_folder(root, text)
+        except ExportError as e:
+            raise ParseError(str(e)) from e
+
+    return parse
 
 
-def _write_whole(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def save_agreement(root: Path, folder: str, number: str, text: str, pdf: bytes) -> tuple[Path, Path]:
+    """Write the new files ``<number>-agreement.txt`` and ``.pdf`` into ``folder`` of ``root``."""
+    txt_path = folder_target(root, folder, f"{number}-agreement.txt")
+    pdf_path = folder_target(root, folder, f"{number}-agreement.pdf")
+    write_new(txt_path, text, root=root)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_new(pdf_path, pdf, root=root)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        txt_path.unlink(missing_ok=True)  # both or neither
         raise
-
-
-def save_agreement(folder: Path, number: str, text: str, pdf: bytes) -> tuple[Path, Path]:
-    """Write ``<number>-agreement.txt`` and ``.pdf`` into ``folder`` (created if missing)."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    txt_path = folder / f"{number}-agreement.txt"
-    pdf_path = folder / f"{number}-agreement.pdf"
-    _write_whole(txt_path, text.encode("utf-8"))
-    _write_whole(pdf_path, pdf)
     return txt_path, pdf_path
 
 
@@ -90,12 +80,13 @@ class AgreementDialog(DbModal[tuple[Path, Path] | None]):
             )
             yield Static(
                 Text(
-                    "The plan agreement is written as a text file and a PDF into this folder, "
-                    "to print or send to the client. Nothing is opened."
+                    "The plan agreement is written as a text file and a PDF into this folder of "
+                    f"{self.cd_app.exports}, to print or send to the client. Existing files are "
+                    "never replaced. Nothing is opened."
                 )
             )
             with Form(id="agreement-form"):
-                yield Field("folder", "Folder", value=self.folder, parse=print_folder, required=True)
+                yield Field("folder", "Folder", value=self.folder, parse=folder_parser(self.cd_app.exports))
             with Horizontal(classes="buttons"):
                 yield Button("Skip (esc)", id="cancel", compact=True)
                 yield Button("Write (Enter)", variant="primary", id="write", compact=True)
@@ -116,20 +107,19 @@ class AgreementDialog(DbModal[tuple[Path, Path] | None]):
         values = form.collect()
         if values is None:
             return
-        folder: Path = values["folder"]
-        plan_id, number = self.plan_id, self.plan_number
+        folder: str = values["folder"]
+        plan_id, number, root = self.plan_id, self.plan_number, self.cd_app.exports
 
         def write(s: Any) -> tuple[Path, Path]:
             doc = plans.agreement_doc(self.actor, s, plan_id)
             text = plans.render_agreement(doc)
             pdf = plans.render_agreement_pdf(doc)
-            return save_agreement(folder, number, text, pdf)
+            return save_agreement(root, folder, number, text, pdf)
 
         def failed(exc: BaseException) -> None:
             self.writing = False
-            if isinstance(exc, OSError):
-                why = exc.strerror or str(exc)
-                form.show_errors({"folder": f"cannot be written: {why}"})
+            if isinstance(exc, ExportError):
+                form.show_errors({"folder": str(exc)})
                 return
             self.cd_app.show_error(exc)
 

@@ -2,17 +2,16 @@
 
 The screen previews what would go out (one row per person: regular and overtime hours, the
 signer) and what stops it. ``scheduling.payroll.export_payroll`` refuses, naming them, while
-any card of the period is not signed, unless "signed cards only" is chosen. The file is
-written inside the export's transaction to a temporary name (readable only by the
-supervisor: it carries pay data) and renamed after the commit, so there is no file without an
-export and no export without a file. Nothing is ever opened: no viewer, no browser.
+any card of the period is not signed, unless "signed cards only" is chosen. The file is a new
+file inside the supervisor's exports folder (tui/exports.py: no absolute path, no ``..``, mode
+0600, never replacing a file), written inside the export's transaction and removed again if
+the transaction fails, so there is no export without a file. Nothing is ever opened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,33 +29,25 @@ from scheduling.periods import current_period
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import period_text, refusal_text
 from tui.base import DbScreen
+from tui.exports import ExportError, form_target, write_new
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
 from tui.widgets.header import OfficeHeader
 
-DEFAULT_FOLDER = "~/clerkdesk-exports"
-
 
 def default_path(start: dt.date | None) -> str:
-    return f"{DEFAULT_FOLDER}/payroll-{start.isoformat() if start else 'PERIOD'}.csv"
+    return f"payroll-{start.isoformat() if start else 'PERIOD'}.csv"
 
 
-def export_path(text: str) -> Path:
-    """The file as typed: ``~`` expanded, a relative path taken from the home folder; it must be
-    a new file (an export never overwrites one)."""
-    t = text.strip()
-    if not t:
-        raise ParseError("is required")
-    if any(ord(c) < 32 for c in t):
-        raise ParseError("has control characters")
-    path = Path(t).expanduser()
-    path = path if path.is_absolute() else Path.home() / path
-    if path.is_dir():
-        raise ParseError(f"{path} is a folder; name the CSV file to write")
-    if path.exists():
-        raise ParseError(f"{path} exists; choose a new file name")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise ParseError(f"{path.parent} is not a folder")
-    return path
+def export_path(root: Path) -> Callable[[str], Path]:
+    """A parser: the file as typed, a new file inside the person's exports folder ``root``."""
+
+    def parse(text: str) -> Path:
+        try:
+            return form_target(root, text)
+        except ExportError as e:
+            raise ParseError(str(e)) from e
+
+    return parse
 
 
 def preview_text(p: PayrollPreview) -> Text:
@@ -76,20 +67,6 @@ def preview_text(p: PayrollPreview) -> Text:
     if p.already_exported:
         out.append(f"Already exported: {', '.join(p.already_exported)}\n", style="dim")
     return out
-
-
-def write_private(tmp_dir: Path, name: str, text: str) -> Path:
-    """Write ``text`` to a new temporary file in ``tmp_dir`` (mode 0600) and return its path."""
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=f".{name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
 
 
 class PayrollExportScreen(DbScreen):
@@ -139,9 +116,9 @@ class PayrollExportScreen(DbScreen):
             )
             yield Field(
                 "path",
-                "CSV file (new)",
+                f"CSV file (new, in {self.cd_app.exports})",
                 value=self.auto_path,
-                parse=export_path,
+                parse=export_path(self.cd_app.exports),
                 required=True,
                 max_length=500,
             )
@@ -265,25 +242,16 @@ class PayrollExportScreen(DbScreen):
         def go(s: Any) -> PayrollExport:
             result = payroll.export_payroll(self.actor, s, start, signed_only=signed_only)
             # Written inside the transaction: if the file cannot be written nothing is exported.
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            holder["tmp"] = write_private(path.parent, path.name, result.csv_text)
+            holder["file"] = write_new(path, result.csv_text, root=self.cd_app.exports)
             return result
 
         def failed(exc: BaseException) -> None:
-            tmp = holder.get("tmp")
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
+            written = holder.pop("file", None)
+            if written is not None:  # the transaction failed after the file was written
+                written.unlink(missing_ok=True)
             self._failed(exc)
 
         def done(result: PayrollExport) -> None:
-            tmp = holder["tmp"]
-            try:
-                if path.exists():  # appeared since the form was checked: never overwrite
-                    raise FileExistsError(f"{path} appeared meanwhile; the export is in {tmp}")
-                os.replace(tmp, path)
-            except OSError as exc:
-                self.problem(f"The cards were exported but the file stayed at {tmp}: {exc}")
-                return
             msg = f"Exported {len(result.rows)} timecard(s) of {result.period.label} to {path}"
             if result.left_out:
                 msg += "; not signed, left out: " + ", ".join(u.login for u in result.left_out)

@@ -11,15 +11,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from billing import invoices, render
-from db.settings import put_setting
 from tests.billing.billing_setup import World, make_world
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.cli import main
 
 
 @pytest.fixture
 def world(office: Office) -> World:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))  # so --as works
+    mark_demo(office.db.url)  # so --as works
     return make_world(office)
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from billing import plans
 from db import timeutil
 from db.models import Allocation, InvoiceStatus, Payment, PaymentPlan
-from db.settings import put_setting
 from tests.billing.factories_payments import (
     count_rows,
     invoice_figures,
@@ -22,7 +21,7 @@ from tests.billing.factories_payments import (
     make_payer,
     plan_status,
 )
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.cli import main
 
 D = Decimal
@@ -31,9 +30,9 @@ D = Decimal
 @pytest.fixture
 def setup(office: Office) -> dict[str, int]:
     by = office.sup.user_id
+    mark_demo(office.db.url)  # so --as works
 
     def go(s: Session) -> dict[str, int]:
-        put_setting(s, "office.demo", True)
         c = make_client(s, "A-1001")
         make_client(s, "A-2002", "John", "Roe")
         p = make_payer(s, "Acme Health")

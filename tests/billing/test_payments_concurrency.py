@@ -25,9 +25,8 @@ from billing import payments
 from db import audit
 from db.engine import Database
 from db.models import Allocation, InvoiceStatus, Payment
-from db.settings import put_setting
 from tests.billing.factories_payments import count_rows, invoice_figures, make_client, make_invoice
-from tests.conftest import FROZEN_NOW, Office
+from tests.conftest import FROZEN_NOW, Office, mark_demo
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)
@@ -201,7 +200,7 @@ def test_a_twin_insert_after_the_lookup_becomes_the_duplicate_path(
 @pytest.mark.slow
 def test_separate_clerkdesk_processes_paying_one_invoice(office: Office, db_url: str, tmp_path: Path) -> None:
     _client, inv_a, _ = _setup(office)
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(db_url)
     env = {**os.environ, "CLERKDESK_NOW": FROZEN_NOW}
     procs = [
         subprocess.Popen(

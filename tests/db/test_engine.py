@@ -21,7 +21,7 @@ from db.engine import (
     WRITE_ATTEMPTS,
     Database,
     default_url,
-    make_group_writable,
+    make_private,
     normalize_url,
 )
 from db.models import Setting, Team
@@ -229,31 +229,20 @@ def test_sqlite_folder_is_created(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "b" / "new.db").exists()
 
 
-def test_make_group_writable(tmp_path: Path) -> None:
-    folder = tmp_path / "shared"
-    folder.mkdir(mode=0o700)
-    os.chmod(folder, 0o700)
+def test_make_private(tmp_path: Path) -> None:
+    """The database is its owner's alone: file and WAL files 0600, a new folder 0700 (issue 11)."""
+    folder = tmp_path / "office"
     d = Database(f"sqlite:///{folder}/office.db")
     d.write(lambda s: s.execute(sa.text("CREATE TABLE t (x int)")))
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     with d.engine.connect() as c:  # keep the WAL files around while we look
         c.exec_driver_sql("SELECT 1")
         for p in folder.iterdir():
-            os.chmod(p, 0o600)
-        make_group_writable(f"sqlite:///{folder}/office.db")
-        for p in folder.iterdir():
-            mode = p.stat().st_mode
-            assert mode & stat.S_IRGRP and mode & stat.S_IWGRP, p
-        fmode = folder.stat().st_mode
-        assert fmode & stat.S_IRGRP and fmode & stat.S_IWGRP and fmode & stat.S_IXGRP
-        names = {p.name for p in folder.iterdir()}
+            os.chmod(p, 0o664)
+        make_private(f"sqlite:///{folder}/office.db")
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
     d.dispose()
-    assert {"office.db", "office.db-wal", "office.db-shm"} <= names
-
-
-def test_make_group_writable_ignores_postgresql_and_memory() -> None:
-    make_group_writable("postgresql://postgres@127.0.0.1/postgres")
-    make_group_writable("sqlite://")
-    make_group_writable("sqlite:///:memory:")
+    assert modes == {"office.db": 0o600, "office.db-wal": 0o600, "office.db-shm": 0o600}
 
 
 # --------------------------------------------------------------------------- retry (issue 11 §5)
@@ -337,3 +326,7 @@ def test_sqlite_writers_queue_on_a_file_lock_beside_the_database(db: Database) -
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released at commit
     finally:
         os.close(fd)
+def test_make_private_ignores_postgresql_and_memory() -> None:
+    make_private("postgresql://postgres@127.0.0.1/postgres")
+    make_private("sqlite://")
+    make_private("sqlite:///:memory:")

@@ -160,6 +160,9 @@ def test_office_today_is_the_office_date_not_the_utc_date() -> None:
 def test_clerkdesk_now_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     timeutil.freeze(None)
     monkeypatch.setenv("CLERKDESK_NOW", "2030-02-03T04:05:06+01:00")
+    # Not allowed (the default): the variable is ignored, the real clock runs.
+    assert now().year == pendulum.now("UTC").year
+    monkeypatch.setattr(timeutil, "_env_clock_allowed", True)  # what allow_env_clock() does
     assert now().isoformat() == "2030-02-03T03:05:06+00:00"
     assert now().timezone_name == "UTC"
     # freeze() wins over the environment.

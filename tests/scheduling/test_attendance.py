@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import AttendanceIncident, DisciplineKind, DisciplineRecord, IncidentKind
-from db.settings import put_setting
 from scheduling import attendance
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tests.scheduling.factories_time import add_shift, at, punch, time_off, work
 from tui.cli import main
 
@@ -231,7 +230,7 @@ def test_absence_rule_and_time_off(office: Office) -> None:
 
 
 def test_cli_attendance_record(day: Office, db_url: str) -> None:
-    day.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(db_url)
     r = CliRunner().invoke(
         main, ["--db", db_url, "--as", "sam", "attendance", "record", "--date", "2026-11-09"]
     )
@@ -253,7 +252,7 @@ def test_cli_attendance_record(day: Office, db_url: str) -> None:
 
 
 def test_cli_clock_commands(office: Office, db_url: str) -> None:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(db_url)
 
     def clock_cmd(*args: str):
         return CliRunner().invoke(main, ["--db", db_url, "--as", "cleo", "clock", *args])

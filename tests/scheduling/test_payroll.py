@@ -16,7 +16,7 @@ from db.models import AuditEntry, Timecard, TimecardStatus
 from db.settings import put_setting
 from scheduling import payroll, timecards
 from scheduling.payroll import NotAllSigned, hours
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tests.scheduling.factories_time import week_of_shifts, work
 from tests.scheduling.test_timecard_workflow import WEEK, clean_week, sign, submit
 from tui.cli import main
@@ -118,7 +118,7 @@ def test_export_uses_the_totals_frozen_at_signing(period: Office) -> None:
 
 
 def demo_db(db: Database) -> None:
-    db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(db.url)
 
 
 def run(db_url: str, *args: str):

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from db.settings import put_setting
 from scheduling import shifts, timeoff
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tests.scheduling.test_shifts import MON, SUN, TUE, WED, cells, setup_schedule
 from tui.cli import main
 
@@ -18,7 +17,7 @@ from tui.cli import main
 @pytest.fixture
 def cli_office(office: Office, db_url: str) -> tuple[Office, str]:
     setup_schedule(office)
-    office.db.write(lambda s: put_setting(s, "office.demo", True))  # --as works on demo databases only
+    mark_demo(db_url)  # --as works on recorded demo databases only
     return office, db_url
 
 

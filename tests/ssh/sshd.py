@@ -1,10 +1,15 @@
-"""A real OpenSSH server on 127.0.0.1 for the SSH tests, set up the way SPEC §5 describes:
-clerks in a group, ``Match Group`` with ``ForceCommand`` running the installed ``clerkdesk``, no
-forwarding, no user environment, a login shell of /bin/sh and a home the clerk cannot write.
+"""A real OpenSSH server on 127.0.0.1 for the SSH tests, set up as docs/deploy.md describes
+server mode: one Unix service account owns the database; people log in to it with their own
+keys, each pinned in its ``authorized_keys`` (written by ``clerkdesk ssh-key add``) to
+``clerkdesk serve --key ID`` with ``restrict,pty``.
 
-Everything lives in one temporary folder: host key, client key, authorized keys, config, the
-wrapper that ForceCommand runs (it sets CLERKDESK_DB) and the shared SQLite database. The Unix
-user and group are created for the test and removed afterwards. Needs root.
+Everything lives in one temporary folder: the host key, the two client keys (a clerk's and a
+supervisor's), the config and the service account's home (with the database). A second Unix
+account stands for the clerk's own login on the machine (it must not be able to read the data).
+Both accounts are created for the test and removed afterwards. Needs root.
+
+The server deliberately accepts ``CLERKDESK_*`` variables from clients (``AcceptEnv``), as a
+careless administrator might, to show that ``serve`` does not trust them.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import grp
 import os
 import pwd
 import re
@@ -29,12 +33,11 @@ import tempfile
 import termios
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SSHD = "/usr/sbin/sshd"
-GROUP_PREFIX = "billclerks-test"  # one group per server: parallel test workers never share one
-TOOLS = ("ssh", "ssh-keygen", "useradd", "userdel", "groupadd", "groupdel", "usermod", "runuser")
+TOOLS = ("ssh", "ssh-keygen", "useradd", "userdel", "usermod", "runuser")
 
 
 class SshUnavailable(Exception):
@@ -44,7 +47,7 @@ class SshUnavailable(Exception):
 def missing_requirements() -> str | None:
     """Why the SSH tests cannot run here, or None."""
     if os.geteuid() != 0:
-        return "the SSH tests need root (they create a Unix user and run sshd)"
+        return "the SSH tests need root (they create Unix users and run sshd)"
     if not os.access(SSHD, os.X_OK):
         return f"{SSHD} not found (apt-get install openssh-server)"
     for tool in TOOLS:
@@ -100,21 +103,25 @@ def wait_for_no_processes(uid: int, timeout: float, match: str = "") -> list[tup
 class SshServer:
     root: Path
     port: int
-    user: str
-    uid: int
-    db_path: Path
-    client_key: Path
+    service: str  # the service account people SSH to
+    service_uid: int
+    home: Path
+    own_account: str  # the clerk's own Unix login on the machine (not a way into the app)
+    keys: dict[str, Path]  # "clerk" / "supervisor" -> private key file (the client side)
     known_hosts: Path
-    wrapper: Path
     log: Path
-    group: str
     proc: subprocess.Popen[bytes] | None = None
+    key_ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "data" / "clerkdesk.db"
 
     @property
     def db_url(self) -> str:
         return f"sqlite:///{self.db_path}"
 
-    def ssh_argv(self, *options: str, command: str | None = None) -> list[str]:
+    def ssh_argv(self, who: str, *options: str, command: str | None = None) -> list[str]:
         argv = [
             "ssh",
             "-F",
@@ -122,7 +129,7 @@ class SshServer:
             "-p",
             str(self.port),
             "-i",
-            str(self.client_key),
+            str(self.keys[who]),
             "-o",
             "IdentitiesOnly=yes",
             "-o",
@@ -136,11 +143,28 @@ class SshServer:
             "-o",
             "LogLevel=ERROR",
             *options,
-            f"{self.user}@127.0.0.1",
+            f"{self.service}@127.0.0.1",
         ]
         if command is not None:
             argv.append(command)
         return argv
+
+    def as_service(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``clerkdesk ARGS`` run by the service account, as its administrator would (sudo -u)."""
+        return subprocess.run(
+            ["runuser", "-u", self.service, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
+             str(clerkdesk_script()), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd="/",
+        )
+
+    def as_own_account(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["runuser", "-u", self.own_account, "--", *argv], capture_output=True, text=True, timeout=60, cwd="/"
+        )
 
     def sshd_log(self) -> str:
         try:
@@ -148,18 +172,8 @@ class SshServer:
         except OSError:
             return ""
 
-    def share_database(self) -> None:
-        """The database file and its folder are group-writable for the clerks' group (SPEC §5)."""
-        gid = grp.getgrnam(self.group).gr_gid
-        folder = self.db_path.parent
-        os.chown(folder, 0, gid)
-        os.chmod(folder, 0o2770)
-        for p in folder.iterdir():
-            os.chown(p, 0, gid)
-            os.chmod(p, 0o660)
-
-    def user_processes(self) -> list[tuple[int, str]]:
-        return uid_processes(self.uid)
+    def service_processes(self) -> list[tuple[int, str]]:
+        return uid_processes(self.service_uid)
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -167,31 +181,38 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     os.chmod(path, mode)
 
 
+def _checked(proc: subprocess.CompletedProcess[str], what: str) -> str:
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
 @contextlib.contextmanager
 def ssh_server() -> Iterator[SshServer]:
-    """Start sshd with a throwaway clerk account; tear everything down afterwards."""
-    # Not under pytest's tmp folder: that is private to root, and sshd reads the authorized keys
-    # and the clerk runs the wrapper as the clerk.
+    """Start sshd in front of a throwaway ClerkDesk service account; tear everything down afterwards."""
+    # Not under pytest's tmp folder: that is private to root, and the service account must
+    # reach its home below this folder.
     root = Path(tempfile.mkdtemp(prefix="clerkdesk-ssh-"))
     os.chmod(root, 0o755)
     token = secrets.token_hex(3)
-    user = f"cdssh_{token}"
-    group = f"{GROUP_PREFIX}-{token}"
-    created_group = False
+    service = f"cdsvc_{token}"
+    own = f"cdown_{token}"
+    created: list[str] = []
     proc: subprocess.Popen[bytes] | None = None
-    server: SshServer | None = None
     try:
-        _run("groupadd", group)
-        created_group = True
         home = root / "home"
-        home.mkdir(mode=0o755)  # owned by root: the clerk cannot write their home
-        _run("useradd", "-M", "-N", "-g", group, "-d", str(home), "-s", "/bin/sh", user)
-        _run("usermod", "-p", "*", user)  # no password, but not locked ("!"), so key login works
-        uid = pwd.getpwnam(user).pw_uid
-        # The clerk runs the installed clerkdesk: its interpreter and code must be reachable by
-        # other users (a Python under /root, as pyenv installs it, is not).
+        _run("useradd", "-M", "-U", "-d", str(home), "-s", "/bin/sh", service)
+        created.append(service)
+        _run("usermod", "-p", "*", service)  # no password, but not locked ("!"), so key login works
+        _run("useradd", "-M", "-U", "-d", "/nonexistent", "-s", "/bin/sh", own)
+        created.append(own)
+        uid = pwd.getpwnam(service).pw_uid
+        home.mkdir(mode=0o700)
+        os.chown(home, uid, pwd.getpwnam(service).pw_gid)
+        # The service account runs the installed clerkdesk: its interpreter and code must be
+        # reachable by other users (a Python under /root, as pyenv installs it, is not).
         probe = subprocess.run(
-            ["runuser", "-u", user, "--", sys.executable, "-c", "import tui.identity"],
+            ["runuser", "-u", service, "--", sys.executable, "-c", "import tui.identity"],
             capture_output=True,
             text=True,
             cwd="/",
@@ -204,28 +225,27 @@ def ssh_server() -> Iterator[SshServer]:
             )
 
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "host_key"))
-        _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "client_key"))
-        keys = root / "authorized_keys"
-        keys.mkdir(mode=0o755)
-        _write(keys / user, (root / "client_key.pub").read_text())
+        keys: dict[str, Path] = {}
+        for who in ("clerk", "supervisor"):
+            keys[who] = root / f"{who}_key"
+            _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{who}@laptop", "-f", str(keys[who]))
         port = _free_port()
         host_pub = (root / "host_key.pub").read_text().split()
         _write(root / "known_hosts", f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
-
-        data = root / "data"
-        data.mkdir()
-        db_path = data / "clerkdesk.db"
-        wrapper = root / "clerkdesk-login"
-        # ForceCommand runs this whatever the client asked for; it never looks at
-        # SSH_ORIGINAL_COMMAND and passes no argument on.
-        _write(
-            wrapper,
-            "#!/bin/sh\n"
-            f"CLERKDESK_DB='sqlite:///{db_path}'\n"
-            "export CLERKDESK_DB\n"
-            f"exec '{clerkdesk_script()}'\n",
-            0o755,
+        log = root / "sshd.log"
+        server = SshServer(
+            root=root,
+            port=port,
+            service=service,
+            service_uid=uid,
+            home=home,
+            own_account=own,
+            keys=keys,
+            known_hosts=root / "known_hosts",
+            log=log,
         )
+        _checked(server.as_service("server", "init"), "clerkdesk server init")
+
         config = root / "sshd_config"
         _write(
             config,
@@ -234,41 +254,32 @@ Port {port}
 ListenAddress 127.0.0.1
 HostKey {root / "host_key"}
 PidFile {root / "sshd.pid"}
-AuthorizedKeysFile {keys}/%u
+AuthorizedKeysFile .ssh/authorized_keys
 AuthenticationMethods publickey
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
-AllowGroups {group}
+AllowUsers {service}
 UsePAM no
-# The keys live under /tmp (world-writable): only this test server relaxes the ownership check.
-StrictModes no
+StrictModes yes
 PermitUserEnvironment no
-DisableForwarding yes
+# Careless on purpose: clients may send these; `clerkdesk serve` must not trust them.
+AcceptEnv LANG LC_* CLERKDESK_*
 PrintMotd no
 PrintLastLog no
 LogLevel VERBOSE
-
-Match Group {group}
-    ForceCommand {wrapper}
-    PermitTTY yes
-    DisableForwarding yes
-    AllowTcpForwarding no
-    AllowAgentForwarding no
-    X11Forwarding no
-    PermitTunnel no
 """,
         )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation folder
         check = subprocess.run([SSHD, "-t", "-f", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"sshd -t refused the config: {check.stderr}")
-        log = root / "sshd.log"
         with log.open("wb") as log_f:
             proc = subprocess.Popen(
                 [SSHD, "-D", "-e", "-f", str(config)], stdout=log_f, stderr=subprocess.STDOUT
             )
+        server.proc = proc
         deadline = time.monotonic() + 20
         while True:
             if proc.poll() is not None:
@@ -279,19 +290,6 @@ Match Group {group}
             if time.monotonic() > deadline:
                 raise RuntimeError(f"sshd did not listen on {port}: {log.read_text(errors='replace')}")
             time.sleep(0.05)
-        server = SshServer(
-            root=root,
-            port=port,
-            user=user,
-            uid=uid,
-            db_path=db_path,
-            client_key=root / "client_key",
-            known_hosts=root / "known_hosts",
-            wrapper=wrapper,
-            log=log,
-            group=group,
-            proc=proc,
-        )
         yield server
     finally:
         if proc is not None and proc.poll() is None:
@@ -301,14 +299,14 @@ Match Group {group}
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        with contextlib.suppress(KeyError):
-            uid = pwd.getpwnam(user).pw_uid
-            for pid, _ in uid_processes(uid):  # anything the test's clerk left running
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        subprocess.run(["userdel", user], capture_output=True)
-        if created_group:
-            subprocess.run(["groupdel", group], capture_output=True)
+        for user in created:
+            with contextlib.suppress(KeyError):
+                user_uid = pwd.getpwnam(user).pw_uid
+                for pid, _ in uid_processes(user_uid):  # anything the test's accounts left running
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            subprocess.run(["userdel", user], capture_output=True)
+            subprocess.run(["groupdel", user], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -1,27 +1,24 @@
-"""ClerkDesk behind a real OpenSSH server (SPEC §5 "Over SSH", §6).
+"""ClerkDesk in server mode behind a real OpenSSH server (SPEC §5 "Over SSH", issue 11).
 
-sshd runs on 127.0.0.1 with ``Match Group`` + ``ForceCommand`` running the installed
-``clerkdesk``; a throwaway Unix clerk logs in with a key. Skipped when sshd or root is not
-available, unless CLERKDESK_REQUIRE_SSH=1 (CI), which turns the skip into a failure.
+One Unix service account owns the database; a clerk and a supervisor each log in to it with
+their own key, which ``authorized_keys`` pins to ``clerkdesk serve --key ID``. Skipped when sshd
+or root is not available, unless CLERKDESK_REQUIRE_SSH=1 (CI), which turns the skip into a failure.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from db.engine import Database
-from db.models import Role, User
-from scheduling import staff
-from tests.conftest import make_office
 from tests.ssh.sshd import (
     PtyProcess,
     SshServer,
@@ -36,10 +33,12 @@ pytestmark = [pytest.mark.ssh, pytest.mark.slow]
 
 REFUSAL = "clerkdesk: ClerkDesk needs a terminal (stdin and stdout must be a TTY)"
 TIMEOUT = 120  # generous: every login starts a Python interpreter on a possibly busy machine
+CLERK_HOME = "Good day, Cleo Clerk"
+SUPERVISOR_HOME = "Sam Super (supervisor)"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[SshServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     reason = missing_requirements()
     if reason:
         if os.environ.get("CLERKDESK_REQUIRE_SSH") == "1":
@@ -47,6 +46,22 @@ def server() -> Iterator[SshServer]:
         pytest.skip(reason)
     try:
         with ssh_server() as s:
+            # The office, set up by the service account as docs/deploy.md says.
+            for args in (
+                ("user", "add", "sam", "--name", "Sam Super", "--role", "supervisor"),
+                ("user", "add", "cleo", "--name", "Cleo Clerk", "--role", "clerk"),
+            ):
+                done = s.as_service(*args)
+                assert done.returncode == 0, done.stdout + done.stderr
+            for who, login in (("clerk", "cleo"), ("supervisor", "sam")):
+                pub = Path(f"{s.keys[who]}.pub").read_text()
+                added = s.as_service("ssh-key", "add", login, "-", stdin=pub)
+                assert added.returncode == 0, added.stdout + added.stderr
+                m = re.search(r"added key (k\d+) for", added.stdout)
+                assert m, added.stdout
+                s.key_ids[who] = m.group(1)
+            template = s.root / "office-template.db"
+            shutil.copy(s.db_path, template)  # root's copy, restored before each test
             yield s
     except SshUnavailable as e:
         if os.environ.get("CLERKDESK_REQUIRE_SSH") == "1":
@@ -55,16 +70,14 @@ def server() -> Iterator[SshServer]:
 
 
 @pytest.fixture
-def office_url(server: SshServer, sqlite_template: Path) -> str:
-    """A fresh office in the shared database file the clerk's login uses."""
+def office(server: SshServer) -> SshServer:
+    """A fresh copy of the office database, the service account's alone (0600)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{server.db_path}{suffix}").unlink(missing_ok=True)
-    shutil.copy(sqlite_template, server.db_path)
-    database = Database(server.db_url)
-    make_office(database)
-    database.dispose()
-    server.share_database()
-    return server.db_url
+    shutil.copy(server.root / "office-template.db", server.db_path)
+    os.chown(server.db_path, server.service_uid, -1)
+    os.chmod(server.db_path, 0o600)
+    return server
 
 
 def client_env() -> dict[str, str]:
@@ -76,19 +89,19 @@ def client_env() -> dict[str, str]:
     }
 
 
-def users(url: str) -> list[tuple[str, bool]]:
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+def users(server: SshServer) -> list[tuple[str, str, bool]]:
+    con = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
     try:
-        return [(r[0], bool(r[1])) for r in con.execute("SELECT login, active FROM users ORDER BY id")]
+        return [(r[0], r[1], bool(r[2])) for r in con.execute("SELECT login, role, active FROM users ORDER BY id")]
     finally:
         con.close()
 
 
 def ssh_no_tty(
-    server: SshServer, *options: str, command: str | None = None
+    server: SshServer, who: str, *options: str, command: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        server.ssh_argv("-T", *options, command=command),
+        server.ssh_argv(who, "-T", *options, command=command),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -97,125 +110,188 @@ def ssh_no_tty(
     )
 
 
+def open_session(server: SshServer, who: str, *options: str, command: str | None = None) -> PtyProcess:
+    return PtyProcess(server.ssh_argv(who, "-tt", *options, command=command), client_env(), rows=30, cols=100)
+
+
+# --------------------------------------------------------------------------- the set-up itself
+
+
+def test_authorized_keys_pins_each_key_to_serve(office: SshServer) -> None:
+    lines = (office.home / ".ssh" / "authorized_keys").read_text().splitlines()
+    mine = [ln for ln in lines if ln.startswith("command=")]
+    assert [re.search(r"--key (k\d+)", ln).group(1) for ln in mine] == [  # type: ignore[union-attr]
+        office.key_ids["clerk"],
+        office.key_ids["supervisor"],
+    ]
+    for ln in mine:
+        assert re.match(r'command="/[^"]+/clerkdesk serve --key k\d+",restrict,pty ssh-ed25519 ', ln), ln
+
+
+def test_the_clerks_own_unix_account_cannot_read_the_database(office: SshServer) -> None:
+    st = office.db_path.stat()
+    assert st.st_uid == office.service_uid and stat.S_IMODE(st.st_mode) == 0o600
+    for folder in (office.home, office.db_path.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    read = office.as_own_account("cat", str(office.db_path))
+    assert read.returncode != 0 and "Permission denied" in read.stderr
+    listing = office.as_own_account("ls", str(office.home))
+    assert listing.returncode != 0 and "Permission denied" in listing.stderr
+    import sys
+
+    probe = office.as_own_account(
+        sys.executable, "-c", f"import sqlite3; sqlite3.connect({str(office.db_path)!r}).execute('select 1')"
+    )
+    assert probe.returncode != 0 and "unable to open database file" in probe.stderr
+
+
 # --------------------------------------------------------------------------- without a terminal
 
 
-def test_without_a_tty_clerkdesk_refuses_at_once(server: SshServer, office_url: str) -> None:
-    # Without ForceCommand this login would start the clerk's /bin/sh, read the empty stdin and
-    # exit 0; the refusal and exit code 2 come from clerkdesk itself.
-    proc = ssh_no_tty(server)
-    assert proc.returncode == 2, (proc.stdout, proc.stderr, server.sshd_log())
+def test_without_a_tty_clerkdesk_refuses_at_once(office: SshServer) -> None:
+    proc = ssh_no_tty(office, "clerk")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr, office.sshd_log())
     assert REFUSAL in proc.stderr
     assert proc.stdout == ""
-    assert f"Accepted publickey for {server.user}" in server.sshd_log()
+    assert f"Accepted publickey for {office.service}" in office.sshd_log()
 
 
 @pytest.mark.parametrize(
     "command",
     [
-        "rm -rf /",
+        "rm -rf ~",
         "touch {canary}; clerkdesk --as sam user add mallory --name Mallory --role supervisor",
     ],
     ids=["rm -rf", "touch and add a supervisor"],
 )
-def test_the_requested_command_is_ignored(server: SshServer, office_url: str, command: str) -> None:
-    canary = server.db_path.parent / "canary"
-    before = users(office_url)
-    proc = ssh_no_tty(server, command=command.format(canary=canary))
+def test_the_requested_command_is_ignored(office: SshServer, command: str) -> None:
+    canary = office.root / "canary"
+    before = users(office)
+    proc = ssh_no_tty(office, "clerk", command=command.format(canary=canary))
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert REFUSAL in proc.stderr
     assert not canary.exists()
-    assert users(office_url) == before
-    assert server.wrapper.exists() and Path("/bin/sh").exists()
+    assert users(office) == before
+    assert office.db_path.exists() and (office.home / ".ssh" / "authorized_keys").exists()
 
 
-def test_forwarding_is_refused(server: SshServer, office_url: str) -> None:
-    # -W asks sshd to open a TCP connection for us: DisableForwarding must refuse it.
-    proc = ssh_no_tty(server, "-W", f"127.0.0.1:{server.port}")
+def test_forwarding_is_refused(office: SshServer) -> None:
+    # -W asks sshd to open a TCP connection for us: `restrict` must refuse it.
+    proc = ssh_no_tty(office, "clerk", "-W", f"127.0.0.1:{office.port}")
     assert proc.returncode == 255
     assert "stdio forwarding failed" in proc.stderr or "administratively prohibited" in proc.stderr
-    assert "refused" in server.sshd_log().lower() or "prohibited" in server.sshd_log().lower(), (
-        server.sshd_log()
-    )
 
 
 # --------------------------------------------------------------------------- with a terminal
 
 
-def test_with_a_tty_an_unknown_unix_user_is_told_so(server: SshServer, office_url: str) -> None:
-    term = PtyProcess(server.ssh_argv("-tt"), client_env())
+def _session_text(term: PtyProcess, until: str) -> tuple[bool, str]:
+    seen = term.read_until(lambda t: until in t, TIMEOUT)
+    return seen, plain(term.text)
+
+
+def test_each_key_is_its_owner_whatever_the_client_claims(office: SshServer) -> None:
+    # The clerk's key, with a command asking to be sam and an environment pointing elsewhere.
+    decoy = office.root / "decoy.db"
+    term = open_session(
+        office,
+        "clerk",
+        "-o",
+        f"SetEnv=CLERKDESK_DB=sqlite:///{decoy} CLERKDESK_CONFIG=/nonexistent",
+        command="clerkdesk --as sam",
+    )
     try:
-        seen = term.read_until(lambda t: "is not a ClerkDesk user" in t, TIMEOUT)
+        seen, text = _session_text(term, CLERK_HOME)
+        assert seen, text[-3000:] + office.sshd_log()
+        assert "Cleo Clerk (clerk)" in text and "Sam Super" not in text
+    finally:
+        term.close()
+    assert not decoy.exists()
+    term = open_session(office, "supervisor")
+    try:
+        seen, text = _session_text(term, SUPERVISOR_HOME)
+        assert seen, text[-3000:]
+    finally:
+        term.close()
+
+
+def test_clerkdesk_now_is_refused_in_server_mode(office: SshServer) -> None:
+    term = open_session(office, "clerk", "-o", "SetEnv=CLERKDESK_NOW=2020-01-01T09:00:00Z")
+    try:
+        seen, text = _session_text(term, "CLERKDESK_NOW is refused in server mode")
         code = term.wait(timeout=TIMEOUT)
     finally:
         term.close()
-    text = plain(term.text)
-    assert seen, text + server.sshd_log()
-    assert f"'{server.user}' is not a ClerkDesk user; ask a supervisor to add you" in text
+    assert seen, text
     assert code == 2
-    assert wait_for_no_processes(server.uid, 20) == []
 
 
-def test_with_a_tty_a_deactivated_clerk_is_refused(server: SshServer, office_url: str) -> None:
-    db = Database(office_url)
+def test_as_is_refused_for_the_service_account_too(office: SshServer) -> None:
+    done = office.as_service("--as", "cleo", "user", "list")
+    assert done.returncode == 2
+    assert "--as is refused in server mode" in done.stderr
+
+
+def test_deactivation_closes_an_open_session_within_5_seconds(office: SshServer) -> None:
+    term = open_session(office, "clerk")
     try:
-        sup = db.read(lambda s: staff.resolve_actor(s, "sam"))
-        db.write(lambda s: staff.add_user(sup, s, login=server.user, name="Tess Terminal", role=Role.CLERK))
-        db.write(lambda s: staff.deactivate_user(sup, s, server.user))
-    finally:
-        db.dispose()
-    server.share_database()
-    term = PtyProcess(server.ssh_argv("-tt"), client_env())
-    try:
-        seen = term.read_until(lambda t: "is deactivated" in t, TIMEOUT)
-        code = term.wait(timeout=TIMEOUT)
+        seen, text = _session_text(term, CLERK_HOME)
+        assert seen, text[-3000:] + office.sshd_log()
+        done = office.as_service("user", "deactivate", "cleo")
+        assert done.returncode == 0, done.stderr
+        t0 = time.monotonic()  # the deactivation has committed by now
+        closed = term.read_until(lambda t: "cleo has been deactivated" in t, 10)
+        code = term.proc.wait(timeout=10)
+        took = time.monotonic() - t0
     finally:
         term.close()
-    assert seen, plain(term.text)
-    assert code == 2
-
-
-def _clerkdesk_running(server: SshServer) -> list[tuple[int, str]]:
-    return [p for p in server.user_processes() if "clerkdesk" in p[1]]
-
-
-def test_a_clerk_gets_the_app_and_a_dropped_connection_ends_it(server: SshServer, office_url: str) -> None:
-    db = Database(office_url)
+    assert closed, plain(term.text)[-2000:]
+    assert took < 5, f"the session stayed open {took:.1f} s after the deactivation"
+    assert code == 1
+    print(f"deactivated clerk's session closed {took:.1f} s after the deactivation committed")
+    assert wait_for_no_processes(office.service_uid, 20, match="serve") == []
+    # ... and the next login is refused with a message.
+    term = open_session(office, "clerk")
     try:
-        sup = db.read(lambda s: staff.resolve_actor(s, "sam"))
-        db.write(lambda s: staff.add_user(sup, s, login=server.user, name="Tess Terminal", role=Role.CLERK))
+        refused = term.read_until(lambda t: "is deactivated" in t, TIMEOUT)
+        assert term.wait(timeout=TIMEOUT) == 2
     finally:
-        db.dispose()
-    server.share_database()
+        term.close()
+    assert refused, plain(term.text)
 
-    term = PtyProcess(server.ssh_argv("-tt"), client_env(), rows=30, cols=100)
+
+def test_a_dropped_connection_ends_the_app(office: SshServer) -> None:
+    term = open_session(office, "clerk")
     try:
-        started = term.read_until(lambda t: "Good day, Tess Terminal" in t and "My list" in t, TIMEOUT)
-        assert started, plain(term.text)[-3000:] + server.sshd_log()
-        running = _clerkdesk_running(server)
-        assert running, server.user_processes()
-
+        seen, text = _session_text(term, CLERK_HOME)
+        assert seen, text[-3000:] + office.sshd_log()
+        assert [p for p in office.service_processes() if "serve" in p[1]]
         # The connection drops (the laptop lid closes): kill the ssh client outright.
         term.proc.kill()
         term.proc.wait(timeout=30)
         t0 = time.monotonic()
-        left = wait_for_no_processes(server.uid, 20)
+        left = wait_for_no_processes(office.service_uid, 20)
         gone_after = time.monotonic() - t0
     finally:
         term.close()
-    assert left == [], f"still running for {server.user} after {gone_after:.1f} s: {left}"
+    assert left == [], f"still running for {office.service} after {gone_after:.1f} s: {left}"
     print(f"server-side processes gone {gone_after:.1f} s after the connection dropped")
-
-    # It let go of the database cleanly: intact, and a writer gets the lock at once.
-    con = sqlite3.connect(server.db_path, timeout=1)
+    con = sqlite3.connect(office.db_path, timeout=1)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         con.close()
-    db = Database(office_url)
+
+
+def test_a_removed_key_no_longer_gets_in(office: SshServer) -> None:
+    removed = office.as_service("ssh-key", "remove", office.key_ids["clerk"])
+    assert removed.returncode == 0, removed.stderr
     try:
-        sup = db.read(lambda s: staff.resolve_actor(s, "sam"))
-        db.write(lambda s: staff.edit_user(sup, s, server.user, name="Tess T."))
-        assert db.read(lambda s: s.scalar(sa.select(User.name).where(User.login == server.user))) == "Tess T."
+        proc = ssh_no_tty(office, "clerk")
+        assert proc.returncode == 255
+        assert "Permission denied" in proc.stderr
     finally:
-        db.dispose()
+        pub = Path(f"{office.keys['clerk']}.pub").read_text()
+        again = office.as_service("ssh-key", "add", "cleo", "-", stdin=pub)
+        assert again.returncode == 0, again.stderr
+        office.key_ids["clerk"] = re.search(r"added key (k\d+)", again.stdout).group(1)  # type: ignore[union-attr]

@@ -77,18 +77,19 @@ def count(office: Office, model: Any, *where: Any) -> int:
 
 
 async def print_both(pilot: Any, folder: Path, stem: str) -> tuple[Path, Path]:
+    """Print as text then PDF into ``folder``, a sub-folder of the app's exports folder."""
     app = pilot.app
     await pilot.press("t")
     await settle(pilot)
     assert isinstance(app.screen, PrintDialog)
-    await fill(pilot, "folder", str(folder))
+    await fill(pilot, "folder", str(folder.relative_to(app.exports)))
     await pilot.press("enter")
     await settle(pilot)
     assert isinstance(app.screen, InvoiceViewScreen)
     await pilot.press("f")
     await settle(pilot)
     assert isinstance(app.screen, PrintDialog)
-    assert app.screen.query_one("#input-folder", Input).value == str(folder)  # remembered
+    assert app.screen.query_one("#input-folder", Input).value == str(folder.relative_to(app.exports))
     await pilot.press("enter")
     await settle(pilot)
     assert isinstance(app.screen, InvoiceViewScreen)
@@ -101,7 +102,7 @@ async def test_clerk_finds_covers_checks_records_bills_issues_and_prints(
 ) -> None:
     b = make_billing(office)
     app = make_app(office, "clerk")
-    prints = tmp_path / "prints"
+    prints = app.exports / "billing" / "prints"
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         # Find the client: go-to menu, Clients, type, Enter to the results, Enter to open.

@@ -317,37 +317,37 @@ async def test_print_and_credit_dialogs_refuse_bad_input(office: Office, tmp_pat
     add_services(office, office.clerk, b.smith, ("G0008", 1))
     inv_id = office.db.write(lambda s: invoices.build_invoices(office.clerk, s, b.smith).drafts[0].id)
     office.db.write(lambda s: invoices.issue_drafts(office.clerk, s, [inv_id]))
-    spot = tmp_path / "spot"
-    spot.mkdir()
+    app = make_app(office, "clerk")
+    spot = app.exports
+    spot.mkdir(parents=True)
     a_file = spot / "not-a-folder"
     a_file.write_text("x")
-    app = make_app(office, "clerk")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.push_screen(InvoiceViewScreen(inv_id))
         await settle(pilot)
         assert "Statement INV-000001" in screen_text(app)
-        # Print: empty folder, a file instead of a folder, control characters.
+        # Print: a file instead of a folder, control characters, a way out of the exports folder.
         await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, PrintDialog)
-        await fill(pilot, "folder", "")
+        await fill(pilot, "folder", "not-a-folder")
         await pilot.press("enter")
         await settle(pilot)
-        assert field_error(app, "folder").startswith("Folder is required")
-        await fill(pilot, "folder", str(a_file))
-        await pilot.press("enter")
-        await settle(pilot)
-        assert field_error(app, "folder") == (
-            f"Folder cannot be written: {a_file} is a file, not a folder. Choose another folder."
-        )
+        assert field_error(app, "folder") == f"Folder {a_file} is a file, not a folder"
         app.screen.query_one("#input-folder", Input).value = "prints\x07"
         await pilot.press("enter")
         await settle(pilot)
         assert field_error(app, "folder") == "Folder has control characters"
+        for way_out, why in (("../..", "may not contain '..'"), (str(tmp_path), "must be a file name inside")):
+            await fill(pilot, "folder", way_out)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert field_error(app, "folder").startswith(f"Folder {why}"), field_error(app, "folder")
         await pilot.press("escape")
         await settle(pilot)
         assert list(spot.iterdir()) == [a_file]
+        assert not list(tmp_path.glob("*.txt"))
         # Credit note: empty reason, wrong lines, a line that does not exist, too much.
         await pilot.press("n")
         await settle(pilot)

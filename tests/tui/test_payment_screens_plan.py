@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from billing import payments, plans
 from db.models import Installment, PayerSide, PaymentPlan
@@ -62,7 +62,7 @@ def stored_plans(b: Books) -> list[tuple[int, Decimal, str, list[tuple[dt.date, 
 async def test_plan_of_1000_in_3_with_agreement(books: Books, tmp_path: Path) -> None:
     app = make_app(books.office, "clerk")
     got: list[Any] = []
-    prints = tmp_path / "prints"
+    prints = app.exports / "prints"  # the default folder, inside the clerk's exports folder
     async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, PlanSetupScreen(books.smith), got.append)
         assert "Set up a payment plan: [Smith], Anna (A000002)" in screen_text(app)
@@ -90,7 +90,7 @@ async def test_plan_of_1000_in_3_with_agreement(books: Books, tmp_path: Path) ->
         await settle(pilot)
         # Saved; the agreement dialog comes next.
         assert isinstance(app.screen, AgreementDialog)
-        await replace(pilot, "#input-folder", str(prints))
+        assert app.screen.query_one("#input-folder", Input).value == "prints"
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PlanSetupScreen)
@@ -225,9 +225,10 @@ async def test_agreement_to_an_unwritable_folder_is_a_message(books: Books, tmp_
             first_due=dt.date(2026, 12, 16),
         )
     )
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
     app = make_app(books.office, "clerk")
+    app.exports.mkdir(parents=True)
+    blocker = app.exports / "a-file"
+    blocker.write_text("not a folder")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, PlanViewScreen(books.smith))
         assert "Payment plan PP-000001: [Smith], Anna (A000002)" in screen_text(app)
@@ -237,19 +238,21 @@ async def test_agreement_to_an_unwritable_folder_is_a_message(books: Books, tmp_
         assert schedule(pilot, "#plan-installments")[2] == ["3", "2027-02-16", "$333.34", "$0.00", "due"]
         await pilot.press("w")
         await settle(pilot)
-        await replace(pilot, "#input-folder", str(blocker / "sub"))
+        await replace(pilot, "#input-folder", "a-file/sub")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, AgreementDialog)  # still open, saying why
-        assert "Folder cannot be written" in screen_text(app)
-        await replace(pilot, "#input-folder", "")
+        assert f"Folder {blocker} is a file, not a folder" in screen_text(app)
+        await replace(pilot, "#input-folder", str(tmp_path / "ok"))
         await pilot.press("enter")
         await settle(pilot)
-        assert "Folder is required" in screen_text(app)
-        await replace(pilot, "#input-folder", str(tmp_path / "ok"))
+        assert "Folder must be a file name inside your exports folder" in screen_text(app)
+        await replace(pilot, "#input-folder", "ok")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PlanViewScreen)
         assert "Agreement written" in notifications(app)
-    assert (tmp_path / "ok" / f"{plan.number}-agreement.pdf").exists()
+    pdf = app.exports / "ok" / f"{plan.number}-agreement.pdf"
+    assert pdf.exists() and pdf.stat().st_mode & 0o077 == 0
+    assert not (tmp_path / "ok").exists()
     assert blocker.read_text() == "not a folder"

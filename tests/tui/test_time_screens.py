@@ -271,8 +271,8 @@ async def test_done_when_clock_submit_sign_frozen_unlock_correct_resign_export(
         assert isinstance(app.screen, PayrollExportScreen)
         assert app.screen.query_one("#input-period", Input).value == "2026-11-09"
         assert "cleo" in screen_text(app) and "7.50" in screen_text(app)
-        out = tmp_path / "payroll.csv"
-        await replace(pilot, "#input-path", str(out))
+        out = app.exports / "payroll" / "2026-11-09.csv"  # a sub-folder of the exports folder is made
+        await replace(pilot, "#input-path", "payroll/2026-11-09.csv")
         await press(pilot, "ctrl+s")
         assert isinstance(app.screen, ConfirmDialog)
         assert f"Write 1 row(s) to {out}:" in screen_text(app)

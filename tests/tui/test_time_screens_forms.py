@@ -120,30 +120,38 @@ async def test_submit_before_the_period_ends_is_refused_with_the_rule(office: Of
 
 async def test_payroll_export_refusals_leave_no_file_and_no_change(office: Office, tmp_path: Path) -> None:
     _week(office)  # cleo: submitted, not signed
-    folder = tmp_path / "exports"
-    folder.mkdir()
+    app = make_app(office, "sup")
+    folder = app.exports  # the supervisor's exports folder: every file goes in there
+    folder.mkdir(parents=True)
     existing = folder / "old.csv"
     existing.write_text("keep me")
-    app = make_app(office, "sup")
+    (tmp_path / "outside").mkdir()
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
         await press(pilot, "g", "x")
         assert isinstance(app.screen, PayrollExportScreen)
         assert app.screen.query_one("#input-period", Input).value == "2026-11-09"
         assert "Not signed (1): cleo (submitted)" in screen_text(app)
+        label = f"CSV file (new, in {folder})"
 
-        await replace(pilot, "#input-path", str(existing))
+        await replace(pilot, "#input-path", "old.csv")
         await press(pilot, "ctrl+s")
-        assert f"CSV file (new) {existing} exists; choose a new file name" in screen_text(app)
+        assert f"{label} {existing} exists; choose a new file name" in screen_text(app)
+        await replace(pilot, "#input-path", "../outside/pay.csv")
+        await press(pilot, "ctrl+s")
+        assert f"{label} may not contain '..'" in screen_text(app)
+        await replace(pilot, "#input-path", str(tmp_path / "outside" / "pay.csv"))
+        await press(pilot, "ctrl+s")
+        assert f"{label} must be a file name inside your exports folder ({folder})" in screen_text(app)
 
         out = folder / "pay.csv"
-        await replace(pilot, "#input-path", str(out))
+        await replace(pilot, "#input-path", "pay.csv")
         await replace(pilot, "#input-period", "2026-11-10")
         await press(pilot, "ctrl+s")
         assert "is not the first day of a pay period" in screen_text(app)
 
         await replace(pilot, "#input-period", "2026-11-09")
-        await replace(pilot, "#input-path", str(out))
+        await replace(pilot, "#input-path", "pay.csv")
         await press(pilot, "ctrl+s")
         assert (
             "1 timecard(s) of 2026-11-09 – 2026-11-15 are not signed: cleo (submitted); "
@@ -152,6 +160,7 @@ async def test_payroll_export_refusals_leave_no_file_and_no_change(office: Offic
         assert not isinstance(app.screen, InfoDialog)
     assert not out.exists() and existing.read_text() == "keep me"
     assert [p.name for p in folder.iterdir()] == ["old.csv"]  # no temporary file left either
+    assert list((tmp_path / "outside").iterdir()) == []
     status = office.db.read(lambda s: s.scalars(sa.select(Timecard.status)).all())
     assert status == [TimecardStatus.SUBMITTED]
 
