@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import select
+import sys
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +37,17 @@ CLERKDESK_THEME = Theme(
     foreground="#dfe6ee",
     dark=True,
 )
+
+
+def terminal_gone(fd: int) -> bool:
+    """Has the terminal on ``fd`` hung up (its other end closed)? Reads nothing."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)  # hang-up and error are reported whatever is asked for
+    try:
+        events = poller.poll(0)
+    except OSError:
+        return True
+    return any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in events)
 
 
 class ClerkDeskApp(App[None]):
@@ -74,6 +88,26 @@ class ClerkDeskApp(App[None]):
         for problem in self.config.problems:
             self.notify(escape(problem), title="Config", severity="warning", timeout=10)
         self.push_screen(self.home_screen())
+        self._watch_terminal()
+
+    def _watch_terminal(self) -> None:
+        # A terminal that vanishes without SIGHUP (an SSH client killed, a closed pty whose
+        # master sent no signal) leaves stdin at end of file: Textual's input thread then spins
+        # on it forever. Look once a second and leave, so a lost session frees its CPU.
+        if self.is_headless or sys.__stdin__ is None:
+            return
+        try:
+            fd = sys.__stdin__.fileno()
+        except (OSError, ValueError):
+            return
+        if not os.isatty(fd):
+            return
+
+        def check() -> None:
+            if terminal_gone(fd):
+                self.exit(return_code=1, message="the terminal went away")
+
+        self.set_interval(1.0, check, name="terminal-watch")
 
     def home_screen(self) -> Screen[None]:
         if self.actor.is_supervisor:
