@@ -206,3 +206,35 @@ async def test_the_home_screen_shows_before_its_first_query_answers(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert after in screen_text(app)
+
+
+# ------------------------------------------------------------------ the collector during start-up
+
+
+def test_a_command_turns_the_collector_back_on(office: Office, db_url: str) -> None:
+    import gc
+
+    gc.disable()  # as tui/__main__.py does for the start
+    try:
+        result = CliRunner().invoke(main, ["--db", db_url, "audit", "verify"])
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_the_app_turns_the_collector_back_on_after_its_first_screen(office: Office) -> None:
+    import gc
+
+    app = make_app(office, "clerk")
+    gc.disable()
+    try:
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert not gc.isenabled()  # not before the 2 s timer
+            app._start_collector()
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import sys
@@ -89,6 +90,14 @@ class ClerkDeskApp(App[None]):
             self.notify(escape(problem), title="Config", severity="warning", timeout=10)
         self.push_screen(self.home_screen())
         self._watch_terminal()
+        if not gc.isenabled():  # turned off for the start (tui/__main__.py)
+            self.set_timer(2.0, self._start_collector, name="gc-on")
+
+    def _start_collector(self) -> None:
+        # Free the start's garbage once, then keep what is left out of every later collection.
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
     def _watch_terminal(self) -> None:
         # A terminal that vanishes without SIGHUP (an SSH client killed, a closed pty whose

@@ -6,6 +6,7 @@ user, bad value, unknown record). Every error is one readable line on stderr.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import sqlite3
@@ -205,7 +206,9 @@ def main(ctx: click.Context, db_url: str | None, as_login: str | None) -> None:
     """
     ctx.obj = Ctx(db_url, as_login)
     if ctx.invoked_subcommand is None:
-        open_app(ctx.obj)
+        open_app(ctx.obj)  # the app turns the collector back on once its first screen is up
+    else:
+        gc.enable()  # off during start-up (tui/__main__.py); a command may run long
 
 
 def open_app(c: Ctx) -> None:
