@@ -3,7 +3,9 @@
 Each run starts every case in a fresh tmux pane (120x40 by default, its own tmux server) and
 times from the spawn until the finished first screen is visible: for the bare app its 50 rows,
 for the supervisor dashboard its summary line and on-shift rows, for the clerk's my day its
-figures (all of which arrive from the database by worker). The cases alternate (the order
+figures (all of which arrive from the database by worker). It also reports the CPU time the
+process had used when its screen was complete (/proc/PID/stat), which a loaded machine
+distorts far less than the wall clock. The cases alternate (the order
 rotates every run) so load on the machine hits them alike; one warm-up round is not counted.
 
     python -m bench.bench_startup [--runs 10] [--db URL]
@@ -36,6 +38,7 @@ def main() -> None:
     all_cases = cases(url, args.supervisor, args.clerk)
     names = list(all_cases)
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     start_server()
     try:
         for run in range(args.runs + 1):
@@ -45,10 +48,12 @@ def main() -> None:
                 pane = Pane(case.argv, env, (cols, rows))
                 try:
                     t = pane.wait_for(case.ready)
+                    c = pane.cpu_seconds()
                 finally:
                     pane.close()
                 if run > 0:  # run 0 warms the tmux server and the file cache
                     times[n].append(t * 1000)
+                    cpu[n].append(c * 1000)
     finally:
         close_server()
     load = os.getloadavg()[0]

@@ -110,6 +110,12 @@ class Pane:
         out = tmux("display-message", "-p", "-t", self.name, "#{pane_pid}", capture_output=True, check=True)
         return int(out.stdout.strip())
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the pane's process has used so far (less load-sensitive than
+        the wall clock on a shared machine)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         tmux("kill-session", "-t", self.name, capture_output=True, check=False)
 
