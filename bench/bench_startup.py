@@ -58,17 +58,22 @@ def main() -> None:
         close_server()
     load = os.getloadavg()[0]
     bare = statistics.median(times["bare"])
+    bare_cpu = statistics.median(cpu["bare"])
     print(
         f"{args.runs} alternating runs, {cols}x{rows}, 1-min load average {load:.1f} on {os.cpu_count()} CPUs"
     )
-    print(f"{'case':<22} {'median ms':>10} {'min':>7} {'max':>7} {'ratio':>7}  pairwise ratio")
+    print(
+        f"{'case':<22} {'median ms':>10} {'min':>7} {'max':>7} {'ratio':>7}  {'pairwise':<12}"
+        f" {'CPU ms':>7} {'CPU ratio':>9}"
+    )
     for n in names:
         ts = times[n]
         med = statistics.median(ts)
         pair = [t / b for t, b in zip(ts, times["bare"], strict=True)]
+        med_cpu = statistics.median(cpu[n])
         print(
             f"{all_cases[n].name:<22} {med:>10.0f} {min(ts):>7.0f} {max(ts):>7.0f} {med / bare:>6.2f}x"
-            f"  {min(pair):.2f}-{max(pair):.2f}x"
+            f"  {min(pair):.2f}-{max(pair):.2f}x  {med_cpu:>7.0f} {med_cpu / bare_cpu:>8.2f}x"
         )
 
 

@@ -61,6 +61,11 @@ async def go():
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
+        if len(sys.argv) > 3:  # then open this screen too ("module:Class")
+            module, _, cls = sys.argv[3].partition(":")
+            await app.push_screen(getattr(__import__(module, fromlist=[cls]), cls)())
+            await app.workers.wait_for_complete()
+            await pilot.pause()
         return type(app.screen).__name__
 
 screen = asyncio.run(go())
@@ -68,9 +73,19 @@ print(json.dumps({"screen": screen, "modules": sorted(sys.modules)}))
 """
 
 
-@pytest.mark.parametrize(("login", "screen"), [("cleo", "MyDayScreen"), ("sam", "DashboardScreen")])
-def test_opening_the_app_loads_no_heavy_package(office: Office, db_url: str, login: str, screen: str) -> None:
-    out = run_python(OPEN_APP, db_url, login)
+@pytest.mark.parametrize(
+    ("login", "push", "screen"),
+    [
+        ("cleo", None, "MyDayScreen"),
+        ("sam", None, "DashboardScreen"),
+        # the grid checks the rules of the week shown (the roster evaluator), without OR-Tools
+        ("sam", "screens.supervisor.schedule_grid:ScheduleGridScreen", "ScheduleGridScreen"),
+    ],
+)
+def test_opening_the_app_loads_no_heavy_package(
+    office: Office, db_url: str, login: str, push: str | None, screen: str
+) -> None:
+    out = run_python(OPEN_APP, db_url, login, *([push] if push else []))
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["screen"] == screen
