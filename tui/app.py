@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import select
+import sys
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,7 +56,20 @@ class PlainText(LineFilter):
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         plain = self.PLAIN
         return [Segment(text, None if style is None else style + plain, ctl) for text, style, ctl in segments]
+
+
 EXIT_RIGHTS_LOST = 1
+
+
+def terminal_gone(fd: int) -> bool:
+    """Has the terminal on ``fd`` hung up (its other end closed)? Reads nothing."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)  # hang-up and error are reported whatever is asked for
+    try:
+        events = poller.poll(0)
+    except OSError:
+        return True
+    return any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in events)
 
 
 class ClerkDeskApp(App[None]):
@@ -111,6 +128,34 @@ class ClerkDeskApp(App[None]):
         self.push_screen(self.home_screen())
         if self.RIGHTS_CHECK_SECONDS > 0:
             self.set_interval(self.RIGHTS_CHECK_SECONDS, self.check_rights, name="rights")
+        self._watch_terminal()
+        if not gc.isenabled():  # turned off for the start (tui/__main__.py)
+            self.set_timer(2.0, self._start_collector, name="gc-on")
+
+    def _start_collector(self) -> None:
+        # Free the start's garbage once, then keep what is left out of every later collection.
+        gc.collect()
+        gc.freeze()
+        gc.enable()
+
+    def _watch_terminal(self) -> None:
+        # A terminal that vanishes without SIGHUP (an SSH client killed, a closed pty whose
+        # master sent no signal) leaves stdin at end of file: Textual's input thread then spins
+        # on it forever. Look once a second and leave, so a lost session frees its CPU.
+        if self.is_headless or sys.__stdin__ is None:
+            return
+        try:
+            fd = sys.__stdin__.fileno()
+        except (OSError, ValueError):
+            return
+        if not os.isatty(fd):
+            return
+
+        def check() -> None:
+            if terminal_gone(fd):
+                self.exit(return_code=1, message="the terminal went away")
+
+        self.set_interval(1.0, check, name="terminal-watch")
 
     # ------------------------------------------------------------------ live rights
 

@@ -6,6 +6,8 @@ user, bad value, unknown record). Every error is one readable line on stderr.
 
 from __future__ import annotations
 
+import gc
+import importlib
 import json
 import os
 import sqlite3
@@ -207,6 +209,58 @@ class Ctx:
 
 pass_ctx = click.make_pass_decorator(Ctx)
 
+
+# ----------------------------------------------------------------------------- lazy commands
+
+# Command groups that live in modules of their own, as "module:attribute". A module is imported
+# only when one of its commands runs (or `clerkdesk --help` lists them): opening the app imports
+# none of them, so none of what they pull in (OR-Tools, pandas, fpdf, ...) costs a start.
+# To add a command group: ONE line here, e.g. "assign": "tui.cli_assign:assign_group". The
+# module may import Ctx, fail, pass_ctx, ... from tui.cli at its top. (A plain
+# `main.add_command(group)` at the bottom of this file works too, but imports its module at
+# every start.) tests/test_startup.py checks every entry resolves to a command of that name.
+LAZY_COMMANDS: dict[str, str] = {
+    "clock": "tui.cli_time:clock_group",
+    "timecard": "tui.cli_time:timecard_group",
+    "payroll": "tui.cli_time:payroll_group",
+    "attendance": "tui.cli_time:attendance_group",
+    "payment": "tui.cli_payments:payment_group",
+    "plan": "tui.cli_payments:plan_group",
+    "schedule": "tui.cli_schedule:schedule_group",
+    "timeoff": "tui.cli_schedule:timeoff_group",
+    "import": "tui.cli_billing:import_group",
+    "invoice": "tui.cli_billing:invoice_group",
+    "payer": "tui.cli_payers:payer_group",
+    "server": "tui.cli_server:server_group",
+    "ssh-key": "tui.cli_server:ssh_key_group",
+    "serve": "tui.cli_server:serve",
+}
+
+
+def resolve(ref: str) -> Any:
+    """The object a "module:attribute" reference names, importing its module."""
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when the command is looked up."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy if lazy is not None else {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            cmd = resolve(self.lazy[cmd_name])
+            if not isinstance(cmd, click.Command):
+                raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+            self.add_command(cmd, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 db_option = click.option(
     "--db",
     "db_url",
@@ -217,7 +271,12 @@ db_option = click.option(
 as_option = click.option("--as", "as_login", metavar="LOGIN", help="Act as LOGIN (demo databases only).")
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @db_option
 @as_option
 @click.version_option(package_name="clerkdesk")
@@ -229,7 +288,9 @@ def main(ctx: click.Context, db_url: str | None, as_login: str | None) -> None:
     """
     ctx.obj = Ctx(db_url, as_login)
     if ctx.invoked_subcommand is None:
-        open_app(ctx.obj)
+        open_app(ctx.obj)  # the app turns the collector back on once its first screen is up
+    else:
+        gc.enable()  # off during start-up (tui/__main__.py); a command may run long
 
 
 def open_app(c: Ctx, actor: Actor | None = None, exports: Path | None = None) -> None:
@@ -396,7 +457,13 @@ def audit_group() -> None:
     """The tamper-evident audit log."""
 
 
-AUDIT_CHECKS: list[Callable[[Session], audit.VerifyResult]] = [audit.verify, audit.reconcile]
+# The chains `audit verify` checks: callables or "module:attribute" references (imported only
+# when the command runs).
+AUDIT_CHECKS: list[Callable[[Session], audit.VerifyResult] | str] = [
+    audit.verify,
+    audit.reconcile,
+    "scheduling.timecards:verify_signatures",
+]
 
 
 @audit_group.command("verify")
@@ -405,8 +472,9 @@ def audit_verify(c: Ctx) -> None:
     """Check the audit hash chain (and every other signature chain); report the first broken link."""
     db = c.database()
     failed = False
+    checks = [resolve(c) if isinstance(c, str) else c for c in AUDIT_CHECKS]
     with errors_as_exit():
-        for check in AUDIT_CHECKS:
+        for check in dict.fromkeys(checks):  # each once, in order
             result = db.read(check)
             click.echo(result.message)
             failed = failed or not result.ok
@@ -523,38 +591,6 @@ def demo(
         return
     c.as_login = c.as_login or DEMO_SUPERVISOR
     open_app(c)
-
-
-from tui.cli_time import register as _register_time  # noqa: E402  (time commands, signature check)
-
-_register_time(main, AUDIT_CHECKS)
-
-
-from tui.cli_payments import payment_group, plan_group  # noqa: E402  (needs Ctx above)
-
-main.add_command(payment_group)
-main.add_command(plan_group)
-
-
-from tui.cli_schedule import schedule_group, timeoff_group  # noqa: E402  (needs Ctx above)
-
-main.add_command(schedule_group)
-main.add_command(timeoff_group)
-
-
-from tui.cli_billing import import_group, invoice_group  # noqa: E402  (needs Ctx above)
-
-main.add_command(import_group)
-main.add_command(invoice_group)
-
-from tui.cli_payers import payer_group  # noqa: E402  (needs Ctx above)
-
-main.add_command(payer_group)
-
-
-from tui.cli_server import register as _register_server  # noqa: E402  (server mode, SSH keys)
-
-_register_server(main)
 
 
 def run() -> None:

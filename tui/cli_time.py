@@ -1,20 +1,18 @@
 """``clerkdesk clock|timecard|payroll|attendance``: time and attendance from the command line.
 
-Registered on the main group by ``register(main)`` (called at the bottom of tui/cli.py),
-which also adds the timecard signature chain to ``clerkdesk audit verify``.
+Registered in tui/cli.py's ``LAZY_COMMANDS`` (imported only when one of these commands runs);
+the timecard signature chain is in its ``AUDIT_CHECKS``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session
 
-from db.audit import VerifyResult
 from db.models import ClockKind, TimecardStatus
 from db.rights import Actor
 from scheduling import attendance, clock, payroll, timecards
@@ -23,9 +21,7 @@ from scheduling.timecards import hours_text
 if TYPE_CHECKING:
     from tui.cli import Ctx
 
-# tui/cli.py imports this module at its bottom; importing it back here at import time would be
-# circular (and breaks `python -m tui.cli`), so the commands take the Ctx through click's obj
-# and reach tui.cli lazily.
+# The commands take the Ctx through click's obj (tui.cli only under TYPE_CHECKING).
 pass_ctx = click.pass_obj
 
 DATE = click.DateTime(["%Y-%m-%d"])
@@ -239,16 +235,3 @@ def attendance_suggestions(c: Ctx, day: dt.datetime | None) -> None:
         click.echo(sug.text)
     if not rows:
         click.echo("no suggestions")
-
-
-# --------------------------------------------------------------------------- registration
-
-
-def register(main: click.Group, audit_checks: list[Callable[[Session], VerifyResult]]) -> None:
-    """Add the time commands to the CLI and the timecard signature chain to
-    ``clerkdesk audit verify`` (idempotent)."""
-    for group in (clock_group, timecard_group, payroll_group, attendance_group):
-        if group.name not in main.commands:
-            main.add_command(group)
-    if timecards.verify_signatures not in audit_checks:
-        audit_checks.append(timecards.verify_signatures)

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Literal
 
 from ortools.sat.python import cp_model
@@ -26,6 +25,7 @@ from scheduling.roster.explain import Conflict, explain_clerk, precheck
 from scheduling.roster.greedy import greedy_rows
 from scheduling.roster.model import build_model
 from scheduling.roster.problem import Assignment, ProblemIndex, RosterProblem, Rule
+from scheduling.roster.status import SolveStatus
 
 ProgressCallback = Callable[[int, int | None, float], None]
 """progress(best_penalty, lower_bound or None, elapsed_seconds); may run on a solver thread."""
@@ -34,13 +34,6 @@ ProgressCallback = Callable[[int, int | None, float], None]
 FULL_MODEL_LIMIT = 20_000
 # Seconds per LNS neighbourhood: short steps that keep moving beat long proofs of small blocks.
 LNS_SUB_LIMIT = 0.3
-
-
-class SolveStatus(StrEnum):
-    OPTIMAL = "optimal"  # proven best penalty
-    FEASIBLE = "feasible"  # keeps every hard rule; maybe not the best (time ran out, cancelled)
-    INFEASIBLE = "infeasible"  # no roster keeps every hard rule; see conflicts
-    UNKNOWN = "unknown"  # stopped before any roster was found
 
 
 @dataclass

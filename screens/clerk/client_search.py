@@ -166,7 +166,10 @@ class ClientSearchScreen(DbScreen):
         )
 
     def _show_how(self, text: str, field: SearchField) -> None:
-        how = self.query_one("#how", Static)
+        # Called from the fetch worker: the screen may have been left meanwhile.
+        how = next(iter(self.query("#how").results(Static)), None)
+        if how is None:
+            return
         if text.strip():
             how.update(Text(f"Searching {HOW.get(field, 'by name')}"))
         else:

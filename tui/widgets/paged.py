@@ -3,6 +3,11 @@
 The owner gives a ``fetch(session, after, limit, filter_text) -> Page`` function (a service
 call). Pages are fetched in a thread worker; the widget keeps the start key of each page it
 has shown so it can go back. ``/`` filters as you type (debounced); Enter chooses a row.
+
+A page may answer after its screen was left (or, for a load asked for before the table was
+mounted, before there is a table to fill): such an answer, or its failure, is dropped, never
+an error dialog. Whether the screen is still there is decided on the UI thread, where popping
+a screen happens, so there is no window in which a dying screen counts as alive.
 """
 
 from __future__ import annotations
@@ -103,6 +108,7 @@ class PagedTable(Vertical, can_focus=False):
         self._generation = 0
         self._debounce: Timer | None = None
         self._keys: list[Any] = []
+        self._ready = False  # on_mount has run: the DataTable and status line exist
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.filter_placeholder, id="filter")
@@ -115,6 +121,7 @@ class PagedTable(Vertical, can_focus=False):
         return self.query_one(DataTable)
 
     def on_mount(self) -> None:
+        self._ready = True
         self.table.add_columns(*self.columns)
         self.reload()
 
@@ -134,24 +141,43 @@ class PagedTable(Vertical, can_focus=False):
 
     def _load(self, start: Any) -> None:
         self._generation += 1
+        if not self._ready:
+            return  # on_mount loads the first page with the filter as it is then
         self._fetch_worker(start, self.filter_text, self._generation)
+
+    def _live(self) -> bool:
+        """On the UI thread: is this table still on a screen of the app's stack?"""
+        if not self._ready or not self.is_attached:
+            return False
+        try:
+            return self.screen in self.app.screen_stack
+        except Exception:  # no screen above it any more
+            return False
+
+    def _fetch_failed(self, exc: BaseException) -> None:
+        if self._live():
+            self.app.show_error(exc)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="paged-fetch", exit_on_error=False)
     def _fetch_worker(self, start: Any, filter_text: str, generation: int) -> None:
+        app = self.app
         try:
-            page = self.app.database.read(  # type: ignore[attr-defined]
+            page = app.database.read(  # type: ignore[attr-defined]
                 lambda s: self.fetch(s, start, self.page_size, filter_text)
             )
-        except Exception as exc:  # shown to the person, never a crash
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+        except Exception as exc:  # shown to the person (if still there), never a crash
+            try:
+                app.call_from_thread(self._fetch_failed, exc)
+            except RuntimeError:  # the app has stopped meanwhile
+                pass
             return
-        self.post_message(self.Loaded(self, page, start, generation))
+        self.post_message(self.Loaded(self, page, start, generation))  # dropped by a removed widget
 
     @on(Loaded)
     def _on_loaded(self, event: Loaded) -> None:
         event.stop()
-        if event.generation != self._generation:
-            return  # a newer request (typing) superseded this one
+        if event.generation != self._generation or not self._live():
+            return  # a newer request (typing) superseded this one, or the screen is gone
         table = self.table
         row_index = table.cursor_row
         table.clear()
