@@ -242,7 +242,12 @@ def test_make_private(tmp_path: Path) -> None:
         make_private(f"sqlite:///{folder}/office.db")
         modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
     d.dispose()
-    assert modes == {"office.db": 0o600, "office.db-wal": 0o600, "office.db-shm": 0o600}
+    assert modes == {
+        "office.db": 0o600,
+        "office.db-wal": 0o600,
+        "office.db-shm": 0o600,
+        "office.db.writelock": 0o600,
+    }
 
 
 # --------------------------------------------------------------------------- retry (issue 11 §5)
@@ -326,6 +331,8 @@ def test_sqlite_writers_queue_on_a_file_lock_beside_the_database(db: Database) -
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released at commit
     finally:
         os.close(fd)
+
+
 def test_make_private_ignores_postgresql_and_memory() -> None:
     make_private("postgresql://postgres@127.0.0.1/postgres")
     make_private("sqlite://")
