@@ -29,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from db.errors import ClerkDeskError, ValidationError
 from tui.base import DbModal
@@ -45,6 +45,7 @@ class FormDialog(DbModal[T | None]):
     SAVE_LABEL: ClassVar[str] = "Save"
     SAVE_VARIANT: ClassVar[str] = "primary"
     WIDE: ClassVar[bool] = True
+    SUBMIT_ON_ENTER: ClassVar[bool] = False  # Enter in a field saves (one-field dialogs)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Before Textual's own hook, which merges the bindings of the class once.
@@ -55,6 +56,9 @@ class FormDialog(DbModal[T | None]):
     # ------------------------------------------------------------------ what a dialog gives
 
     def heading(self) -> str:
+        return self.SAVE_LABEL
+
+    def save_label(self) -> str:
         return self.SAVE_LABEL
 
     def intro(self) -> Iterable[Widget]:
@@ -90,7 +94,7 @@ class FormDialog(DbModal[T | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
                 yield Button(
-                    f"{self.SAVE_LABEL} (ctrl+s)",
+                    f"{self.save_label()} (ctrl+s)",
                     variant=self.SAVE_VARIANT,  # type: ignore[arg-type]
                     id="save",
                     compact=True,
@@ -111,6 +115,11 @@ class FormDialog(DbModal[T | None]):
         box.display = bool(message)
 
     # ------------------------------------------------------------------ save
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        if self.SUBMIT_ON_ENTER:
+            self.action_save()
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
