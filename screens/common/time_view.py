@@ -9,16 +9,16 @@ reversed, so the cards stay readable with ``NO_COLOR``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Static
 
 from db.errors import ValidationError
 from db.models import ClockKind, ClockSource, TimecardStatus
@@ -33,8 +33,8 @@ from scheduling.timecards import (
     TimecardDetail,
     hours_text,
 )
-from tui.base import DbModal
-from tui.widgets.forms import Field, Form
+from tui.dialogs import FormDialog, form_bindings
+from tui.widgets.forms import Field
 
 T = TypeVar("T")
 
@@ -257,17 +257,17 @@ def card_head(c: CardSummary, tz: str, *, who: bool = True) -> Text:
 # --------------------------------------------------------------------------- dialogs
 
 
-class ReasonDialog(DbModal[T | None]):
+class ReasonDialog(FormDialog[T]):
     """Ask for the reason a service needs (reject, unlock, void), then call it.
 
     ``call(actor, session, reason)`` runs in a write transaction; its result dismisses the dialog. A
     refusal stays on screen with the service's message, and the typed reason is kept.
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="reason.save", tooltip="Go ahead with this reason"),
-        Binding("escape", "cancel", "Cancel", id="reason.cancel", tooltip="Change nothing"),
-    ]
+    FORM_ID = "reason"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
+    BINDINGS = form_bindings("reason", "Save")
 
     def __init__(
         self,
@@ -287,53 +287,27 @@ class ReasonDialog(DbModal[T | None]):
         self.ok = ok
         self.placeholder = placeholder
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
-            yield Static(self.what_happens)
-            with Form():
-                yield Field(
-                    "reason", self.label, required=True, max_length=1000, placeholder=self.placeholder
-                )
-            yield Static("", classes="form-problem time-problem")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button(f"{self.ok} (ctrl+s)", variant="primary", id="save", compact=True)
+    def heading(self) -> str:
+        return self.title_text
 
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
+    def save_label(self) -> str:
+        return self.ok
 
-    def problem(self, message: str) -> None:
-        box = self.query_one(".time-problem", Static)
-        box.update(Text(message))
-        box.display = bool(message)
+    def intro(self) -> Iterable[Widget]:
+        return [Static(self.what_happens)]
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.problem("")
-            return
-        reason = values["reason"]
+    def fields(self) -> ComposeResult:
+        yield Field("reason", self.label, required=True, max_length=1000, placeholder=self.placeholder)
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                self.problem("")
-                return
-            self.problem(str(exc))
-            self.cd_app.show_error(exc)
+    def save(self, session: Any, values: dict[str, Any]) -> T:
+        return self.call(self.actor, session, values["reason"])
 
-        self.db_call(lambda s: self.call(self.actor, s, reason), self.close_with, write=True, on_error=failed)
+    def saved(self, result: T) -> None:
+        self.close_with(result)
 
     def close_with(self, result: Any) -> None:
         """Close with the service's answer (the callback of a finished save)."""
         self.dismiss(result)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class InfoDialog(ModalScreen[None]):

@@ -8,15 +8,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
-from db.errors import ValidationError
 from scheduling import staff
 from scheduling.staff import StaffRow
 from screens.common.confirm import ConfirmDialog
-from tui.base import DbModal, DbScreen
-from tui.widgets.forms import ChoiceField, Field, Form, ParseError
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.widgets.forms import ChoiceField, Field, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
 
@@ -31,113 +30,68 @@ def _hours(text: str) -> int:
     return round(h * 60)
 
 
-class StaffForm(DbModal[bool]):
+class StaffForm(FormDialog[StaffRow]):
     """Add a user, or edit one (login is fixed once created: it is the Unix account)."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="staff_form.save", tooltip="Save this person"),
-        Binding("escape", "cancel", "Cancel", id="staff_form.cancel", tooltip="Close without saving"),
-    ]
+    FORM_ID = "staff_form"
 
     def __init__(self, row: StaffRow | None, teams: list[str]) -> None:
         super().__init__()
         self.row = row
         self.teams = teams
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
+        return f"Edit {self.row.login}" if self.row else "Add a person"
+
+    def fields(self) -> ComposeResult:
         r = self.row
-        with Vertical(classes="dialog -wide"):
-            yield Static(
-                Text(f"Edit {r.login}" if r else "Add a person", style="bold"), classes="dialog-title"
+        if r is None:
+            yield Field(
+                "login", "Login (Unix account)", required=True, max_length=32, placeholder="e.g. jdoe"
             )
-            with VerticalScroll(), Form():
-                if r is None:
-                    yield Field(
-                        "login", "Login (Unix account)", required=True, max_length=32, placeholder="e.g. jdoe"
-                    )
-                yield Field("name", "Name", value=r.name if r else "", required=True, max_length=120)
-                yield ChoiceField(
-                    "role",
-                    "Role",
-                    [("Clerk", "clerk"), ("Supervisor", "supervisor")],
-                    value=r.role.value if r else "clerk",
-                    required=True,
-                )
-                yield ChoiceField(
-                    "team", "Team", [(t, t) for t in self.teams], value=r.team if r and r.team else None
-                )
-                yield Field(
-                    "skills",
-                    "Skills",
-                    placeholder="insurer, government, employer, other, lang:es",
-                    value=",".join(r.skills) if r else "",
-                    max_length=200,
-                )
-                yield Field(
-                    "hours",
-                    "Contracted hours per week",
-                    parse=_hours,
-                    required=True,
-                    value=f"{r.contracted_minutes / 60:g}" if r else "40",
-                )
-                yield Field("email", "E-mail", value=r.email if r else "", max_length=200)
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+        yield Field("name", "Name", value=r.name if r else "", required=True, max_length=120)
+        yield ChoiceField(
+            "role",
+            "Role",
+            [("Clerk", "clerk"), ("Supervisor", "supervisor")],
+            value=r.role.value if r else "clerk",
+            required=True,
+        )
+        yield ChoiceField(
+            "team", "Team", [(t, t) for t in self.teams], value=r.team if r and r.team else None
+        )
+        yield Field(
+            "skills",
+            "Skills",
+            placeholder="insurer, government, employer, other, lang:es",
+            value=",".join(r.skills) if r else "",
+            max_length=200,
+        )
+        yield Field(
+            "hours",
+            "Contracted hours per week",
+            parse=_hours,
+            required=True,
+            value=f"{r.contracted_minutes / 60:g}" if r else "40",
+        )
+        yield Field("email", "E-mail", value=r.email if r else "", max_length=200)
 
-    def on_mount(self) -> None:
-        self.query(Input).first().focus()
-
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.notify("Some fields need fixing", severity="error")
-            return
+    def save(self, s: Any, values: dict[str, Any]) -> StaffRow:
         r = self.row
+        common = dict(
+            name=values["name"],
+            role=values["role"],
+            team=values["team"],
+            skills=values["skills"],
+            contracted_minutes=values["hours"],
+            email=values["email"],
+        )
+        if r is None:
+            return staff.add_user(self.actor, s, login=values["login"], **common)
+        return staff.edit_user(self.actor, s, r.login, expected_version=r.version, **common)
 
-        def save(s: Any) -> StaffRow:
-            if r is None:
-                return staff.add_user(
-                    self.actor,
-                    s,
-                    login=values["login"],
-                    name=values["name"],
-                    role=values["role"],
-                    team=values["team"],
-                    skills=values["skills"],
-                    contracted_minutes=values["hours"],
-                    email=values["email"],
-                )
-            return staff.edit_user(
-                self.actor,
-                s,
-                r.login,
-                expected_version=r.version,
-                name=values["name"],
-                role=values["role"],
-                team=values["team"],
-                skills=values["skills"],
-                contracted_minutes=values["hours"],
-                email=values["email"],
-            )
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                self.notify("Some fields need fixing", severity="error")
-            else:
-                self.cd_app.show_error(exc)
-
-        def done(row: StaffRow) -> None:
-            self.notify(f"Saved {row.login}")
-            self.dismiss(True)
-
-        self.db_call(save, done, write=True, on_error=failed)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def saved_message(self, result: StaffRow) -> str:
+        return f"Saved {result.login}"
 
 
 class StaffScreen(DbScreen):

@@ -138,11 +138,15 @@ async def test_bad_form_input_keeps_values_and_changes_nothing(office: Office) -
         assert app.screen.query_one("#input-login").value == "Bad!"
         text = screen_text(app)
         assert "must be between 0 and 80 hours" in text
+        assert app.focused is form.query_one("#input-hours")  # the cursor goes to the wrong field
         form.query_one("#input-hours").value = "40"
+        await settle(pilot)
+        assert "must be between 0 and 80 hours" not in screen_text(app)  # fixed: the mark goes
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, StaffForm)
         assert "must be a Unix login" in screen_text(app)
+        assert app.focused is form.query_one("#input-login")
     after = office.db.read(lambda s: s.scalar(sa.select(sa.func.count()).select_from(User)))
     assert after == before
 

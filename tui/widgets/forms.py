@@ -8,13 +8,14 @@ was typed (kept on failure), ``Form.show_errors(fields)`` marks fields from a se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from db.money import to_money
@@ -156,8 +157,8 @@ class Field(Vertical):
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if not self.has_class("-invalid"):
-            self.set_error(None)
+        # Editing a marked field is fixing it: the mark goes (save checks it again).
+        self.set_error(None)
 
 
 class ChoiceField(Vertical):
@@ -209,6 +210,9 @@ class ChoiceField(Vertical):
         self.set_class(bool(message), "-invalid")
         self.query_one(".field-error", Static).update(Text(f"{self.label} {message}") if message else "")
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.set_error(None)
+
 
 AnyField = Field | ChoiceField
 
@@ -233,7 +237,23 @@ class Form(Vertical):
                 bad = True
         return None if bad else values
 
-    def show_errors(self, errors: dict[str, str]) -> bool:
+    def first_input(self) -> Widget | None:
+        """The first field's input (where a dialog puts the cursor)."""
+        for f in self.fields():
+            return f.query_one(Input) if isinstance(f, Field) else f.query_one(Select)
+        return None
+
+    def focus_first_error(self) -> bool:
+        """Put the cursor in the first marked field (scrolled into view); False if none is."""
+        for f in self.fields():
+            if f.has_class("-invalid"):
+                target: Widget = f.query_one(Input) if isinstance(f, Field) else f.query_one(Select)
+                target.focus()
+                target.scroll_visible()
+                return True
+        return False
+
+    def show_errors(self, errors: Mapping[str, str]) -> bool:
         """Mark fields named in a service's ValidationError; True when any field matched."""
         matched = False
         for f in self.fields():

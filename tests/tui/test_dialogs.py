@@ -1,0 +1,82 @@
+"""The one form base (tui/dialogs.FormDialog): parse errors, service refusals, focus, keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Input
+
+from db.errors import ConflictError, ValidationError
+from tests.conftest import Office
+from tests.tui.conftest import make_app, screen_text
+from tests.tui.test_shell import settle
+from tui.dialogs import FIX_FIELDS, FormDialog
+from tui.widgets.forms import Field, parse_int
+
+
+class Probe(FormDialog[dict[str, Any]]):
+    """Saves by raising what the test puts in ``answer`` (or returns the values)."""
+
+    FORM_ID = "probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer: BaseException | None = None
+        self.calls = 0
+
+    def heading(self) -> str:
+        return "Probe"
+
+    def fields(self) -> ComposeResult:
+        yield Field("name", "Name", required=True, max_length=20)
+        yield Field("count", "Count", parse=lambda t: parse_int(t, 0, 9))
+
+    def save(self, session: Any, values: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        if self.answer is not None:
+            raise self.answer
+        return values
+
+
+async def test_form_base_keeps_values_marks_fields_and_says_why(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        probe = Probe()
+        results: list[Any] = []
+        app.push_screen(probe, results.append)
+        await settle(pilot)
+        name, count = probe.query_one("#input-name", Input), probe.query_one("#input-count", Input)
+        assert app.focused is name
+        # Parse errors: nothing reaches the service, the cursor goes to the first wrong field.
+        await pilot.press("tab", *"12", "ctrl+s")
+        await settle(pilot)
+        assert probe.calls == 0 and app.focused is name
+        assert FIX_FIELDS in screen_text(app) and "Name is required" in screen_text(app)
+        assert "Count must be between 0 and 9" in screen_text(app)
+        # A service refusal with fields, some on the form and one not.
+        name.value, count.value = "Ann", "3"
+        probe.answer = ValidationError.from_fields({"count": "is taken", "team": "is closed"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert probe.calls == 1 and "Count is taken" in text and "team: is closed" in text
+        assert app.focused is count and (name.value, count.value) == ("Ann", "3")
+        # A conflict: on the problem line, with its title, the form stays.
+        probe.answer = ConflictError("someone else saved Ann first")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Changed by someone else: someone else saved Ann first" in screen_text(app)
+        assert app.screen is probe
+        # Saved: closes with the result.
+        probe.answer = None
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert results == [{"name": "Ann", "count": 3}]
+        assert app.screen is not probe
+
+
+def test_form_keys_have_ids_for_the_keymap() -> None:
+    ids = {b.id for b in Probe.BINDINGS if not isinstance(b, tuple)}  # type: ignore[union-attr]
+    assert {"probe.save", "probe.cancel"} <= ids
