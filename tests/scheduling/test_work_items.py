@@ -598,3 +598,23 @@ def test_concurrent_move_and_finish_of_one_item_lose_nothing(
         )
         == 1
     )
+
+
+def test_a_deactivated_clerk_gets_nothing(office: Office) -> None:
+    build_day(office)
+    gen(office)
+
+    def deactivate(s: sa.orm.Session) -> None:
+        from db.models import User
+
+        u = s.get(User, office.clerk3.user_id)
+        assert u is not None
+        u.active = False
+
+    office.db.write(deactivate)
+    cora = clerks(office)["cora"]
+    assert (cora.state, cora.available) == ("inactive", False)
+    preview, _ = auto(office)
+    assert "cora" not in set(assignees(office).values())
+    assert assignees(office)["installment:A-4"] == "cleo"
+    assert [lc.after_minutes for lc in preview.loads if lc.login == "cora"] == [0]
