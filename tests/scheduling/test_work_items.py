@@ -222,6 +222,7 @@ def test_list_pages_by_key_and_filters(office: Office) -> None:
     for sort, want in (
         (wi.ItemSort.AMOUNT, ["dispute", "chase", "bill", "verify", "installment"]),  # ties by id
         (wi.ItemSort.KIND, ["bill", "chase", "dispute", "installment", "verify"]),
+        (wi.ItemSort.AGE, ["chase", "verify", "dispute", "installment", "bill"]),  # all new: by priority
     ):
         seen: list[str] = []
         after = None
@@ -407,6 +408,9 @@ def test_rebalance_moves_an_absent_clerks_open_items_to_skilled_clerks(office: O
     # a re-plan never gives cleo anything now
     auto(office)
     assert [k for k, v in assignees(office).items() if v == "cleo"] == ["verify:A-1"]
+    # until she is back
+    back = office.db.write(lambda s: wp.set_away(office.sup, s, TODAY, office.clerk.user_id, False))
+    assert (back.state, back.available, back.done_minutes) == ("scheduled", True, 8)
 
 
 def _skills(s: sa.orm.Session, actor: Actor, skills: list[str]) -> None:
