@@ -63,8 +63,9 @@ from scheduling.work_items import (
     stale_message,
 )
 
-# Letters a clerk key never uses: the assignment screen's own action keys.
-RESERVED_KEYS = frozenset("amurpnqy")
+# Letters a clerk key never uses: the assignment screen's own action keys (auto, move,
+# unassign, rebalance, publish, generate, sort, view, copy) and the app's go-to menu (g).
+RESERVED_KEYS = frozenset("amurpnqysvg")
 EARLY_WINDOW = dt.timedelta(hours=2)  # a clock-in this long before the shift counts for it
 
 
