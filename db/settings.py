@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "time.daily_overtime_minutes": None,
     "schedule.min_rest_hours": 11,  # between the end of a shift and the next day's start
     "work.effort_minutes": {"bill": 15, "chase": 10, "verify": 8, "installment": 5, "dispute": 20},
+    "work.bill_due_days": 7,  # a service should be billed within this many days
+    "work.dispute_answer_days": 5,  # a client's dispute should be answered within this many days
+    "work.promise_window_days": 30,  # a promise to pay broken longer ago no longer raises a chase
+    "work.office_language": "en",  # clients speaking it need no language skill
 }
 
 

@@ -234,6 +234,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "server": "tui.cli_server:server_group",
     "ssh-key": "tui.cli_server:ssh_key_group",
     "serve": "tui.cli_server:serve",
+    "assign": "tui.cli_assign:assign_group",
 }
 
 
