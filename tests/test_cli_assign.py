@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from db.models import Assignment, WorkItem
-from db.settings import put_setting
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tests.scheduling.assign_setup import build_day
 from tui.cli import main
 
@@ -21,7 +20,7 @@ from tui.cli import main
 @pytest.fixture
 def cli_office(office: Office, db_url: str) -> tuple[Office, str]:
     build_day(office)
-    office.db.write(lambda s: put_setting(s, "office.demo", True))  # --as works on demo databases only
+    mark_demo(office.db.url)  # --as works on demo databases only
     return office, db_url
 
 

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from db.settings import put_setting
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.app import terminal_gone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +39,7 @@ def test_terminal_gone_sees_a_closed_pty_and_not_an_open_one() -> None:
 
 @pytest.mark.slow
 def test_the_app_exits_when_its_terminal_vanishes(office: Office, db_url: str, tmp_path: Path) -> None:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))  # so that --as works
+    mark_demo(office.db.url)  # so that --as works
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = dict(os.environ, TERM="xterm-256color", XDG_CONFIG_HOME=str(tmp_path / "config"))
