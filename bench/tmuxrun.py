@@ -33,6 +33,9 @@ def start_server() -> None:
 
 def close_server() -> None:
     tmux("kill-server", capture_output=True, check=False)
+    # tmux can leave the socket file of a killed server behind
+    sock = Path(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}", SOCKET)
+    sock.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -194,11 +194,23 @@ def test_schema_check_agrees_with_alembic(tmp_path: Path) -> None:
     ("who", "module", "name", "placeholder", "after"),
     [
         ("clerk", "screens.clerk.my_day", "my_day", "…", "No published shift today"),
-        ("sup", "screens.supervisor.dashboard", "dashboard", "Loading today's figures…", "Timecards to sign: 0"),
+        (
+            "sup",
+            "screens.supervisor.dashboard",
+            "dashboard",
+            "Loading today's figures…",
+            "Timecards to sign: 0",
+        ),
     ],
 )
 async def test_the_home_screen_shows_before_its_first_query_answers(
-    office: Office, monkeypatch: pytest.MonkeyPatch, who: str, module: str, name: str, placeholder: str, after: str
+    office: Office,
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+    module: str,
+    name: str,
+    placeholder: str,
+    after: str,
 ) -> None:
     import importlib
 

@@ -262,6 +262,7 @@ class LazyGroup(click.Group):
             self.add_command(cmd, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+
 db_option = click.option(
     "--db",
     "db_url",
@@ -473,7 +474,7 @@ def audit_verify(c: Ctx) -> None:
     """Check the audit hash chain (and every other signature chain); report the first broken link."""
     db = c.database()
     failed = False
-    checks = [resolve(c) if isinstance(c, str) else c for c in AUDIT_CHECKS]
+    checks = [resolve(ref) if isinstance(ref, str) else ref for ref in AUDIT_CHECKS]
     with errors_as_exit():
         for check in dict.fromkeys(checks):  # each once, in order
             result = db.read(check)
@@ -592,6 +593,9 @@ def demo(
         return
     c.as_login = c.as_login or DEMO_SUPERVISOR
     open_app(c)
+
+
+# New command groups are registered by one line in LAZY_COMMANDS (near the top), not here.
 
 
 def run() -> None:

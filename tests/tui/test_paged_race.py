@@ -46,9 +46,9 @@ class Gate:
         assert self.release.wait(WAIT)
 
 
-def watch_outcome(app: ClerkDeskApp, table: PagedTable, monkeypatch: pytest.MonkeyPatch) -> tuple[
-    list[BaseException], threading.Event
-]:
+def watch_outcome(
+    app: ClerkDeskApp, table: PagedTable, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[BaseException], threading.Event]:
     """Record show_error calls; ``done`` is set once the worker has delivered its answer, by any
     of the ways it can: a Loaded message, an error shown, or an error looked at and dropped."""
     errors: list[BaseException] = []
