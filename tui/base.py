@@ -54,8 +54,22 @@ class DbMixin:
         on_error: Callable[[BaseException], None] | None = None,
         group: str = "db",
         exclusive: bool = True,
+        latest: bool = False,
     ) -> Worker[None]:
+        """``latest=True``: only the newest call of ``group`` delivers; an older answer that
+        arrives later (the cursor has moved on) is dropped. An exception in ``then`` or
+        ``on_error`` is shown like any other, never lost in the worker thread."""
         app = self.cd_app
+        generations: dict[str, int] = self.__dict__.setdefault("_db_generations", {})
+        generation = generations[group] = generations.get(group, 0) + 1
+
+        def deliver(callback: Callable[[Any], None], value: Any) -> None:
+            if latest and generations.get(group) != generation:
+                return
+            try:
+                callback(value)
+            except Exception as exc:
+                app.show_error(exc)
 
         def checked(session: Any) -> T:
             check_actor(session, app.actor)  # rights are live: re-read in every write transaction
@@ -65,10 +79,10 @@ class DbMixin:
             try:
                 result = app.database.write(checked) if write else app.database.read(fn)
             except Exception as exc:
-                app.call_from_thread(on_error or app.show_error, exc)
+                app.call_from_thread(deliver, on_error or app.show_error, exc)
                 return
             if then is not None:
-                app.call_from_thread(then, result)
+                app.call_from_thread(deliver, then, result)
 
         return self.run_worker(  # type: ignore[attr-defined,no-any-return]
             job, thread=True, exclusive=exclusive, group=group, exit_on_error=False

@@ -80,3 +80,40 @@ async def test_form_base_keeps_values_marks_fields_and_says_why(office: Office) 
 def test_form_keys_have_ids_for_the_keymap() -> None:
     ids = {b.id for b in Probe.BINDINGS if not isinstance(b, tuple)}  # type: ignore[union-attr]
     assert {"probe.save", "probe.cancel"} <= ids
+
+
+async def test_db_call_shows_errors_of_its_callback_and_can_keep_only_the_latest(office: Office) -> None:
+    """Issue 12: an exception in db_call's ``then`` was dropped in the worker thread."""
+    import threading
+
+    from screens.common.error import ErrorDialog
+
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+
+        def boom(_: object) -> None:
+            raise RuntimeError("the callback broke")
+
+        screen.db_call(lambda s: 1, boom)  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog) and app.screen.message == "the callback broke"
+        app.pop_screen()
+        await settle(pilot)
+        # latest=True: the slow first answer arrives after the second and is dropped.
+        gate = threading.Event()
+        got: list[str] = []
+
+        def slow(s: object) -> str:
+            gate.wait(5)
+            return "old"
+
+        screen.db_call(slow, got.append, group="pick", exclusive=False, latest=True)  # type: ignore[attr-defined]
+        screen.db_call(lambda s: "new", got.append, group="pick", exclusive=False, latest=True)  # type: ignore[attr-defined]
+        await pilot.pause()
+        while not got:
+            await pilot.pause()
+        gate.set()
+        await settle(pilot)
+        assert got == ["new"]
