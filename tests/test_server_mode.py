@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import pwd
 import shutil
 import stat
 import struct
@@ -13,9 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from db.engine import Database
+from db.models import AuditEntry
 from scheduling import staff
 from tests.conftest import make_office
 from tui import server
@@ -276,6 +279,17 @@ def test_ssh_key_add_list_remove(office_server: ServerConfig, tmp_path: Path) ->
     removed = run("ssh-key", "remove", "k1")
     assert removed.exit_code == 0 and "removed key k1 of cleo" in removed.output
     assert "--key k1" not in keys_text(office_server)
+    db = Database(office_server.url)
+    rows = db.read(
+        lambda s: s.execute(
+            sa.select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.actor_login)
+            .where(AuditEntry.entity == "ssh_key")
+            .order_by(AuditEntry.id)
+        ).all()
+    )
+    db.dispose()
+    me = pwd.getpwuid(os.getuid()).pw_name  # the account that ran the commands
+    assert [tuple(r) for r in rows] == [("k1", "add", me), ("k2", "add", me), ("k1", "remove", me)]
 
 
 def test_ssh_key_add_refusals(office_server: ServerConfig, tmp_path: Path) -> None:
