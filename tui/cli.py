@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -141,8 +142,6 @@ class Ctx:
         if u.get_backend_name() == "sqlite" and u.database and Path(u.database).exists():
             owner = Path(u.database).stat().st_uid
             if owner != 0:
-                import pwd
-
                 try:
                     name = pwd.getpwuid(owner).pw_name
                 except KeyError:

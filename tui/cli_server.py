@@ -15,6 +15,7 @@ from click.core import ParameterSource
 
 from db import audit
 from db.engine import make_private
+from db.errors import ClerkDeskError
 from db.migrate import current_revision, upgrade
 from db.models import User
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, open_app, pass_ctx
@@ -223,12 +224,8 @@ def serve(ctx: click.Context, key_id: str) -> None:
     with errors_as_exit():
         try:
             actor = db.read(lambda s: key_actor(s, rec.user_id, rec.login))
-        except Exception as e:  # NotFound / PermissionDenied: one line, exit 2
-            from db.errors import ClerkDeskError
-
-            if isinstance(e, ClerkDeskError):
-                fail(str(e), EXIT_USAGE)
-            raise
+        except ClerkDeskError as e:  # unknown or deactivated: one line, exit 2
+            fail(str(e), EXIT_USAGE)
     open_app(c, actor=actor, exports=srv.exports_for(actor.login))
 
 
