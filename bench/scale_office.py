@@ -139,7 +139,7 @@ def generate(db: Database, *, clerks: int, clients: int, invoices: int, seed: in
 
     with db.write_session() as s:
         s.add(Setting(key="office.bench", value=True))
-        s.add(Setting(key="office.demo", value=True))  # so `--as` works for looking at it
+        s.add(Setting(key="office.demo", value=True))  # a demo-like office (--as: see main)
         s.add_all([Team(name=f"Team {i}") for i in range(1, 11)])
         for kind in ("insurer", "government", "employer", "other"):
             for i in range(5):
@@ -304,6 +304,9 @@ def main() -> None:
     args = ap.parse_args()
     db = Database(args.db)
     upgrade(db.engine)
+    from tui.demos import record_demo
+
+    record_demo(args.db)  # `--as` works on it for this Unix account (a row in it would not do)
     t = time.perf_counter()
     timings = generate(db, clerks=args.clerks, clients=args.clients, invoices=args.invoices)
     for k, v in timings.items():

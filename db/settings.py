@@ -15,7 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "office.timezone": "America/New_York",
     "office.currency": "USD",
     "office.currency_symbol": "$",
-    "office.demo": False,
+    "office.demo": False,  # a demo office's label only; grants nothing (--as: tui/demos.py)
     "office.payment_methods": "Check payable to the office; card or bank transfer by phone.",
     "billing.eligibility_max_age_days": 30,
     "billing.invoice_prefix": "INV-",
@@ -63,4 +63,7 @@ def office_timezone(session: Session) -> str:
 
 
 def is_demo(session: Session) -> bool:
+    """Whether the office calls itself a demo. Anyone who can write the database can flip this,
+    so it decides nothing about identity: `clerkdesk demo` only uses it to refuse building a demo
+    over an office."""
     return bool(get_setting(session, "office.demo"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import pwd
 import shutil
 import stat
 import struct
@@ -13,9 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from db.engine import Database
+from db.models import AuditEntry
 from scheduling import staff
 from tests.conftest import make_office
 from tui import server
@@ -276,6 +279,17 @@ def test_ssh_key_add_list_remove(office_server: ServerConfig, tmp_path: Path) ->
     removed = run("ssh-key", "remove", "k1")
     assert removed.exit_code == 0 and "removed key k1 of cleo" in removed.output
     assert "--key k1" not in keys_text(office_server)
+    db = Database(office_server.url)
+    rows = db.read(
+        lambda s: s.execute(
+            sa.select(AuditEntry.entity_id, AuditEntry.action, AuditEntry.actor_login)
+            .where(AuditEntry.entity == "ssh_key")
+            .order_by(AuditEntry.id)
+        ).all()
+    )
+    db.dispose()
+    me = pwd.getpwuid(os.getuid()).pw_name  # the account that ran the commands
+    assert [tuple(r) for r in rows] == [("k1", "add", me), ("k2", "add", me), ("k1", "remove", me)]
 
 
 def test_ssh_key_add_refusals(office_server: ServerConfig, tmp_path: Path) -> None:
@@ -329,3 +343,68 @@ def test_not_a_server_says_what_to_do(home: Path) -> None:
     r = run("ssh-key", "list")
     assert r.exit_code == 2
     assert "run `clerkdesk server init` as the service account first" in r.output
+
+
+def test_sync_rewrites_the_lines_for_a_moved_program(office_server: ServerConfig) -> None:
+    from tui.server import sync_keys
+
+    add_key(office_server, "cleo", 3, ed25519(7), PROGRAM)
+    sync_keys(office_server, "/srv/clerkdesk-2/.venv/bin/clerkdesk")
+    text = keys_text(office_server)
+    assert 'command="/srv/clerkdesk-2/.venv/bin/clerkdesk serve --key k1"' in text and PROGRAM not in text
+
+
+def test_serve_refuses_a_db_option(office_server: ServerConfig) -> None:
+    r = run("--db", office_server.url, "serve", "--key", "k1")
+    assert r.exit_code == 2 and "--db is refused by serve" in r.output
+
+
+def test_a_key_is_for_the_user_id_it_was_issued_to(office_server: ServerConfig) -> None:
+    from db.errors import NotFound, PermissionDenied
+    from tui.identity import key_actor
+
+    db = Database(office_server.url)
+    try:
+        cleo = db.read(lambda s: staff.resolve_actor(s, "cleo"))
+        assert db.read(lambda s: key_actor(s, cleo.user_id, "cleo")) == cleo
+        # A restored backup of another office: the same login under another id is someone else.
+        with pytest.raises(PermissionDenied, match="which this database does not have"):
+            db.read(lambda s: key_actor(s, cleo.user_id + 100, "cleo"))
+        with pytest.raises(NotFound, match="'zed' is not a ClerkDesk user"):
+            db.read(lambda s: key_actor(s, 999, "zed"))
+        sup = db.read(lambda s: staff.resolve_actor(s, "sam"))
+        db.write(lambda s: staff.deactivate_user(sup, s, "cleo"))
+        with pytest.raises(PermissionDenied, match="is deactivated"):
+            db.read(lambda s: key_actor(s, cleo.user_id, "cleo"))
+    finally:
+        db.dispose()
+
+
+def test_serve_keeps_only_terminal_and_language_from_the_environment(
+    cfg: ServerConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.server import clean_environment
+
+    for k, v in {
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "CLERKDESK_DB": "sqlite:////tmp/decoy.db",
+        "CLERKDESK_CONFIG": "/tmp/evil.toml",
+        "TEXTUAL_DRIVER": "x",
+        "XDG_CONFIG_HOME": "/tmp/evil",
+        "HOME": "/tmp/evil",
+        "USER": "sam",
+        "SSH_ORIGINAL_COMMAND": "clerkdesk --as sam",
+    }.items():
+        monkeypatch.setenv(k, v)
+    env = clean_environment(cfg)
+    assert {k: env[k] for k in ("TERM", "LANG", "LC_ALL")} == {
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
+    assert env["HOME"] == str(cfg.home) and env["XDG_CONFIG_HOME"] == str(cfg.home / ".config")
+    assert env["USER"] == pwd.getpwuid(os.getuid()).pw_name
+    for dropped in ("CLERKDESK_DB", "CLERKDESK_CONFIG", "TEXTUAL_DRIVER", "SSH_ORIGINAL_COMMAND"):
+        assert dropped not in env

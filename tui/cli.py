@@ -10,6 +10,7 @@ import gc
 import importlib
 import json
 import os
+import pwd
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -143,8 +144,6 @@ class Ctx:
         if u.get_backend_name() == "sqlite" and u.database and Path(u.database).exists():
             owner = Path(u.database).stat().st_uid
             if owner != 0:
-                import pwd
-
                 try:
                     name = pwd.getpwuid(owner).pw_name
                 except KeyError:

@@ -13,7 +13,9 @@ import click
 import sqlalchemy as sa
 from click.core import ParameterSource
 
+from db import audit
 from db.engine import make_private
+from db.errors import ClerkDeskError
 from db.migrate import current_revision, upgrade
 from db.models import User
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, open_app, pass_ctx
@@ -21,6 +23,7 @@ from tui.identity import key_actor
 from tui.server import (
     KEY_ID_RE,
     MAX_KEY_TEXT,
+    KeyRecord,
     ServerConfig,
     ServerError,
     add_key,
@@ -90,6 +93,17 @@ def server_init(c: Ctx, url: str | None) -> None:
 # --------------------------------------------------------------------------- ssh-key
 
 
+def _audit(c: Ctx, action: str, rec: KeyRecord) -> None:
+    """The audit log says who let which key in or out (the registry file is the authority)."""
+    db = c.database()
+    actor = c.actor(db)
+    facts = {"login": rec.login, "user_id": rec.user_id, "type": rec.key_type, "fingerprint": rec.fingerprint}
+    with errors_as_exit():
+        db.write(lambda s: audit.record(s, actor, "ssh_key", rec.id, action,
+                                        before=facts if action == "remove" else None,
+                                        after=facts if action == "add" else None))
+
+
 @click.group("ssh-key")
 def ssh_key_group() -> None:
     """The SSH keys that reach the app: each key is one person (server mode)."""
@@ -118,6 +132,7 @@ def ssh_key_add(c: Ctx, login: str, keyfile: click.utils.LazyFile) -> None:
         rec = add_key(srv, login, int(row.id), text, program_path())
     except ServerError as e:
         fail(str(e), EXIT_USAGE)
+    _audit(c, "add", rec)
     click.echo(f"added key {rec.id} for {login} ({rec.key_type} {rec.fingerprint}) to {authorized_keys_path(srv)}")
 
 
@@ -153,6 +168,7 @@ def ssh_key_remove(c: Ctx, key_id: str) -> None:
         rec = remove_key(srv, key_id, program_path())
     except ServerError as e:
         fail(str(e), EXIT_USAGE)
+    _audit(c, "remove", rec)
     click.echo(f"removed key {rec.id} of {rec.login} ({rec.fingerprint})")
 
 
@@ -208,12 +224,8 @@ def serve(ctx: click.Context, key_id: str) -> None:
     with errors_as_exit():
         try:
             actor = db.read(lambda s: key_actor(s, rec.user_id, rec.login))
-        except Exception as e:  # NotFound / PermissionDenied: one line, exit 2
-            from db.errors import ClerkDeskError
-
-            if isinstance(e, ClerkDeskError):
-                fail(str(e), EXIT_USAGE)
-            raise
+        except ClerkDeskError as e:  # unknown or deactivated: one line, exit 2
+            fail(str(e), EXIT_USAGE)
     open_app(c, actor=actor, exports=srv.exports_for(actor.login))
 
 

@@ -83,7 +83,10 @@ class PrintDialog(DbModal[Path | None]):
     """Choose the folder; the file is written there and the dialog closes with its path."""
 
     HELP_TITLE = "Print"
-    HELP = "Writes the document into the folder (created if missing). Nothing is opened."
+    HELP = (
+        "Writes the document as a new file into a folder of your exports folder (created if "
+        "missing; a taken name gets -2, -3…). Nothing is opened."
+    )
     BINDINGS = [
         Binding("ctrl+s", "save", "Write file", id="invoice_print.save", tooltip="Write the file"),
         Binding("escape", "cancel", "Cancel", id="invoice_print.cancel", tooltip="Do nothing"),
@@ -352,7 +355,7 @@ class InvoiceViewScreen(DbScreen):
     HELP_TITLE = "Invoice"
     HELP = (
         "Up/Down choose a line; the Explain panel shows how its amount was worked out. "
-        "t / f write the document as text / PDF into a folder you choose (nothing is opened). "
+        "t / f write the document as text / PDF into a folder of your exports folder (nothing is opened). "
         "n issues a credit note; x voids (supervisors)."
     )
     BINDINGS = [

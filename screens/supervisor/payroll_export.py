@@ -105,30 +105,32 @@ class PayrollExportScreen(DbScreen):
     def compose(self) -> ComposeResult:
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(Text("Payroll export", style="bold"), classes="title")
-        with VerticalScroll(id="payroll-body"), Form():
-            yield Field(
-                "period",
-                "Period starts (YYYY-MM-DD)",
-                value=self.period_start.isoformat() if self.period_start else "",
-                parse=parse_date,
-                required=True,
-                max_length=10,
-            )
-            yield Field(
-                "path",
-                f"CSV file (new, in {self.cd_app.exports})",
-                value=self.auto_path,
-                parse=export_path(self.cd_app.exports),
-                required=True,
-                max_length=500,
-            )
-            yield ChoiceField(
-                "signed_only",
-                "Cards not signed yet",
-                [("refuse the export and list them", "no"), ("export the signed cards only", "yes")],
-                value="no",
-                required=True,
-            )
+        with VerticalScroll(id="payroll-body"):
+            with Form():
+                yield Field(
+                    "period",
+                    "Period starts (YYYY-MM-DD)",
+                    value=self.period_start.isoformat() if self.period_start else "",
+                    parse=parse_date,
+                    required=True,
+                    max_length=10,
+                )
+                yield Field(
+                    "path",
+                    "CSV file (new)",
+                    value=self.auto_path,
+                    parse=export_path(self.cd_app.exports),
+                    required=True,
+                    max_length=500,
+                )
+                yield ChoiceField(
+                    "signed_only",
+                    "Cards not signed yet",
+                    [("refuse the export and list them", "no"), ("export the signed cards only", "yes")],
+                    value="no",
+                    required=True,
+                )
+            yield Static(Text(f"Written in {self.cd_app.exports}/", style="dim"), id="payroll-folder")
         with VerticalScroll(id="payroll-preview-box"):
             # A refusal may name every unsigned card of a big office: it scrolls with the preview.
             yield Static("", classes="form-problem time-problem")

@@ -264,6 +264,8 @@ AllowUsers {service}
 UsePAM no
 StrictModes yes
 PermitUserEnvironment no
+# As on a stock server: the key's command= must win over a file-transfer request.
+Subsystem sftp internal-sftp
 # Careless on purpose: clients may send these; `clerkdesk serve` must not trust them.
 AcceptEnv LANG LC_* CLERKDESK_*
 PrintMotd no

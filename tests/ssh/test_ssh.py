@@ -175,6 +175,16 @@ def test_the_requested_command_is_ignored(office: SshServer, command: str) -> No
     assert office.db_path.exists() and (office.home / ".ssh" / "authorized_keys").exists()
 
 
+def test_a_file_transfer_subsystem_gets_the_forced_command_too(office: SshServer) -> None:
+    proc = ssh_no_tty(office, "clerk", "-s", command="sftp")  # what sftp and scp -s ask for
+    # serve ran instead of the sftp server and refused (exit 2: no terminal; its message goes to
+    # the subsystem channel's stderr, which the client does not show): no file was served.
+    assert proc.returncode == 2, (proc.stdout, proc.stderr, office.sshd_log()[-2000:])
+    assert proc.stdout == ""
+    assert "Starting session: forced-command (key-option)" in office.sshd_log()
+    assert "subsystem request for sftp" not in office.sshd_log().split("Starting session")[-1]
+
+
 def test_forwarding_is_refused(office: SshServer) -> None:
     # -W asks sshd to open a TCP connection for us: `restrict` must refuse it.
     proc = ssh_no_tty(office, "clerk", "-W", f"127.0.0.1:{office.port}")

@@ -132,7 +132,8 @@ async def test_payroll_export_refusals_leave_no_file_and_no_change(office: Offic
         assert isinstance(app.screen, PayrollExportScreen)
         assert app.screen.query_one("#input-period", Input).value == "2026-11-09"
         assert "Not signed (1): cleo (submitted)" in screen_text(app)
-        label = f"CSV file (new, in {folder})"
+        label = "CSV file (new)"
+        assert f"Written in {folder}/" in screen_text(app)
 
         await replace(pilot, "#input-path", "old.csv")
         await press(pilot, "ctrl+s")
