@@ -271,9 +271,12 @@ def _invoice_filter(start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
 
 def _settling() -> sa.ColumnElement[bool]:
     """The allocation is the invoice's last one and the invoice is paid: this payment settled it."""
+    # Both as correlated look-ups (by primary key, by the allocation's invoice index): joined, the
+    # planner starts from every paid invoice of the office instead of the period's payments.
     later = sa.orm.aliased(Allocation)
+    paid = sa.orm.aliased(Invoice)
     return sa.and_(
-        Invoice.status == InvoiceStatus.PAID,
+        sa.exists().where(paid.id == Allocation.invoice_id, paid.status == InvoiceStatus.PAID),
         ~sa.exists().where(later.invoice_id == Allocation.invoice_id, later.id > Allocation.id),
     )
 
@@ -316,8 +319,10 @@ def _aggregate(
     for uid, count in session.execute(
         sa.select(Payment.posted_by, sa.func.count(sa.distinct(Allocation.invoice_id)))
         .join(Allocation, Allocation.payment_id == Payment.id)
-        .join(Invoice, Invoice.id == Allocation.invoice_id)
-        .where(pay, _settling())
+        # The period's payments first (received-date index), then their allocations by payment.
+        .where(
+            pay, Allocation.payment_id.in_(sa.select(Payment.id).where(pay).scalar_subquery()), _settling()
+        )
         .group_by(Payment.posted_by)
     ):
         acc[uid].paid = int(count)

@@ -437,6 +437,10 @@ from tui.cli_billing import import_group, invoice_group  # noqa: E402  (needs Ct
 main.add_command(import_group)
 main.add_command(invoice_group)
 
+from tui.cli_report import report_group  # noqa: E402  (needs Ctx above)
+
+main.add_command(report_group)
+
 
 def run() -> None:
     main(prog_name="clerkdesk")
