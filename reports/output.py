@@ -489,6 +489,35 @@ def output_report(
     return OutputReport(start=start, end=end, tz=tz, rows=rows, team=team)
 
 
+def current_period(session: Session, kind: str) -> ReportPeriod:
+    """The day, week or month holding the office's today."""
+    from db.timeutil import office_today
+
+    today = office_today(office_timezone(session))
+    return period_of(kind, dt.date(today.year, today.month, today.day), week_start_of(session))
+
+
+def trend_reports(
+    actor: Actor, session: Session, period: ReportPeriod, count: int = 8, login: str | None = None
+) -> tuple[tuple[ReportPeriod, ...], tuple[OutputReport, ...]]:
+    """The reports of the last ``count`` periods ending with ``period`` (oldest first): every
+    figure's trend at once, so a screen can switch figures without asking again."""
+    if not 1 <= count <= 31:
+        raise ValidationError.from_fields({"count": "between 1 and 31 periods"})
+    ws = week_start_of(session)
+    periods = tuple(step(period, -i, ws) for i in reversed(range(count)))
+    return periods, tuple(output_report(actor, session, p.start, p.end, login) for p in periods)
+
+
+def series(reports: Sequence[OutputReport], figure: str) -> dict[str, tuple[float, ...]]:
+    """Each login's ``figure`` over the reports (0 where a person has no row); ``TEAM`` too."""
+    out: dict[str, list[float]] = {}
+    for i, rep in enumerate(reports):
+        for r in (*rep.rows, *((rep.team,) if rep.team else ())):
+            out.setdefault(r.login, [0.0] * len(reports))[i] = float(r.value(figure) or 0)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def trend(
     actor: Actor,
     session: Session,
@@ -501,17 +530,8 @@ def trend(
     (oldest first), for sparklines. Keys are logins (``TEAM`` for the team when visible)."""
     if figure not in FIGURE_BY_KEY:
         raise ValidationError.from_fields({"figure": f"unknown figure {figure!r}"})
-    if not 1 <= count <= 31:
-        raise ValidationError.from_fields({"count": "between 1 and 31 periods"})
-    ws = week_start_of(session)
-    periods = tuple(step(period, -i, ws) for i in reversed(range(count)))
-    series: dict[str, list[float]] = {}
-    for i, p in enumerate(periods):
-        rep = output_report(actor, session, p.start, p.end, login)
-        for r in (*rep.rows, *((rep.team,) if rep.team else ())):
-            v = r.value(figure)
-            series.setdefault(r.login, [0.0] * count)[i] = float(v or 0)
-    return periods, {k: tuple(v) for k, v in series.items()}
+    periods, reports = trend_reports(actor, session, period, count, login)
+    return periods, series(reports, figure)
 
 
 # --------------------------------------------------------------------------- drill-down
@@ -527,17 +547,18 @@ class DrillPage:
     next_after: Any
 
 
-DRILLS = (
-    "invoices",
-    "paid",
-    "payments",
-    "items",
-    "items_done",
-    "contacts",
-    "disputes_opened",
-    "disputes_decided",
-    "hours",
-)
+DRILL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "invoices": ("Issued", "Number", "Account", "Client", "Bill to", "Status", "Total", "By"),
+    "payments": ("Received", "Amount", "Method", "From", "Reference", "Posted", "By"),
+    "paid": ("Paid on", "Invoice", "Total", "Issued by", "Payment", "Ref.", "Posted by"),
+    "items": ("Day", "Kind", "Account", "Client", "Outcome", "Finished", "Clerk"),
+    "items_done": ("Day", "Kind", "Account", "Client", "Outcome", "Finished", "Clerk"),
+    "contacts": ("At", "Account", "Client", "Channel", "Direction", "Outcome", "By"),
+    "disputes_opened": ("Opened", "Invoice", "Reason", "Status", "Opened by", "Decided", "Decided by"),
+    "disputes_decided": ("Opened", "Invoice", "Reason", "Status", "Opened by", "Decided", "Decided by"),
+    "hours": ("Day", "Clerk", "Worked", "Timecard"),
+}
+DRILLS = tuple(DRILL_COLUMNS)
 
 
 def _after(cols: Sequence[Any], after: Sequence[Any] | None) -> sa.ColumnElement[bool]:
@@ -613,7 +634,7 @@ def drill(
         names = _logins(session, (r[0].issued_by for r in rows))
         return DrillPage(
             f"Invoices issued{whom}",
-            ("Issued", "Number", "Account", "Client", "Bill to", "Status", "Total", "By"),
+            DRILL_COLUMNS[kind],
             tuple(
                 (
                     (inv.issue_date, inv.id),
@@ -646,7 +667,7 @@ def drill(
         names = _logins(session, (r[0].posted_by for r in rows))
         return DrillPage(
             f"Money collected{whom}",
-            ("Received", "Amount", "Method", "From", "Reference", "Posted", "By"),
+            DRILL_COLUMNS[kind],
             tuple(
                 (
                     (p.received_on, p.id),
@@ -677,7 +698,7 @@ def drill(
         names = _logins(session, [i for r in rows for i in (r[1].posted_by, r[2].issued_by)])
         return DrillPage(
             f"Invoices paid{whom}",
-            ("Paid on", "Invoice", "Total", "Issued by", "Payment", "Ref.", "Posted by"),
+            DRILL_COLUMNS[kind],
             tuple(
                 (
                     (p.received_on, alloc_id),
@@ -717,7 +738,7 @@ def drill(
         title = "Work items done" if kind == "items_done" else "Work items assigned"
         return DrillPage(
             f"{title}{whom}",
-            ("Day", "Kind", "Account", "Client", "Outcome", "Finished", "Clerk"),
+            DRILL_COLUMNS[kind],
             tuple(
                 (
                     (a.day, a.id),
@@ -752,7 +773,7 @@ def drill(
         names = _logins(session, (r[0].made_by for r in rows))
         return DrillPage(
             f"Contacts made{whom}",
-            ("At", "Account", "Client", "Channel", "Direction", "Outcome", "By"),
+            DRILL_COLUMNS[kind],
             tuple(
                 (
                     (c.at, c.id),
@@ -795,7 +816,7 @@ def drill(
         names = _logins(session, [i for r in rows for i in (r[0].opened_by, r[0].decided_by)])
         return DrillPage(
             f"Disputes {'opened' if opened else 'decided'}{whom}",
-            ("Opened", "Invoice", "Reason", "Status", "Opened by", "Decided", "Decided by"),
+            DRILL_COLUMNS[kind],
             tuple(
                 (
                     (d.opened_at if opened else d.decided_at, d.id),
@@ -833,7 +854,7 @@ def drill(
     page, nxt = _page(flat, limit, lambda r: (r[0], r[1]))
     return DrillPage(
         f"Hours worked{whom}",
-        ("Day", "Clerk", "Worked", "Timecard"),
+        DRILL_COLUMNS[kind],
         tuple(
             (
                 (day, who_login),

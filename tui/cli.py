@@ -444,4 +444,3 @@ main.add_command(report_group)
 
 def run() -> None:
     main(prog_name="clerkdesk")
-
