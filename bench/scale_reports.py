@@ -48,10 +48,20 @@ def generate(db: Database, *, days: int, items: int, seed: int = 8) -> dict[str,
     today = dt.date(local.year, local.month, local.day)  # a plain date: the raw insert binds it as is
     with db.read_session() as s:
         clerks = list(s.scalars(sa.select(User.id).where(User.role == "clerk").order_by(User.id)))
-        clients = int(s.scalar(sa.select(sa.func.max(sa.literal_column("id"))).select_from(sa.table("clients"))))
-        invoices = int(s.scalar(sa.select(sa.func.max(sa.literal_column("id"))).select_from(sa.table("invoices"))))
+        clients = int(
+            s.scalar(sa.select(sa.func.max(sa.literal_column("id"))).select_from(sa.table("clients")))
+        )
+        invoices = int(
+            s.scalar(sa.select(sa.func.max(sa.literal_column("id"))).select_from(sa.table("invoices")))
+        )
         base_ids = {
-            t: int(s.scalar(sa.select(sa.func.coalesce(sa.func.max(sa.literal_column("id")), 0)).select_from(sa.table(t))))
+            t: int(
+                s.scalar(
+                    sa.select(sa.func.coalesce(sa.func.max(sa.literal_column("id")), 0)).select_from(
+                        sa.table(t)
+                    )
+                )
+            )
             for t in ("payments", "work_items")
         }
 
@@ -66,7 +76,9 @@ def generate(db: Database, *, days: int, items: int, seed: int = 8) -> dict[str,
                 s.execute(stmt, chunk)
         timings[label] = time.perf_counter() - t
 
-    workdays = [today - dt.timedelta(days=i) for i in range(days) if (today - dt.timedelta(days=i)).weekday() < 5]
+    workdays = [
+        today - dt.timedelta(days=i) for i in range(days) if (today - dt.timedelta(days=i)).weekday() < 5
+    ]
 
     def naive(day: dt.date, minutes: int) -> dt.datetime:
         at = local_instant(day, dt.time(0), TZ).in_timezone("UTC").add(minutes=minutes)

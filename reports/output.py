@@ -31,6 +31,7 @@ from db.errors import NotFound, PermissionDenied, ValidationError
 from db.models import (
     Allocation,
     Assignment,
+    ClockEvent,
     ContactAttempt,
     Dispute,
     Invoice,
@@ -48,9 +49,9 @@ from db.models import (
 from db.money import ZERO, to_money
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
-from db.timeutil import local_instant
-from scheduling.periods import Period
-from scheduling.timecards import figures_for, load_inputs, time_rules
+from db.timeutil import local_instant, now
+from scheduling.clock import MARGIN, Punch, ShiftSlot, attribute_days, published_shifts, shift_slot
+from scheduling.timecards import compute_day, time_rules
 
 MAX_DAYS = 400  # a range longer than this is refused: hours need every clock event in it
 BILLED_KINDS = (InvoiceKind.INVOICE, InvoiceKind.STATEMENT)
@@ -368,30 +369,55 @@ def _aggregate(
 def worked_by_day(
     session: Session, user_ids: Sequence[int], start: dt.date, end: dt.date
 ) -> dict[int, dict[dt.date, tuple[int, bool]]]:
-    """Per person and day: (worked minutes, on a signed card). The timecard's own figures for the
-    days of the range: a day's work belongs to the day of its clock-in, breaks are unpaid, an
-    open segment counts nothing yet. Signed cards are frozen, so their days cannot change."""
-    if not user_ids:
+    """Per person and day: (worked minutes, on a signed card), by the timecard's own rules
+    (``scheduling.timecards.compute_day``): a day's work belongs to the day of its clock-in,
+    breaks are unpaid, an open segment counts nothing yet. Only the columns the rules need are
+    read, and only days with punches are computed, so a month of 200 clerks stays cheap.
+    Signed cards are frozen (clock changes are refused), so their days cannot change."""
+    ids = sorted(set(user_ids))
+    if not ids:
         return {}
     rules = time_rules(session)
-    inputs = load_inputs(session, user_ids, Period(start, end), rules.tz)
+    tz = rules.tz
+    lo, hi = instants(start, end, tz)
+    shifts: dict[int, list[ShiftSlot]] = defaultdict(list)
+    for sh in published_shifts(session, ids, start - dt.timedelta(days=3), end + dt.timedelta(days=3)):
+        shifts[sh.user_id].append(shift_slot(sh))
+    punches: dict[int, list[Punch]] = defaultdict(list)
+    for pid, uid, kind, at, source in session.execute(
+        sa.select(ClockEvent.id, ClockEvent.user_id, ClockEvent.kind, ClockEvent.at, ClockEvent.source)
+        .where(
+            ClockEvent.user_id.in_(ids),
+            ClockEvent.voided.is_(False),
+            ClockEvent.at >= lo - MARGIN,
+            ClockEvent.at < hi + MARGIN,
+        )
+        .order_by(ClockEvent.at, ClockEvent.id)
+    ):
+        punches[uid].append(Punch(id=pid, kind=kind, at=at, source=source))
     signed: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for uid, p_start, p_end in session.execute(
         sa.select(Timecard.user_id, Timecard.period_start, Timecard.period_end).where(
-            Timecard.user_id.in_(sorted(set(user_ids))),
+            Timecard.user_id.in_(ids),
             Timecard.status.in_(SIGNED),
             Timecard.period_start <= end,
             Timecard.period_end >= start,
         )
     ):
         signed[uid].append((p_start, p_end))
+    as_of = now()
     out: dict[int, dict[dt.date, tuple[int, bool]]] = {}
-    for uid, inp in inputs.items():
+    for uid in ids:
+        by_day: dict[dt.date, list[Punch]] = defaultdict(list)
+        for p, day in attribute_days(punches.get(uid, ()), shifts.get(uid, []), tz):
+            if start <= day <= end:
+                by_day[day].append(p)
+        shift_of = {sl.day: sl for sl in shifts.get(uid, [])}
         days: dict[dt.date, tuple[int, bool]] = {}
-        for d in figures_for(inp, rules).days:
-            if d.worked_minutes:
-                on_signed = any(a <= d.day <= b for a, b in signed.get(uid, ()))
-                days[d.day] = (d.worked_minutes, on_signed)
+        for day, day_punches in by_day.items():
+            worked = compute_day(day, shift_of.get(day), day_punches, False, rules, as_of).worked_minutes
+            if worked:
+                days[day] = (worked, any(a <= day <= b for a, b in signed.get(uid, ())))
         out[uid] = days
     return out
 

@@ -180,11 +180,11 @@ class DashboardScreen(DbScreen):
         self.query_one("#summary", Static).update(
             Text.assemble(
                 (f"{d.today:%a %d %b}", "bold"),
-                f"  ·  {len(d.on_shift)} on shift, {len(d.on_now)} in now  ·  ",
+                f"  ·  {len(d.on_shift)} on shift, {len(d.on_now)} in  ·  ",
                 (f"{late} late", "bold reverse" if late else ""),
                 "  ·  ",
                 (f"{not_in} not in", "bold reverse" if not_in else ""),
-                f"  ·  {d.pending_approvals} waiting for you",
+                f"  ·  {d.pending_approvals} to decide",
             )
         )
         c = self.query_one("#dash-counters", DataTable)

@@ -549,3 +549,53 @@ def test_trend_is_the_report_of_each_period(office: Office) -> None:
     for p, value in zip(periods, series["TEAM"], strict=True):
         rep = office.db.read(lambda s, p=p: output_report(office.sup, s, p.start, p.end))
         assert rep.team is not None and value == rep.team.contacts
+
+
+def test_hours_equal_the_timecards_days(office: Office) -> None:
+    """Hours per day are the timecard's own figure, including a clock-in before midnight for a
+    shift that starts at midnight (it belongs to the shift's day) and the DST weeks."""
+    from scheduling import shifts
+    from scheduling.timecards import timecard_detail
+
+    g = generate(office)
+
+    def night(a, s) -> None:  # type: ignore[no-untyped-def]
+        shifts.add_shift_type(a, s, code="N", name="Night", start_time=dt.time(0), minutes=360)
+        shifts.set_cell(a, s, "cora", dt.date(2026, 11, 12), "N", expected_version=None)
+        shifts.publish(a, s, dt.date(2026, 11, 12), dt.date(2026, 11, 12))
+
+    office.db.write(lambda s: night(office.sup, s))
+
+    def punches(s) -> None:  # type: ignore[no-untyped-def]
+        cora = g.users["cora"]
+        for kind, at in (
+            (ClockKind.IN, "2026-11-12T04:50:00+00:00"),
+            (ClockKind.OUT, "2026-11-12T11:00:00+00:00"),
+        ):
+            s.add(
+                ClockEvent(
+                    user_id=cora, kind=kind, at=pendulum.parse(at), source=ClockSource.CLOCK, recorded_by=cora
+                )
+            )
+
+    office.db.write(punches)  # 23:50 on 11 Nov local, for the 00:00 shift of 12 Nov: 370 minutes
+    from reports.output import worked_by_day
+
+    ids = [g.users[x] for x in ("cleo", "carl", "cora", "sam")]
+    for week_start in (
+        dt.date(2026, 3, 2),
+        dt.date(2026, 3, 9),
+        dt.date(2026, 10, 26),
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 9),
+    ):
+        week_end = week_start + dt.timedelta(days=6)
+        ours = office.db.read(lambda s, a=week_start, b=week_end: worked_by_day(s, ids, a, b))
+        for uid in ids:
+            card = office.db.read(lambda s, u=uid, a=week_start: timecard_detail(office.sup, s, u, a))
+            want = {d.day: d.worked_minutes for d in card.days if d.worked_minutes}
+            assert {d: m for d, (m, _) in ours[uid].items()} == want, (week_start, uid)
+    nov12 = office.db.read(
+        lambda s: worked_by_day(s, [g.users["cora"]], dt.date(2026, 11, 11), dt.date(2026, 11, 12))
+    )
+    assert nov12 == {g.users["cora"]: {dt.date(2026, 11, 12): (370, False)}}
