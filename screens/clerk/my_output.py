@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from reports.export import cell
 from reports.output import FIGURE_BY_KEY, FIGURES, ClerkOutput, OutputReport, ReportPeriod, series
-from screens.common.report_base import TREND_COUNT, ReportBase, trend_text
+from screens.common.report_base import REPORT_BINDINGS, TREND_COUNT, ReportBase, trend_text
 from screens.common.report_drill import DrillScreen
 from tui.widgets.header import OfficeHeader
 
@@ -27,6 +27,7 @@ class MyOutputScreen(ReportBase):
     )
     BINDINGS = [
         Binding("enter", "drill", "Rows", id="my_output.drill", tooltip="The records behind the figure"),
+        *REPORT_BINDINGS,
     ]
 
     def __init__(self, kind: str = "week") -> None:

@@ -50,24 +50,21 @@ def trend_text(values: tuple[float, ...], kind: str, symbol: str) -> str:
     return f"{one(values[0])} → {one(values[-1])}"
 
 
-class ReportBase(DbScreen):
-    BINDINGS = [
-        Binding(
-            "left_square_bracket", "step(-1)", "Prev", id="report.previous", tooltip="The previous period"
-        ),
-        Binding("right_square_bracket", "step(1)", "Next", id="report.next", tooltip="The next period"),
-        Binding("d", "kind('day')", "Day", id="report.day", tooltip="Show one day"),
-        Binding("w", "kind('week')", "Week", id="report.week", tooltip="Show a week (the pay week)"),
-        Binding("m", "kind('month')", "Month", id="report.month", tooltip="Show a calendar month"),
-        Binding(
-            "e", "export('md')", "Export md", id="report.export_md", tooltip="The table to a markdown file"
-        ),
-        Binding(
-            "c", "export('csv')", "Export CSV", id="report.export_csv", tooltip="The table to a CSV file"
-        ),
-        Binding("escape", "back", "Back", id="report.back", tooltip="Back to the previous screen"),
-    ]
+# The period keys and exports; each report screen lists its own keys first, then these, so the
+# footer shows what is particular to the screen even at 80 columns.
+REPORT_BINDINGS = [
+    Binding("left_square_bracket", "step(-1)", "Prev", id="report.previous", tooltip="The previous period"),
+    Binding("right_square_bracket", "step(1)", "Next", id="report.next", tooltip="The next period"),
+    Binding("d", "kind('day')", "Day", id="report.day", tooltip="Show one day"),
+    Binding("w", "kind('week')", "Week", id="report.week", tooltip="Show a week (the pay week)"),
+    Binding("m", "kind('month')", "Month", id="report.month", tooltip="Show a calendar month"),
+    Binding("e", "export('md')", "Export md", id="report.export_md", tooltip="The table to a markdown file"),
+    Binding("c", "export('csv')", "Export CSV", id="report.export_csv", tooltip="The table to a CSV file"),
+    Binding("escape", "back", "Back", id="report.back", tooltip="Back to the previous screen"),
+]
 
+
+class ReportBase(DbScreen):
     login: str | None = None  # whose figures: None = everybody the reader may see
 
     def __init__(self, kind: str = "week") -> None:

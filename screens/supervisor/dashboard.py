@@ -163,7 +163,7 @@ class DashboardScreen(DbScreen):
             t.add_column(label, width=width)
         t.tooltip = "Clerks with a published shift today; Enter opens the day's assignment"
         inbox = self.query_one("#inbox", DataTable)
-        for label, width in (("Waiting", 9), ("Who", 22), ("What", 50), ("Since", 16)):
+        for label, width in (("Waiting", 9), ("Who", 26), ("What", 50), ("Since", 16)):
             inbox.add_column(label, width=width)
         c.focus()
         self.reload()
@@ -219,7 +219,9 @@ class DashboardScreen(DbScreen):
         if d.on_shift:
             t.move_cursor(row=min(row, len(d.on_shift) - 1))
         t.display = bool(d.on_shift)
-        self.query_one("#nobody", Static).update("" if d.on_shift else "Nobody has a published shift today")
+        nobody = self.query_one("#nobody", Static)
+        nobody.update("Nobody has a published shift today")
+        nobody.display = not d.on_shift
 
         inbox = self.query_one("#inbox", DataTable)
         row = inbox.cursor_row
@@ -229,7 +231,9 @@ class DashboardScreen(DbScreen):
         if d.inbox:
             inbox.move_cursor(row=min(row, len(d.inbox) - 1))
         inbox.display = bool(d.inbox)
-        self.query_one("#inbox-empty", Static).update("" if d.inbox else "Nothing is waiting for you")
+        empty = self.query_one("#inbox-empty", Static)
+        empty.update("Nothing is waiting for you")
+        empty.display = not d.inbox
         gaps = ", ".join(f"{g.shift_code} {g.published}/{g.required}" for g in d.coverage_gaps)
         self.query_one("#inbox-title", Static).update(
             Text.assemble(
@@ -273,7 +277,7 @@ class DashboardScreen(DbScreen):
         if not rows:
             self.notify("Nothing of that kind is waiting")
             return
-        inbox.focus()
+        self.set_focus(inbox)
         inbox.move_cursor(row=rows[0])
 
     @on(DataTable.RowSelected, "#on-shift")
@@ -315,7 +319,7 @@ class DashboardScreen(DbScreen):
     # ------------------------------------------------------------------ actions
 
     def action_focus(self, selector: str) -> None:
-        self.query_one(selector).focus()
+        self.set_focus(self.query_one(selector))  # at once: the next key already goes there
 
     def action_goto_staff(self) -> None:
         from screens.supervisor.staff import StaffScreen

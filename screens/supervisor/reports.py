@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from reports.export import cell
 from reports.output import FIGURE_BY_KEY, FIGURES, TEAM_LOGIN, ClerkOutput, OutputReport, ReportPeriod, series
-from screens.common.report_base import TREND_COUNT, ReportBase, trend_text
+from screens.common.report_base import REPORT_BINDINGS, TREND_COUNT, ReportBase, trend_text
 from screens.common.report_drill import DrillScreen
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
@@ -48,6 +48,7 @@ class ReportsScreen(ReportBase):
             tooltip="The rows behind the figure under the cursor",
         ),
         Binding("t", "trends", "Trends", id="reports.trends", tooltip="The figure's trend for every clerk"),
+        *REPORT_BINDINGS,
     ]
 
     def __init__(self, kind: str = "week") -> None:
@@ -95,9 +96,7 @@ class ReportsScreen(ReportBase):
         label = "name" if self.sort_key == NAME else FIGURE_BY_KEY[self.sort_key].label
         arrow = "↓" if self.sort_desc else "↑"
         return Text.assemble(
-            ("Output per clerk — ", "bold"),
-            (self.period.label, "bold"),
-            f"  ·  sorted by {label} {arrow}  ·  [ ] d w m",
+            ("Output per clerk — ", "bold"), (self.period.label, "bold"), f"  ·  by {label} {arrow}"
         )
 
     def _sorted(self, rows: tuple[ClerkOutput, ...]) -> list[ClerkOutput]:
@@ -107,7 +106,8 @@ class ReportsScreen(ReportBase):
         # Missing rates sort below every number in both directions' "bottom".
         present = [r for r in rows if r.value(key) is not None]
         missing = [r for r in rows if r.value(key) is None]
-        present.sort(key=lambda r: (r.value(key), r.name.casefold()), reverse=self.sort_desc)
+        present.sort(key=lambda r: (r.name.casefold(), r.login))  # ties stay by name, both ways
+        present.sort(key=lambda r: r.value(key), reverse=self.sort_desc)  # type: ignore[arg-type,return-value]
         return present + missing
 
     def show_report(self, report: OutputReport) -> None:
@@ -157,7 +157,7 @@ class ReportsScreen(ReportBase):
         title.update(
             Text.assemble(
                 (f"{f.label}", "bold"),
-                f" ({f.help}), {first.start.isoformat()} to {last.end.isoformat()}, {TREND_COUNT} {last.kind}s",
+                f", last {TREND_COUNT} {last.kind}s ({first.start.isoformat()} – {last.end.isoformat()})",
             )
         )
         values = series(self.trend_reports, key)
