@@ -155,23 +155,94 @@ class FigureDef:
     kind: str  # int | money | minutes | rate | money_rate
     drill: str  # which rows are behind it (see ``drill``)
     help: str
+    name: str = ""  # the full name, where there is room
+
+    @property
+    def title(self) -> str:
+        return self.name or self.label
 
 
 FIGURES: tuple[FigureDef, ...] = (
-    FigureDef("clients_billed", "Clients", "int", "invoices", "distinct clients on the invoices issued"),
-    FigureDef("invoices_issued", "Issued", "int", "invoices", "invoices and statements issued (not void)"),
-    FigureDef("amount_billed", "Billed", "money", "invoices", "total of the invoices issued"),
-    FigureDef("invoices_paid", "Paid", "int", "paid", "invoices settled by a payment this person posted"),
-    FigureDef("collected", "Collected", "money", "payments", "payments posted, by received date"),
-    FigureDef("items_assigned", "Assigned", "int", "items", "work items on the published lists"),
-    FigureDef("items_done", "Done", "int", "items_done", "work items finished, not skipped"),
-    FigureDef("contacts", "Contacts", "int", "contacts", "contact attempts logged"),
-    FigureDef("disputes_opened", "Disp.open", "int", "disputes_opened", "disputes opened"),
-    FigureDef("disputes_decided", "Disp.dec", "int", "disputes_decided", "disputes decided"),
-    FigureDef("worked_minutes", "Hours", "minutes", "hours", "hours worked (timecard rules)"),
-    FigureDef("items_per_hour", "Items/h", "rate", "items_done", "work items done per hour worked"),
-    FigureDef("invoices_per_hour", "Inv/h", "rate", "invoices", "invoices issued per hour worked"),
-    FigureDef("collected_per_hour", "Coll/h", "money_rate", "payments", "money collected per hour worked"),
+    FigureDef(
+        "clients_billed",
+        "Clients",
+        "int",
+        "invoices",
+        "distinct clients on the invoices issued",
+        name="Clients billed",
+    ),
+    FigureDef(
+        "invoices_issued",
+        "Issued",
+        "int",
+        "invoices",
+        "invoices and statements issued (not void)",
+        name="Invoices issued",
+    ),
+    FigureDef(
+        "amount_billed", "Billed", "money", "invoices", "total of the invoices issued", name="Amount billed"
+    ),
+    FigureDef(
+        "invoices_paid",
+        "Paid",
+        "int",
+        "paid",
+        "invoices settled by a payment this person posted",
+        name="Invoices paid",
+    ),
+    FigureDef(
+        "collected",
+        "Collected",
+        "money",
+        "payments",
+        "payments posted, by received date",
+        name="Money collected",
+    ),
+    FigureDef(
+        "items_assigned",
+        "Assigned",
+        "int",
+        "items",
+        "work items on the published lists",
+        name="Items assigned",
+    ),
+    FigureDef(
+        "items_done", "Done", "int", "items_done", "work items finished, not skipped", name="Items done"
+    ),
+    FigureDef("contacts", "Contacts", "int", "contacts", "contact attempts logged", name="Contacts made"),
+    FigureDef(
+        "disputes_opened", "Disp.open", "int", "disputes_opened", "disputes opened", name="Disputes opened"
+    ),
+    FigureDef(
+        "disputes_decided", "Disp.dec", "int", "disputes_decided", "disputes decided", name="Disputes decided"
+    ),
+    FigureDef(
+        "worked_minutes", "Hours", "minutes", "hours", "hours worked (timecard rules)", name="Hours worked"
+    ),
+    FigureDef(
+        "items_per_hour",
+        "Items/h",
+        "rate",
+        "items_done",
+        "work items done per hour worked",
+        name="Items done per hour",
+    ),
+    FigureDef(
+        "invoices_per_hour",
+        "Inv/h",
+        "rate",
+        "invoices",
+        "invoices issued per hour worked",
+        name="Invoices per hour",
+    ),
+    FigureDef(
+        "collected_per_hour",
+        "Coll/h",
+        "money_rate",
+        "payments",
+        "money collected per hour worked",
+        name="Collected per hour",
+    ),
 )
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
 

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from reports.export import cell
@@ -42,17 +42,18 @@ class MyOutputScreen(ReportBase):
         table: DataTable[str | Text] = DataTable(id="mine-table", cursor_type="row", zebra_stripes=True)
         table.tooltip = "Enter: the records behind the figure"
         yield table
-        yield Static("", id="mine-trend-title")
-        with Horizontal(classes="trend-row"):
-            yield Static("", classes="trend-who", id="mine-trend-who")
-            yield Sparkline([], id="mine-spark", classes="trend-spark")
-            yield Static("", id="mine-trend-values", classes="trend-values")
+        with Vertical(id="mine-trend"):
+            yield Static("", id="mine-trend-title")
+            with Horizontal(classes="trend-row"):
+                yield Static("", classes="trend-who", id="mine-trend-who")
+                yield Sparkline([], id="mine-spark", classes="trend-spark")
+                yield Static("", id="mine-trend-values", classes="trend-values")
         yield Footer()
 
     def on_mount(self) -> None:
         self.login = self.actor.login
         t = self.query_one("#mine-table", DataTable)
-        t.add_column("Figure", width=18, key="label")
+        t.add_column("Figure", width=19, key="label")
         t.add_column("Value", width=12, key="value")
         t.add_column("What it counts", width=50, key="help")
         t.focus()
@@ -70,10 +71,10 @@ class MyOutputScreen(ReportBase):
         t.clear()
         for f in FIGURES:
             value = cell(f, self.mine.value(f.key), self.symbol) if self.mine else "—"
-            t.add_row(Text(f.label), Text(value, justify="right"), Text(f.help, style="dim"), key=f.key)
+            t.add_row(Text(f.title), Text(value, justify="right"), Text(f.help, style="dim"), key=f.key)
         t.move_cursor(row=min(max(row, 0), t.row_count - 1))
         self.query_one("#mine-title", Static).update(
-            Text.assemble(("My output — ", "bold"), (self.period.label, "bold"), "  ·  [ ] d w m")
+            Text.assemble(("My output — ", "bold"), (self.period.label, "bold"))
         )
         self._update_trend()
 
@@ -93,7 +94,7 @@ class MyOutputScreen(ReportBase):
             self.query_one("#mine-trend-title", Static).update(Text("Trend loading…", style="dim"))
             return
         self.query_one("#mine-trend-title", Static).update(
-            Text.assemble((f.label, "bold"), f": the last {TREND_COUNT} periods")
+            Text.assemble((f.title, "bold"), f", the last {TREND_COUNT} periods")
         )
         values = series(self.trend_reports, f.key).get(self.actor.login, (0.0,) * len(self.trend_reports))
         self.query_one("#mine-trend-who", Static).update(Text(self.actor.name))

@@ -91,7 +91,7 @@ class DrillScreen(DbScreen):
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         f = FIGURE_BY_KEY[self.figure]
         yield Static(
-            Text.assemble((f"{f.label}", "bold"), f" ({f.help}) — {self.who} — {self.period.label}"),
+            Text.assemble((f.title, "bold"), f" ({f.help}) — {self.who} — {self.period.label}"),
             classes="title",
             id="drill-title",
         )

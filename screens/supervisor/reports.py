@@ -24,7 +24,7 @@ from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
 
 NAME = "name"
-WIDTHS = {"int": 8, "money": 12, "minutes": 7, "rate": 7, "money_rate": 9}
+WIDTHS = {"int": 9, "money": 12, "minutes": 7, "rate": 7, "money_rate": 9}
 
 
 class ReportsScreen(ReportBase):
@@ -156,7 +156,7 @@ class ReportsScreen(ReportBase):
         first, last = self.trend_periods[0], self.trend_periods[-1]
         title.update(
             Text.assemble(
-                (f"{f.label}", "bold"),
+                (f"{f.title}", "bold"),
                 f", last {TREND_COUNT} {last.kind}s ({first.start.isoformat()} – {last.end.isoformat()})",
             )
         )

@@ -249,8 +249,8 @@ async def test_clerk_sees_only_their_own_figures(office: Office) -> None:
             lambda s: output_report(office.clerk, s, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
         ).rows[0]
         rows = {r[0]: r[1] for r in table_rows(app, "#mine-table")}
-        assert rows["Contacts"] == str(mine.contacts)
-        assert rows["Collected"] == f"${mine.collected:,.2f}"
+        assert rows["Contacts made"] == str(mine.contacts)
+        assert rows["Money collected"] == f"${mine.collected:,.2f}"
         assert "Carl" not in screen_text(app)
         await pilot.press("down", "down", "down", "down")  # Collected
         await pilot.press("enter")
