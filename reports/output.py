@@ -934,10 +934,9 @@ def drill(
     # hours: one row per person and day worked, computed by the timecard rules (bounded by the
     # range: at most MAX_DAYS days per person), paged by (day, login).
     if subject is not None:
-        users = [subject]
-    else:
-        users = list(session.scalars(sa.select(User).where(User.hire_date <= end)))
-    login_of = {u.id: u.login for u in users}
+        login_of = {subject.id: subject.login}
+    else:  # the report's own rows, so the days add up to the team's hours
+        login_of = {r.user_id: r.login for r in output_report(actor, session, start, end).rows if r.user_id}
     worked = worked_by_day(session, list(login_of), start, end)
     flat = sorted(
         (

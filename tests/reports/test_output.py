@@ -519,6 +519,12 @@ def test_drill_rows_sum_to_the_figure_and_page_by_key(office: Office) -> None:
     minutes = sum(int(c[2].split(":")[0]) * 60 + int(c[2].split(":")[1]) for _, c in hours)
     assert minutes == carl.worked_minutes
     assert any(c[3] == "signed" for _, c in hours) and any(c[3] == "not signed" for _, c in hours)
+    team_hours = all_rows("worked_minutes", None)
+    assert rep.team is not None
+    assert (
+        sum(int(c[2].split(":")[0]) * 60 + int(c[2].split(":")[1]) for _, c in team_hours)
+        == rep.team.worked_minutes
+    )
     assert g  # generated
 
 
@@ -599,3 +605,44 @@ def test_hours_equal_the_timecards_days(office: Office) -> None:
         lambda s: worked_by_day(s, [g.users["cora"]], dt.date(2026, 11, 11), dt.date(2026, 11, 12))
     )
     assert nov12 == {g.users["cora"]: {dt.date(2026, 11, 12): (370, False)}}
+
+
+def test_a_supervisor_with_hours_only_is_no_row_and_not_in_the_team_hours(office: Office) -> None:
+    from db.models import Role
+    from scheduling import staff
+
+    office.db.write(
+        lambda s: staff.add_user(
+            office.sup, s, login="sue", name="Sue Lead", role=Role.SUPERVISOR, hire_date=dt.date(2026, 1, 1)
+        )
+    )
+
+    def punches(s) -> None:  # type: ignore[no-untyped-def]
+        sue = s.scalar(sa.select(User.id).where(User.login == "sue"))
+        cleo = office.clerk.user_id
+        s.execute(sa.update(User).values(hire_date=dt.date(2020, 1, 1)))
+        for uid in (sue, cleo):
+            for kind, at in (
+                (ClockKind.IN, "2026-11-10T13:00:00+00:00"),
+                (ClockKind.OUT, "2026-11-10T15:00:00+00:00"),
+            ):
+                s.add(
+                    ClockEvent(
+                        user_id=uid,
+                        kind=kind,
+                        at=pendulum.parse(at),
+                        source=ClockSource.CLOCK,
+                        recorded_by=uid,
+                    )
+                )
+
+    office.db.write(punches)
+    day = dt.date(2026, 11, 10)
+    rep = office.db.read(lambda s: output_report(office.sup, s, day, day))
+    assert "sue" not in {r.login for r in rep.rows}
+    assert rep.team is not None and rep.team.worked_minutes == 120  # cleo's two hours only
+    page = office.db.read(lambda s: drill(office.sup, s, "worked_minutes", day, day))
+    assert [(cells[1], cells[2]) for _, cells in page.rows] == [("cleo", "2:00")]
+    # Asked for by name, her hours are there.
+    sue = office.db.read(lambda s: output_report(office.sup, s, day, day, "sue"))
+    assert sue.rows[0].worked_minutes == 120
