@@ -154,7 +154,7 @@ class DashboardScreen(DbScreen):
         # Fixed widths: auto-sized columns race with rows arriving from the worker.
         # The shift comes last so clerk, state and list fit in 80 columns.
         for label, width in (
-            ("Clerk", 14),
+            ("Clerk", 16),
             ("Now", 34),
             ("Done/list", 9),
             ("Left/shift", 10),
