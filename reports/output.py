@@ -380,9 +380,11 @@ def _aggregate(
     ):
         a = acc[uid]
         a.clients, a.issued, a.billed = int(clients), int(count), _money(total)
-    team_clients = int(
-        session.scalar(sa.select(sa.func.count(sa.distinct(Invoice.client_id))).where(inv)) or 0
-    )
+    team_clients = 0
+    if only is None:  # the team's distinct clients: a client billed by two clerks counts once
+        team_clients = int(
+            session.scalar(sa.select(sa.func.count(sa.distinct(Invoice.client_id))).where(inv)) or 0
+        )
     pay = (Payment.received_on >= start) & (Payment.received_on <= end) & who(Payment.posted_by)
     for uid, total in session.execute(
         sa.select(Payment.posted_by, sa.func.sum(Payment.amount)).where(pay).group_by(Payment.posted_by)
