@@ -1089,3 +1089,31 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+# --------------------------------------------------------------------------- report indexes (0006)
+# The per-clerk output report (reports/output.py) counts a period of each table grouped by the
+# person. Each index leads with the date (or instant) that decides the period and covers the
+# columns the aggregate reads, so a month of 2,000,000 invoices is one index range scan.
+
+sa.Index(
+    "ix_invoices_report",
+    Invoice.issue_date,
+    Invoice.issued_by,
+    Invoice.kind,
+    Invoice.status,
+    Invoice.client_id,
+    Invoice.total,
+)
+sa.Index("ix_payments_report", Payment.received_on, Payment.posted_by, Payment.amount)
+sa.Index("ix_contact_attempts_report", ContactAttempt.at, ContactAttempt.made_by)
+sa.Index("ix_disputes_opened", Dispute.opened_at, Dispute.opened_by)
+sa.Index("ix_disputes_decided", Dispute.decided_at, Dispute.decided_by)
+sa.Index(
+    "ix_assignments_report",
+    Assignment.day,
+    Assignment.user_id,
+    Assignment.published,
+    Assignment.outcome,
+    Assignment.work_item_id,
+)

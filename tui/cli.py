@@ -234,6 +234,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "ssh-key": "tui.cli_server:ssh_key_group",
     "serve": "tui.cli_server:serve",
     "assign": "tui.cli_assign:assign_group",
+    "report": "tui.cli_report:report_group",
 }
 
 

@@ -160,6 +160,22 @@ NAV: list[NavEntry] = [
         Action.VIEW,
         ("clerk",),
     ),
+    NavEntry(
+        "r",
+        "Reports",
+        "Output per clerk by day, week, month; trends, rows behind, exports",
+        "screens.supervisor.reports:ReportsScreen",
+        Action.REPORTS_TEAM,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "v",
+        "My output",
+        "My figures by day, week, month and the records behind them",
+        "screens.clerk.my_output:MyOutputScreen",
+        Action.VIEW,
+        ("clerk",),
+    ),
 ]
 
 
@@ -172,3 +188,9 @@ def register(entry: NavEntry) -> None:
 
 def entries_for(actor: Actor) -> list[NavEntry]:
     return [e for e in NAV if e.visible_to(actor)]
+
+
+def find_entry(module_prefix: str) -> NavEntry | None:
+    """The go-to entry whose screen lives in a module starting with ``module_prefix`` (a screen
+    another area may or may not have registered yet: callers degrade when it is missing)."""
+    return next((e for e in NAV if e.target.split(":")[0].startswith(module_prefix)), None)

@@ -1,0 +1,167 @@
+"""The rows behind one report figure (paged from the database by key), and report exports.
+
+``save_export`` is the one place a report screen writes a file: into the user's export folder,
+never over an existing file. Keep it small: a shared export-folder helper can replace it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.markup import escape
+from textual.widgets import Footer, Static
+
+from reports.export import render_drill
+from reports.output import DRILL_COLUMNS, FIGURE_BY_KEY, DrillPage, ReportPeriod, drill
+from tui.base import DbScreen
+from tui.widgets.header import OfficeHeader
+from tui.widgets.paged import Page, PagedTable
+
+EXPORT_FOLDER = "~/clerkdesk-exports"
+EXPORT_MAX_ROWS = 50_000  # a drill-down export beyond this is refused: narrow the period
+
+
+class ExportRefused(Exception):
+    """The file exists or cannot be written; the message says which."""
+
+
+def save_export(filename: str, text: str) -> Path:
+    """Write ``text`` to a NEW file ``filename`` in the export folder (created, private, if
+    missing). An existing file is never overwritten."""
+    if not filename or "/" in filename or filename.startswith("."):
+        raise ExportRefused(f"not a file name: {filename!r}")
+    folder = Path(EXPORT_FOLDER).expanduser()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / filename
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ExportRefused(f"{folder / filename} exists; it was not overwritten") from None
+    except OSError as e:
+        raise ExportRefused(f"cannot write {folder / filename}: {e.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    return path
+
+
+class DrillTable(PagedTable):
+    """A paged list without the filter: the rows are exactly the figure's."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("filter", "clear_filter"):
+            return False
+        return super().check_action(action, parameters)
+
+
+class DrillScreen(DbScreen):
+    HELP_TITLE = "Rows behind a figure"
+    HELP = (
+        "The records a report figure counts, oldest first, a page at a time (PgDn / PgUp). "
+        "e exports every row as markdown, c as CSV, into your export folder (a new file; an "
+        "existing one is never overwritten). Escape goes back to the report."
+    )
+    BINDINGS = [
+        Binding(
+            "e",
+            "export('md')",
+            "Export md",
+            id="report_drill.export_md",
+            tooltip="All rows to a markdown file",
+        ),
+        Binding(
+            "c", "export('csv')", "Export CSV", id="report_drill.export_csv", tooltip="All rows to a CSV file"
+        ),
+        Binding("escape", "back", "Back", id="report_drill.back", tooltip="Back to the report"),
+    ]
+
+    def __init__(self, figure: str, period: ReportPeriod, login: str | None, who: str) -> None:
+        super().__init__()
+        self.figure = figure
+        self.period = period
+        self.login = login
+        self.who = who
+        self.kind = FIGURE_BY_KEY[figure].drill
+
+    def compose(self) -> ComposeResult:
+        yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
+        f = FIGURE_BY_KEY[self.figure]
+        yield Static(
+            Text.assemble((f.title, "bold"), f" ({f.help}) — {self.who} — {self.period.label}"),
+            classes="title",
+            id="drill-title",
+        )
+        yield DrillTable(list(DRILL_COLUMNS[self.kind]), self._fetch, page_size=50, id="drill-rows")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DrillTable).focus()
+
+    def _fetch(self, session: Any, after: Any, limit: int, _text: str) -> Page[Any]:
+        page = drill(
+            self.actor,
+            session,
+            self.figure,
+            self.period.start,
+            self.period.end,
+            self.login,
+            after=after,
+            limit=limit,
+        )
+        return Page(
+            rows=[(k, [Text(c) for c in cells]) for k, cells in page.rows], next_after=page.next_after
+        )
+
+    def action_export(self, fmt: str) -> None:
+        def all_pages(s: Any) -> list[DrillPage]:
+            pages: list[DrillPage] = []
+            after: Any = None
+            rows = 0
+            while True:
+                page = drill(
+                    self.actor,
+                    s,
+                    self.figure,
+                    self.period.start,
+                    self.period.end,
+                    self.login,
+                    after=after,
+                    limit=500,
+                )
+                pages.append(page)
+                rows += len(page.rows)
+                if rows > EXPORT_MAX_ROWS:
+                    raise ExportRefused(
+                        f"more than {EXPORT_MAX_ROWS:,} rows: export a shorter period or one clerk"
+                    )
+                if page.next_after is None:
+                    return pages
+                after = page.next_after
+
+        def write(pages: list[DrillPage]) -> None:
+            who = self.login or "team"
+            name = f"{self.kind}-{who}-{self.period.slug}.{'md' if fmt == 'md' else 'csv'}"
+            self._save(name, render_drill(pages, fmt))
+
+        self.db_call(all_pages, write, on_error=self._refused)
+
+    def _save(self, name: str, text: str) -> None:
+        try:
+            path = save_export(name, text)
+        except ExportRefused as e:
+            self.notify(escape(str(e)), title="Not exported", severity="warning")
+            return
+        self.notify(escape(f"Written to {path}"), title="Exported")
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ExportRefused):
+            self.notify(escape(str(exc)), title="Not exported", severity="warning")
+        else:
+            self.cd_app.show_error(exc)
+
+    def action_back(self) -> None:
+        self.dismiss()
