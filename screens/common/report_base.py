@@ -154,7 +154,7 @@ class ReportBase(DbScreen):
         who = self.login or ("team" if self.actor.is_supervisor else self.actor.login)
         name = f"output-{who}-{self.period.slug}.{'md' if fmt == 'md' else 'csv'}"
         try:
-            path = save_export(name, render(self.report, fmt, self.symbol))
+            path = save_export(self.cd_app.exports, name, render(self.report, fmt, self.symbol))
         except ExportRefused as e:
             self.notify(escape(str(e)), title="Not exported", severity="warning")
             return

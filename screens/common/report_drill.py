@@ -1,12 +1,11 @@
 """The rows behind one report figure (paged from the database by key), and report exports.
 
-``save_export`` is the one place a report screen writes a file: into the user's export folder,
-never over an existing file. Keep it small: a shared export-folder helper can replace it.
+``save_export`` is the one place a report screen writes a file: into the person's exports
+folder (the app's ``exports``, tui/exports.py), never over an existing file.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ from textual.widgets import Footer, Static
 from reports.export import render_drill
 from reports.output import DRILL_COLUMNS, FIGURE_BY_KEY, DrillPage, ReportPeriod, drill
 from tui.base import DbScreen
+from tui.exports import ExportError, form_target, write_new
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
-EXPORT_FOLDER = "~/clerkdesk-exports"
 EXPORT_MAX_ROWS = 50_000  # a drill-down export beyond this is refused: narrow the period
 
 
@@ -30,23 +29,13 @@ class ExportRefused(Exception):
     """The file exists or cannot be written; the message says which."""
 
 
-def save_export(filename: str, text: str) -> Path:
-    """Write ``text`` to a NEW file ``filename`` in the export folder (created, private, if
-    missing). An existing file is never overwritten."""
-    if not filename or "/" in filename or filename.startswith("."):
-        raise ExportRefused(f"not a file name: {filename!r}")
-    folder = Path(EXPORT_FOLDER).expanduser()
+def save_export(root: Path, filename: str, text: str) -> Path:
+    """Write ``text`` to a NEW file ``filename`` in the person's exports folder ``root``
+    (tui/exports.py: private, never over an existing file, never outside the folder)."""
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = folder / filename
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise ExportRefused(f"{folder / filename} exists; it was not overwritten") from None
-    except OSError as e:
-        raise ExportRefused(f"cannot write {folder / filename}: {e.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    return path
+        return write_new(form_target(root, filename), text, root=root)
+    except ExportError as e:
+        raise ExportRefused(f"{filename} {e}" if not str(e).startswith("/") else str(e)) from None
 
 
 class DrillTable(PagedTable):
@@ -151,7 +140,7 @@ class DrillScreen(DbScreen):
 
     def _save(self, name: str, text: str) -> None:
         try:
-            path = save_export(name, text)
+            path = save_export(self.cd_app.exports, name, text)
         except ExportRefused as e:
             self.notify(escape(str(e)), title="Not exported", severity="warning")
             return

@@ -191,8 +191,8 @@ async def test_export_markdown_and_csv_refuses_an_existing_file(office: Office, 
         rep = office.db.read(
             lambda s: output_report(office.sup, s, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
         )
-        md = home / "clerkdesk-exports" / "output-team-2026-11.md"
-        csv = home / "clerkdesk-exports" / "output-team-2026-11.csv"
+        md = app.exports / "output-team-2026-11.md"
+        csv = app.exports / "output-team-2026-11.csv"
         assert md.read_text() == render(rep, "md")
         assert csv.read_text() == render(rep, "csv")
         assert oct(md.stat().st_mode & 0o777) == "0o600"
@@ -201,14 +201,14 @@ async def test_export_markdown_and_csv_refuses_an_existing_file(office: Office, 
         await pilot.pause()
         assert md.read_text() == "kept"  # never overwritten
         messages = [str(n.message) for n in app._notifications]
-        assert any("output-team-2026-11.md exists; it was not overwritten" in m for m in messages)
+        assert any("output-team-2026-11.md exists; choose a new file name" in m for m in messages)
         # A drill-down's rows export too.
         await pilot.press("down", "right", "right")  # a clerk's Issued
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("c")
         await settle(pilot)
-        files = sorted(p.name for p in (home / "clerkdesk-exports").iterdir())
+        files = sorted(p.name for p in app.exports.iterdir())
         assert any(f.startswith("invoices-") and f.endswith("-2026-11.csv") for f in files), files
 
 
