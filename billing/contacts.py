@@ -347,6 +347,7 @@ def broken_promises(
     limit: int = 200,
     owner_id: int | None = None,
     newly: bool = False,
+    client_id: int | None = None,
 ) -> PromisePage:
     """Promises broken as of ``as_of`` (date before it, not kept, not cancelled), by contact id.
     ``newly``: only those whose date was the day before ``as_of``."""
@@ -378,6 +379,8 @@ def broken_promises(
         stmt = stmt.where(ContactAttempt.promise_date < as_of)
     if owner_id is not None:
         stmt = stmt.where(Client.owner_id == owner_id)
+    if client_id is not None:
+        stmt = stmt.where(ContactAttempt.client_id == client_id)
     if after is not None:
         stmt = stmt.where(ContactAttempt.id > after)
     rows = session.execute(stmt.limit(limit + 1)).all()
