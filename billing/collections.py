@@ -107,8 +107,8 @@ class CollectionsRow:
     next_action: str  # plain words: "call: promise broken on 2026-11-30", "wait for agency", …
 
 
-def _broken_exists(day: dt.date) -> Any:
-    """EXISTS: the client (correlated) has a promise broken as of ``day``."""
+def _broken_exists(day: dt.date, client_id: Any) -> Any:
+    """EXISTS: the client ``client_id`` (a column) has a promise broken as of ``day``."""
     inner = sa.orm.aliased(ContactAttempt)
     paid = (
         sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0))
@@ -124,7 +124,7 @@ def _broken_exists(day: dt.date) -> Any:
     return (
         sa.select(inner.id)
         .where(
-            inner.client_id == Invoice.client_id,
+            inner.client_id == client_id,
             inner.promise_date.is_not(None),
             inner.promise_date < day,
             inner.promise_cancelled_at.is_(None),
@@ -135,30 +135,42 @@ def _broken_exists(day: dt.date) -> Any:
 
 
 def _agg(day: dt.date) -> sa.Subquery:
+    """Per client with something past due on its own bills and not placed: balance, past due,
+    oldest past-due date, and 1 when a promise is broken. Grouped first, the per-client tests
+    (placement, promises) run once per account, not once per invoice."""
     bal = ledger.balance_expr()
     late = sa.case((Invoice.due_date < day, bal), else_=0)
-    placed = (
-        sa.select(Placement.id)
-        .where(Placement.client_id == Invoice.client_id, Placement.status == PlacementStatus.ACTIVE)
-        .exists()
-    )
-    return (
+    grouped = (
         sa.select(
             Invoice.client_id.label("client_id"),
             sa.func.sum(bal).label("balance"),
             sa.func.sum(late).label("past_due"),
             sa.func.min(sa.case((Invoice.due_date < day, Invoice.due_date), else_=None)).label("oldest"),
-            sa.func.max(sa.case((_broken_exists(day), 1), else_=0)).label("broken"),
         )
         .where(
             Invoice.bill_to == BillTo.CLIENT,
             Invoice.status.in_(ledger.OPEN_STATUSES),
             Invoice.kind.in_(ledger.PAYABLE_KINDS),
             bal > ZERO,
-            ~placed,
         )
         .group_by(Invoice.client_id)
         .having(sa.func.sum(late) > ZERO)
+        .subquery()
+    )
+    placed = (
+        sa.select(Placement.id)
+        .where(Placement.client_id == grouped.c.client_id, Placement.status == PlacementStatus.ACTIVE)
+        .exists()
+    )
+    return (
+        sa.select(
+            grouped.c.client_id,
+            grouped.c.balance,
+            grouped.c.past_due,
+            grouped.c.oldest,
+            sa.case((_broken_exists(day, grouped.c.client_id), 1), else_=0).label("broken"),
+        )
+        .where(~placed)
         .subquery()
     )
 
