@@ -211,6 +211,8 @@ def _resolve_day(session: Session, as_of: dt.date | None) -> tuple[dt.date, bool
     """(the day, whether it is today or later: then the invoices' own figures are the answer)."""
     today = office_day(session)
     day = as_of if as_of is not None else today
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        day = dt.date(day.year, day.month, day.day)  # plain date: pendulum's subtraction is slow
     if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
         raise ValidationError.from_fields({"as_of": "must be a date"})
     return day, day >= today

@@ -327,11 +327,23 @@ def set_level(
 def _resolve_day(session: Session, as_of: dt.date | None) -> dt.date:
     today = office_day(session)
     day = as_of if as_of is not None else today
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        day = dt.date(day.year, day.month, day.day)  # plain date: pendulum's subtraction is slow
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
         raise ValidationError.from_fields({"as_of": "must be a date"})
     if day > today:
         raise ValidationError.from_fields({"as_of": f"is in the future (today is {today.isoformat()})"})
     return day
+
+
+@dataclass(frozen=True)
+class _Level:
+    id: int
+    level: int
+    name: str
+    days_overdue: int
+    channel: Channel
+    fee: Decimal
 
 
 @dataclass(frozen=True)
@@ -410,13 +422,14 @@ def _compute(session: Session, day: dt.date) -> list[_Pending]:
         ):
             target = paused_client if p.invoice_id is None else paused_invoice
             target[p.client_id if p.invoice_id is None else p.invoice_id] = p
+    # Plain tuples, highest level first: ORM attribute access per row was most of the time.
+    ladder = [_Level(lv.id, lv.level, lv.name, lv.days_overdue, lv.channel, lv.fee) for lv in reversed(levels)]
     out: list[_Pending] = []
     for iid, number, cid, due, balance, hold, top, acct, last, first in rows:
         days = (day - due).days
-        reach = [lv for lv in levels if lv.days_overdue <= days and lv.level > top]
-        if not reach:
+        lv = next((x for x in ladder if x.days_overdue <= days), None)  # the highest level reached
+        if lv is None or lv.level <= top:
             continue
-        lv = reach[-1]
         skip: SkipReason | None = None
         detail = ""
         if cid in placed:
