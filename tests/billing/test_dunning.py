@@ -377,3 +377,21 @@ def test_ended_pause_no_longer_skips(office: Office, world: dict[str, int]) -> N
         office.db.write(
             lambda s: dunning.pause_dunning(office.sup, s, client_id=world["e"], reason=" ", until=TODAY)
         )
+
+
+def test_preview_pages_by_key(office: Office, world: dict[str, int]) -> None:
+    full = office.db.read(lambda s: dunning.preview_run(office.clerk, s)).rows
+    seen: list[dunning.PreviewRow] = []
+    after = None
+    for _ in range(10):
+        page = office.db.read(
+            lambda s, after=after: dunning.preview_page(office.clerk, s, after=after, limit=2)
+        )
+        seen += page.rows
+        after = page.next_after
+        if after is None:
+            break
+    assert seen == list(full) and len(seen) == 6
+    tran = office.db.read(lambda s: dunning.preview_page(office.clerk, s, filter_text="tran"))
+    assert [(r.invoice_number, r.why) for r in tran.rows] == [("S-4", "invoice on dispute hold")]
+    assert office.db.read(lambda s: dunning.preview_page(office.clerk, s, filter_text="[%")).rows == ()
