@@ -881,16 +881,3 @@ def list_pauses(actor: Actor, session: Session, client_id: int) -> tuple[PauseVi
         .order_by(DunningPause.id.desc())
     ).all()
     return tuple(_pause_view(session, p) for p in rows)
-
-
-def current_levels(session: Session, invoice_ids: Sequence[int]) -> dict[int, int]:
-    """Invoice id → the highest dunning level fired on it (helper for the worklist)."""
-    if not invoice_ids:
-        return {}
-    rows = session.execute(
-        sa.select(DunningEvent.invoice_id, sa.func.max(DunningLevel.level))
-        .join(DunningLevel, DunningLevel.id == DunningEvent.level_id)
-        .where(DunningEvent.invoice_id.in_(list(invoice_ids)))
-        .group_by(DunningEvent.invoice_id)
-    ).all()
-    return {i: int(n) for i, n in rows}
