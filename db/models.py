@@ -618,6 +618,26 @@ class Adjustment(Base):
     dispute_id: Mapped[int | None] = mapped_column(sa.ForeignKey("disputes.id"))
     made_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[pendulum.DateTime] = created_at()
+    reason_code: Mapped[str | None] = mapped_column(sa.String(16))  # collections (0003)
+
+
+# Collections (0003): aging "as of" a past day finds what changed after it through these.
+sa.Index("ix_allocations_created", Allocation.created_at)
+sa.Index("ix_adjustments_created", Adjustment.created_at)
+# Aging and the collections worklist aggregate open invoices: this index covers those queries
+# (status first, so the planner takes it for "status IN (issued, partially paid)").
+sa.Index(
+    "ix_invoices_aging",
+    Invoice.status,
+    Invoice.bill_to,
+    Invoice.client_id,
+    Invoice.due_date,
+    Invoice.issue_date,
+    Invoice.kind,
+    Invoice.total,
+    Invoice.amount_paid,
+    Invoice.amount_adjusted,
+)
 
 
 class PaymentPlan(Base):
@@ -670,6 +690,11 @@ class DunningLevel(Base):
     days_overdue: Mapped[int] = mapped_column()
     letter_text: Mapped[str] = mapped_column(sa.Text)
     fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # collections (0003): how the level reaches the client; a retired level never fires again.
+    channel: Mapped[Channel] = mapped_column(
+        enum_type(Channel, "channel"), default=Channel.LETTER, server_default="letter"
+    )
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class DunningRun(Base):
@@ -705,8 +730,11 @@ class ContactAttempt(Base):
     direction: Mapped[ContactDirection] = mapped_column(enum_type(ContactDirection, "contact_direction"))
     outcome: Mapped[ContactOutcome] = mapped_column(enum_type(ContactOutcome, "contact_outcome"))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
-    promise_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    promise_date: Mapped[dt.date | None] = mapped_column(sa.Date, index=True)
     promise_amount: Mapped[Decimal | None] = mapped_column(Money)
+    # collections (0003): a promise withdrawn by the clerk (client's plans changed, entered by mistake).
+    promise_cancelled_at: Mapped[pendulum.DateTime | None] = mapped_column(UTCDateTime)
+    promise_cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class Agency(Base):
@@ -732,6 +760,9 @@ class Placement(Base):
     )
     recalled_on: Mapped[dt.date | None] = mapped_column(sa.Date)
     placed_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # collections (0003)
+    recalled_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    recall_reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[pendulum.DateTime] = created_at()
 
 
@@ -752,8 +783,41 @@ class Dispute(Base):
     decided_at: Mapped[pendulum.DateTime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(sa.Text, default="")
     waived_amount: Mapped[Decimal | None] = mapped_column(Money)
+    # collections (0003): the documents a "correct" decision issued.
+    credit_note_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
+    new_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
+
+
+class DunningPause(Base):
+    """Collections (0003): dunning paused for a client (invoice_id NULL) or one invoice, until a day."""
+
+    __tablename__ = "dunning_pauses"
+    __table_args__ = (
+        sa.CheckConstraint("length(reason) >= 1", name="reason_required"),
+        sa.Index("ix_dunning_pauses_client", "client_id", "until"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"))
+    invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    until: Mapped[dt.date] = mapped_column(sa.Date)  # last day of the pause
+    ended_at: Mapped[pendulum.DateTime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[pendulum.DateTime] = created_at()
+
+
+class AdjustmentReason(Base):
+    """Collections (0003): reason codes for adjustments and write-offs, kept by supervisors."""
+
+    __tablename__ = "adjustment_reasons"
+    __table_args__ = (sa.CheckConstraint("length(code) >= 1", name="code_not_empty"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    description: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[AdjustmentKind] = mapped_column(enum_type(AdjustmentKind, "adjustment_kind"))
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 # --------------------------------------------------------------------------- schedule

@@ -235,6 +235,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "serve": "tui.cli_server:serve",
     "assign": "tui.cli_assign:assign_group",
     "report": "tui.cli_report:report_group",
+    "dunning": "tui.cli_collections:dunning_group",
+    "aging": "tui.cli_collections:aging_cmd",
+    "agency": "tui.cli_collections:agency_group",
+    "dispute": "tui.cli_collections:dispute_group",
 }
 
 
