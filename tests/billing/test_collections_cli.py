@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from billing import disputes
 from db.models import DunningEvent, Placement
-from db.settings import put_setting
 from tests.billing.factories_payments import count_rows, make_client, make_invoice, make_payer
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.cli import main
 
 
@@ -23,8 +22,9 @@ from tui.cli import main
 def setup(office: Office) -> dict[str, int]:
     by = office.sup.user_id
 
+    mark_demo(office.db.url)  # so --as works
+
     def go(s: Session) -> dict[str, int]:
-        put_setting(s, "office.demo", True)
         c = make_client(s, "A-1001", "Jane", "Doe")
         p = make_payer(s, "Acme Health")
         s1 = make_invoice(

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from db.models import AuditEntry
-from db.settings import put_setting
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tests.reports.test_output import generate
 from tui.cli import main
 
@@ -24,7 +23,7 @@ def run(db_url: str, *args: str, who: str = "sam") -> Result:
 
 
 def _setup(office: Office) -> None:
-    office.db.write(lambda s: put_setting(s, "office.demo", True))
+    mark_demo(office.db.url)
     generate(office)
 
 
