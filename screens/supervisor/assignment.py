@@ -29,6 +29,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Input, Static
 
 from db.errors import ConflictError
+from db.rights import Action
 from db.timeutil import office_today
 from scheduling import work_items, work_plan
 from scheduling.work_items import AssignedFilter, DayStatus, GenerationResult, ItemRow, ItemSort
@@ -249,6 +250,11 @@ class AssignmentScreen(DbScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self.actor.can(Action.WORK_ASSIGN):
+            # Opened some other way than the go-to menu (which never offers it to a clerk).
+            self.notify("Only a supervisor may assign work", title="Not allowed", severity="error")
+            self.app.pop_screen()
+            return
         clerks = self.query_one("#asg-clerks", DataTable)
         for label, width in (
             ("Key", 3),
