@@ -890,6 +890,8 @@ class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
         sa.Index("ix_work_items_day", "day", "status"),
+        sa.Index("ix_work_items_day_priority", "day", "priority", "id"),
+        sa.UniqueConstraint("day", "source_key"),
         sa.CheckConstraint("effort_minutes >= 0", name="effort"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -905,6 +907,17 @@ class WorkItem(Base):
     status: Mapped[WorkStatus] = mapped_column(enum_type(WorkStatus, "work_status"), default=WorkStatus.OPEN)
     carried_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_items.id"))
     created_at: Mapped[pendulum.DateTime] = created_at()
+    # Daily assignment (scheduling.work_items): what the item is about, once per day, so
+    # generation is idempotent ("bill:client:12", "chase:invoice:55", …).
+    source_key: Mapped[str | None] = mapped_column(sa.String(80))
+    origin_day: Mapped[dt.date | None] = mapped_column(sa.Date)  # first day; carried items keep it
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    priority_terms: Mapped[dict[str, int] | None] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(sa.String(200), default="", server_default=sa.text("''"))
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default=sa.text("''"))  # why cancelled
+    # Compare-and-set by the services (UPDATE … WHERE version = :seen), bumped by every change
+    # of the item or its assignment, so a move and a finish cannot both win.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class Assignment(Base):
@@ -921,7 +934,22 @@ class Assignment(Base):
     finished_at: Mapped[pendulum.DateTime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[pendulum.DateTime] = created_at()
     version: Mapped[int] = mapped_column(default=1)
+    manual: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # kept by re-plans
     __mapper_args__ = {"version_id_col": version}
+
+
+class WorkDay(Base):
+    """One row per day of daily assignment: state and the change marker clerk screens poll."""
+
+    __tablename__ = "work_days"
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    marker: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # +1 on every change of the day
+    generated_at: Mapped[pendulum.DateTime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[pendulum.DateTime | None] = mapped_column(UTCDateTime)
+    published_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    away_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # rebalanced away
+    # One-step undo of the last auto-assign or rebalance: what it changed and the marker after.
+    undo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # --------------------------------------------------------------------------- time and attendance

@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "time.weekly_overtime_minutes": 2400,
     "time.daily_overtime_minutes": None,
     "work.effort_minutes": {"bill": 15, "chase": 10, "verify": 8, "installment": 5, "dispute": 20},
+    "work.bill_due_days": 7,  # a service should be billed within this many days
+    "work.dispute_answer_days": 5,  # a client's dispute should be answered within this many days
+    "work.promise_window_days": 30,  # a promise to pay broken longer ago no longer raises a chase
+    "work.office_language": "en",  # clients speaking it need no language skill
 }
 
 
