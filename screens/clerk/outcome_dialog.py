@@ -58,8 +58,9 @@ class OutcomeDialog(ModalScreen[Finish | None]):
             yield Static(Text(self.what), id="outcome-what")
             keys = Text()
             for key, _, words in OUTCOMES:
+                keys.append("\n" if keys else "")
                 keys.append(f" {key} ", "bold reverse")
-                keys.append(f" {words}   ")
+                keys.append(f" {words}")
             yield Static(keys, id="outcome-keys")
             yield Input(
                 placeholder="why it was skipped (required), Enter saves",

@@ -73,7 +73,14 @@ class PlanPreviewDialog(ModalScreen[bool]):
                 load_bar(lc.after_minutes, lc.capacity_minutes, width=6),
             )
         moves = self.query_one("#plan-moves", DataTable)
-        for label, width in (("Pri", 4), ("Kind", 7), ("Client", 22), ("Min", 3), ("From → to", 20)):
+        for label, width in (
+            ("Pri", 4),
+            ("Kind", 7),
+            ("Client", 22),
+            ("Min", 3),
+            ("From → to", 22),
+            ("Needs", 18),
+        ):
             moves.add_column(label, width=width)
         for m in p.moves[:PREVIEW_ROWS]:
             it = m.item
@@ -83,6 +90,7 @@ class PlanPreviewDialog(ModalScreen[bool]):
                 Text(it.client_name),
                 str(it.effort_minutes),
                 Text(f"{m.from_login or '—'} → {m.to_login or 'unassigned'}"),
+                Text(", ".join(it.needs) or "—"),
             )
         more = len(p.moves) - PREVIEW_ROWS
         self.query_one("#plan-more", Static).update(f"… and {more} more" if more > 0 else "")

@@ -104,8 +104,24 @@ def day_line(st: DayStatus, sort: ItemSort, view: AssignedFilter) -> Text:
     return t
 
 
-class ItemsTable(ListTable):
-    """The day's items; the first column shows the marks."""
+class ItemsTable(ListTable, inherit_bindings=False):
+    """The day's items; the first column shows the marks. Copy stays out of the footer, which
+    at 80 columns has room for the screen's own keys only."""
+
+    BINDINGS = [
+        Binding("pagedown", "next_page", "Next page", id="list.next_page", tooltip="Fetch the next page"),
+        Binding("pageup", "prev_page", "Prev page", id="list.prev_page", tooltip="Back to the previous page"),
+        Binding("slash", "filter", "Filter", id="list.filter", tooltip="Filter the list as you type"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
+        Binding(
+            "y",
+            "copy_row",
+            "Copy",
+            show=False,
+            id="list.copy",
+            tooltip="Copy the row to the clipboard (OSC 52)",
+        ),
+    ]
 
     def on_paged_table_loaded(self, event: ListTable.Loaded) -> None:
         # The base class fills the table in its own handler, after this one: mark afterwards.
@@ -159,8 +175,8 @@ class AssignmentScreen(DbScreen):
         "two lists; Enter on a clerk assigns the selection to them."
     )
     BINDINGS = [
-        Binding("n", "generate", "Generate", id="assignment.generate", tooltip="Create the day's work items"),
         Binding("a", "auto", "Auto-assign", id="assignment.auto", tooltip="Preview an auto-assign"),
+        *_assign_bindings(),
         Binding("m", "move", "Move", id="assignment.move", tooltip="Assign or move the selection to a clerk"),
         Binding("u", "unassign", "Unassign", id="assignment.unassign", tooltip="Take the selection away"),
         Binding(
@@ -175,6 +191,7 @@ class AssignmentScreen(DbScreen):
             "ctrl+z", "undo", "Undo", id="assignment.undo", tooltip="Undo the last auto-assign or rebalance"
         ),
         Binding("space", "toggle_mark", "Mark", id="assignment.mark", tooltip="Mark or unmark the item"),
+        Binding("n", "generate", "Generate", id="assignment.generate", tooltip="Create the day's work items"),
         Binding(
             "shift+down",
             "extend('down')",
@@ -203,7 +220,6 @@ class AssignmentScreen(DbScreen):
         Binding(
             "v", "view", "View", id="assignment.view", tooltip="All, unassigned, assigned, open, finished"
         ),
-        *_assign_bindings(),
     ]
 
     def __init__(self, day: dt.date | None = None) -> None:
@@ -259,10 +275,9 @@ class AssignmentScreen(DbScreen):
         for label, width in (
             ("Key", 3),
             ("Clerk", 9),
-            ("Load", 11),
-            ("Min", 7),
+            ("Load", 14),
             ("State", 9),
-            ("Skills", 24),
+            ("Skills", 30),
         ):
             clerks.add_column(label, width=width)
         clerks.tooltip = "Clerks on shift: Enter assigns the selection to the highlighted clerk; r rebalances"
@@ -333,24 +348,40 @@ class AssignmentScreen(DbScreen):
                 "/".join(keys) or "m",
                 Text(c.login, style="" if c.available else "italic"),
                 load_bar(c.load_minutes, c.capacity_minutes, width=6, figures=False).append(
-                    f" {round(c.load_minutes * 100 / c.capacity_minutes)}%" if c.capacity_minutes else " —"
+                    f" {c.load_minutes}/{c.capacity_minutes}"
                 ),
-                f"{c.load_minutes}/{c.capacity_minutes}",
                 Text(c.state if c.available else c.state.upper(), style="" if c.available else "bold"),
                 Text(", ".join(c.skills) or "—"),
                 key=str(c.user_id),
             )
         if self.clerks:
             table.move_cursor(row=min(max(row, 0), len(self.clerks) - 1))
+        self._show_clerk()
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#asg-clerks")
+    def _clerk_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_clerk()
+
+    def _show_clerk(self) -> None:
+        """The highlighted clerk in full (the columns are cut at 80×24), and who is over capacity."""
         note = self.query_one("#asg-clerk-note", Static)
-        over = [c.login for c in self.clerks if c.over_capacity]
         if not self.clerks:
             note.update(Text("Nobody has a published shift this day.", style="italic"))
-        elif over:
-            note.update(Text.assemble(("OVER CAPACITY", "bold reverse"), f" {', '.join(over)}"))
-        else:
-            note.update("")
-        self.refresh_bindings()
+            return
+        text = Text()
+        c = self._highlighted_clerk()
+        if c is not None:
+            text.append(c.name, style="bold")
+            text.append(f" · {c.shift_code or 'no shift'} {c.shift_local} · {c.state}")
+            text.append(f" · {c.open_items} open, {c.done_items} done")
+            text.append(f"\nSkills: {', '.join(c.skills) or 'none'}")
+        over = [x.login for x in self.clerks if x.over_capacity]
+        if over:
+            text.append("\n")
+            text.append("OVER CAPACITY", "bold reverse")
+            text.append(f" {', '.join(over)}")
+        note.update(text)
 
     def poll(self) -> None:
         """Read the day's change marker (one primary-key read); reload when someone changed the day."""

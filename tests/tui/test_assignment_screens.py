@@ -33,14 +33,16 @@ TODAY = dt.date(2026, 11, 16)
 SELF_PAY = [("Bea", "Adams"), ("Cal", "Brown"), ("Dee", "Clark"), ("Eli", "Davis"), ("Fay", "Evans")]
 
 
-def setup_day(office: Office) -> World:
+def setup_day(office: Office, cora_code: str = "L") -> World:
+    """``cora_code="S"`` gives Cora a 30-minute shift (two bill items are over her capacity)."""
     world = make_world(office)
     sup = office.sup
 
     def roster(s: Any) -> None:
         shifts.add_shift_type(sup, s, code="L", name="Late", start_time=dt.time(11), minutes=480)
-        for login in ("cleo", "carl", "cora"):
-            shifts.set_cell(sup, s, login, TODAY, "L", expected_version=None)
+        shifts.add_shift_type(sup, s, code="S", name="Short", start_time=dt.time(11), minutes=30)
+        for login, code in (("cleo", "L"), ("carl", "L"), ("cora", cora_code)):
+            shifts.set_cell(sup, s, login, TODAY, code, expected_version=None)
         shifts.publish(sup, s, TODAY, TODAY)
 
     office.db.write(roster)
@@ -254,6 +256,30 @@ async def test_skill_refusal_and_over_capacity_flag(office: Office) -> None:
         await settle(pilot)
         assert assignments(office)["García"] == (None, False, False)
         assert "insurer" in notes(app)
+
+
+async def test_a_manual_move_over_capacity_is_flagged_not_refused(office: Office) -> None:
+    setup_day(office, cora_code="S")
+    app = make_app(office, "sup")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_assignment(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await goto_item(pilot, screen, "Adams")
+        await pilot.press("space")
+        await goto_item(pilot, screen, "Brown")
+        await pilot.press("space")
+        await goto_item(pilot, screen, "Clark")
+        await pilot.press("space")
+        await pilot.press(clerk_key(screen, "cora"))
+        await settle(pilot)
+        got = assignments(office)
+        assert [got[x][0] for x in ("Adams", "Brown", "Clark")] == ["cora"] * 3  # assigned anyway
+        text = screen_text(app)
+        assert "OVER CAPACITY" in text
+        cora = next(c for c in screen.clerks if c.login == "cora")
+        assert cora.over_capacity and cora.load_minutes == 45
+        assert "45/30" in text  # the load bar's figures on the clerks list
 
 
 async def test_letters_typed_in_the_filter_never_assign(office: Office) -> None:
