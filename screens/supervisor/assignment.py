@@ -503,10 +503,13 @@ class AssignmentScreen(DbScreen):
         key = self.query_one(ItemsTable).current_key
         box = self.query_one("#asg-terms", Static)
         r = self.rows.get(key) if key is not None else None
-        text = terms_text(r) if r is not None else Text("")
-        if self.marked:
+        text = Text()
+        if self.marked:  # first: the terms below may be cut at 80×24
             minutes = sum(self.rows[i].effort_minutes for i in self.marked if i in self.rows)
-            text.append(f"\n{len(self.marked)} marked · {minutes} min", style="bold")
+            text.append(f"{len(self.marked)} marked · {minutes} min", style="bold reverse")
+            text.append(" (Esc clears)\n" if r is not None else " (Esc clears)")
+        if r is not None:
+            text.append_text(terms_text(r))
         box.update(text)
 
     def action_sort(self) -> None:
