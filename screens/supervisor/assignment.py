@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -51,7 +51,6 @@ CLERK_LETTERS = "".join(ch for ch in "abcdefghijklmnopqrstuvwxyz" if ch not in O
 SORTS = list(ItemSort)
 VIEWS = list(AssignedFilter)
 MARK = "●"
-POLL_SECONDS = 2.0
 
 
 def item_clerk_cell(r: ItemRow) -> Text:
@@ -222,6 +221,8 @@ class AssignmentScreen(DbScreen):
         ),
     ]
 
+    POLL_SECONDS: ClassVar[float] = 2.0  # the day's change marker (a clerk finishing, another supervisor)
+
     def __init__(self, day: dt.date | None = None) -> None:
         super().__init__()
         self._day = day
@@ -284,7 +285,7 @@ class AssignmentScreen(DbScreen):
         self.query_one("#asg-warn", Static).display = False
         self.query_one(ItemsTable).focus()
         self.reload_side()
-        self.set_interval(POLL_SECONDS, self.poll)
+        self.set_interval(self.POLL_SECONDS, self.poll)
 
     # ------------------------------------------------------------------ loading
 

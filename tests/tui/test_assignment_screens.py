@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from textual.widgets import DataTable, Input, TabbedContent
 
+from db import timeutil
 from db.models import Assignment, User, WorkItem, WorkOutcome
 from scheduling import shifts, work_items, work_plan
 from screens.clerk.client_account import ClientAccountScreen
@@ -26,7 +27,7 @@ from screens.common.goto import GotoDialog
 from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
 from screens.supervisor.assignment import AssignmentScreen
 from tests.billing.billing_setup import World, make_world
-from tests.conftest import Office
+from tests.conftest import FROZEN_NOW, Office
 from tests.tui.conftest import make_app, screen_text
 
 TODAY = dt.date(2026, 11, 16)
@@ -34,13 +35,15 @@ SELF_PAY = [("Bea", "Adams"), ("Cal", "Brown"), ("Dee", "Clark"), ("Eli", "Davis
 
 
 def setup_day(office: Office, cora_code: str = "L") -> World:
-    """``cora_code="S"`` gives Cora a 30-minute shift (two bill items are over her capacity)."""
+    """``cora_code="S"`` gives Cora a 30-minute shift (two bill items are over her capacity),
+    ``"E"`` an early one from 07:00 (at 10:00 without a clock-in she is absent)."""
     world = make_world(office)
     sup = office.sup
 
     def roster(s: Any) -> None:
         shifts.add_shift_type(sup, s, code="L", name="Late", start_time=dt.time(11), minutes=480)
         shifts.add_shift_type(sup, s, code="S", name="Short", start_time=dt.time(11), minutes=30)
+        shifts.add_shift_type(sup, s, code="E", name="Early", start_time=dt.time(7), minutes=480)
         for login, code in (("cleo", "L"), ("carl", "L"), ("cora", cora_code)):
             shifts.set_cell(sup, s, login, TODAY, code, expected_version=None)
         shifts.publish(sup, s, TODAY, TODAY)
@@ -366,6 +369,44 @@ async def test_rebalance_an_absent_clerk_and_undo(office: Office) -> None:
         assert assignments(office) == before
 
 
+async def test_rebalance_a_clerk_who_did_not_come_in(office: Office) -> None:
+    """Planned at 06:00 with Cora on the early shift; at 10:00 she has not clocked in: absent, her
+    two items still hers until the supervisor rebalances them over Cleo and Carl."""
+    setup_day(office, cora_code="E")
+    timeutil.freeze("2026-11-16T11:00:00+00:00")  # 06:00 in the office
+    sup = office.sup
+
+    def plan(s: Any) -> None:
+        work_items.generate_items(sup, s, TODAY)
+        work_plan.apply_plan(sup, s, work_plan.preview_auto_assign(sup, s, TODAY))
+
+    office.db.write(plan)
+    timeutil.freeze(FROZEN_NOW)
+    before = assignments(office)
+    cora_items = {k for k, v in before.items() if v[0] == "cora"}
+    assert len(cora_items) == 2
+    app = make_app(office, "sup")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_assignment(pilot)
+        cora = next(c for c in screen.clerks if c.login == "cora")
+        assert cora.state == "absent" and not cora.available
+        assert "ABSENT" in screen_text(app)
+        await pilot.press("tab")
+        clerks = screen.query_one("#asg-clerks", DataTable)
+        while screen.clerks[clerks.cursor_row].login != "cora":
+            await pilot.press("down")
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, PlanPreviewDialog)
+        assert "2 items change clerk · 0 stay unassigned" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        after = assignments(office)
+        assert not any(v[0] == "cora" for v in after.values())
+        assert {after[k][0] for k in cora_items} <= {"cleo", "carl"}
+        assert after["García"][0] == "cleo"  # the insurer skill: only Cleo
+
+
 async def test_a_clerk_cannot_open_the_assignment_screen(office: Office) -> None:
     setup_day(office)
     app = make_app(office, "clerk")
@@ -508,3 +549,66 @@ async def test_a_supervisor_change_reaches_the_open_list(office: Office, monkeyp
             await pilot.pause(0.05)
         assert "Your supervisor changed your list: 2 items added, 1 moved away" in screen_text(app)
         assert len(list_rows(screen)) == 3
+
+
+async def test_a_finish_after_a_move_away_is_refused_with_a_message(office: Office, monkeypatch: Any) -> None:
+    """The supervisor moves the item the clerk is about to finish: the stale version loses, nothing
+    is lost, and the clerk is told and sees the list again."""
+    setup_day(office)
+    plan_and_publish(office)
+    monkeypatch.setattr(MyListScreen, "POLL_SECONDS", 3600.0)  # the clerk's screen has not seen it
+    sup = office.sup
+    app = make_app(office, "clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_list(pilot)
+        await pilot.press("down")  # the first is Ana García's (insurer: only Cleo may have it)
+        target = screen.current()
+        assert target is not None and not target.needs
+
+        def move(s: Any) -> None:
+            carl_id = s.scalar(sa.select(User.id).where(User.login == "carl"))
+            work_plan.assign_items(sup, s, TODAY, [(target.id, target.version)], carl_id)
+
+        office.db.write(move)
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert "Your list is read again" in notes(app)
+        held = office.db.read(
+            lambda s: s.execute(
+                sa.select(User.login, Assignment.outcome)
+                .join(User, User.id == Assignment.user_id)
+                .where(Assignment.work_item_id == target.id)
+            ).one()
+        )
+        assert tuple(held) == ("carl", None)
+        assert target.id not in {r.id for r in screen.data.items}  # type: ignore[union-attr]
+
+
+async def test_a_stale_row_on_the_supervisor_screen_is_refused_with_a_message(
+    office: Office, monkeypatch: Any
+) -> None:
+    setup_day(office)
+    monkeypatch.setattr(AssignmentScreen, "POLL_SECONDS", 3600.0)
+    sup = office.sup
+    app = make_app(office, "sup")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_assignment(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await goto_item(pilot, screen, "Adams")
+
+        def meanwhile(s: Any) -> None:  # another supervisor gives Adams to Carl
+            row = next(
+                r for r in work_items.list_items(sup, s, TODAY).rows if r.client_name.startswith("Adams")
+            )
+            carl_id = s.scalar(sa.select(User.id).where(User.login == "carl"))
+            work_plan.assign_items(sup, s, TODAY, [(row.id, row.version)], carl_id)
+
+        office.db.write(meanwhile)
+        await pilot.press(clerk_key(screen, "cora"))
+        await settle(pilot)
+        assert "The list is read again" in notes(app)
+        assert assignments(office)["Adams"] == ("carl", True, False)
+        assert "carl*" in next(r for r in item_rows(screen) if "Adams" in r)
