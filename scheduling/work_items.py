@@ -557,8 +557,9 @@ class GenerationResult:
         return sum(self.created.values())
 
 
-def check_day(session: Session, day: dt.date) -> dt.date:
-    """Refuse a day too far from today (a typo such as 9999-12-31) with a one-line message."""
+def check_day(session: Session, day: dt.date, *, past_ok: bool = False) -> dt.date:
+    """Refuse a day too far from today (a typo such as 9999-12-31) with a one-line message;
+    ``past_ok`` lets any earlier day through (reading history)."""
     today = office_today(office_timezone(session))
     if not isinstance(day, dt.date):
         raise ValidationError.from_fields({"date": "not a date"})
@@ -570,7 +571,7 @@ def check_day(session: Session, day: dt.date) -> dt.date:
                 "date": f"{day.isoformat()} is more than {MAX_DAYS_AHEAD} days after today ({today.isoformat()})"
             }
         )
-    if day < today - dt.timedelta(days=MAX_DAYS_BACK):
+    if not past_ok and day < today - dt.timedelta(days=MAX_DAYS_BACK):
         raise ValidationError.from_fields(
             {
                 "date": f"{day.isoformat()} is more than {MAX_DAYS_BACK} days before today ({today.isoformat()})"

@@ -438,6 +438,10 @@ main.add_command(import_group)
 main.add_command(invoice_group)
 
 
+from tui.cli_assign import assign_group  # noqa: E402  (needs Ctx above)
+
+main.add_command(assign_group)
+
+
 def run() -> None:
     main(prog_name="clerkdesk")
-

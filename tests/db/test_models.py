@@ -181,7 +181,7 @@ def build_base(s: Session) -> Ids:
         ends_at=T0.add(hours=8),
         created_by=sup.id,
     )
-    wi = WorkItem(day=D0, kind=WorkKind.BILL, client_id=client.id)
+    wi = WorkItem(day=D0, kind=WorkKind.BILL, client_id=client.id, source_key="bill:client:1")
     wi2 = WorkItem(day=D0, kind=WorkKind.CHASE, client_id=client.id, invoice_id=inv.id)
     tc = Timecard(user_id=clerk.id, period_start=D0, period_end=D0 + dt.timedelta(days=6))
     incident = AttendanceIncident(user_id=clerk.id, day=D0, kind=IncidentKind.LATE, minutes=7)
@@ -876,6 +876,13 @@ CASES: list[Case] = [
         lambda i: {"day": D0, "kind": WorkKind.VERIFY, "client_id": i["client"], "effort_minutes": 0},
         {"effort_minutes": -1},
         check="ck_work_items_effort",
+    ),
+    C(
+        "one item per reason and day",
+        WorkItem,
+        lambda i: {"day": D0, "kind": WorkKind.BILL, "client_id": i["client"], "source_key": "bill:client:2"},
+        {"source_key": "bill:client:1"},
+        unique=("work_items", ("day", "source_key")),
     ),
     C(
         "work item assigned twice",

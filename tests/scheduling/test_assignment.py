@@ -65,7 +65,10 @@ def test_no_clerk_on_shift() -> None:
 
 
 def test_skills_held_apart() -> None:
-    clerks = [PlanClerk(id=1, capacity=60, skills=S({"government"})), PlanClerk(id=2, capacity=60, skills=S({"lang:es"}))]
+    clerks = [
+        PlanClerk(id=1, capacity=60, skills=S({"government"})),
+        PlanClerk(id=2, capacity=60, skills=S({"lang:es"})),
+    ]
     r = auto_assign([PlanItem(id=1, effort=5, priority=1, needs=S({"government", "lang:es"}))], clerks)
     assert r.unplaced == (Unplaced(1, "nobody on shift has all of government, lang:es"),)
 
@@ -154,7 +157,9 @@ def _check_invariants(items: list[PlanItem], clerks: list[PlanClerk], r: PlanRes
             assert it.needs <= clerk.skills
     for cid, load in r.load.items():
         c = by_id[cid]
-        auto = [it for it in items if r.placement.get(it.id) == cid and not (it.locked and it.current_id == cid)]
+        auto = [
+            it for it in items if r.placement.get(it.id) == cid and not (it.locked and it.current_id == cid)
+        ]
         fixed = c.used + sum(it.effort for it in items if it.locked and it.current_id == cid)
         assert load == fixed + sum(it.effort for it in auto)
         if auto:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from db.engine import Database
+from tui.demo.assign import build_assign
 from tui.demo.billing import build_billing
 from tui.demo.context import DemoContext
 from tui.demo.payments import build_payments
@@ -25,7 +26,7 @@ Step = Callable[[DemoContext], None]
 def steps() -> list[Step]:
     """The build order. Later steps use what earlier ones made (staff before clients, …)."""
     # build_payments pays the billing history: it must stay after the billing step.
-    return [build_staff, build_billing, build_schedule, build_time, build_payments]
+    return [build_staff, build_billing, build_schedule, build_time, build_payments, build_assign]
 
 
 def build_demo(db: Database, seed: int = 1) -> DemoContext:

@@ -29,7 +29,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("origin_day", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("amount", db.money.Money(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("priority_terms", JSON, nullable=True))
-        batch_op.add_column(sa.Column("summary", sa.String(length=200), server_default=sa.text("''"), nullable=False))
+        batch_op.add_column(
+            sa.Column("summary", sa.String(length=200), server_default=sa.text("''"), nullable=False)
+        )
         batch_op.add_column(sa.Column("note", sa.Text(), server_default=sa.text("''"), nullable=False))
         batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
         batch_op.create_index("ix_work_items_day_priority", ["day", "priority", "id"], unique=False)
