@@ -50,6 +50,12 @@ OWN_KEYS = frozenset("gsv") | work_plan.RESERVED_KEYS
 CLERK_LETTERS = "".join(ch for ch in "abcdefghijklmnopqrstuvwxyz" if ch not in OWN_KEYS)
 SORTS = list(ItemSort)
 VIEWS = list(AssignedFilter)
+HEADER_SORT = {
+    "Pri": ItemSort.PRIORITY,
+    "Kind": ItemSort.KIND,
+    "Age": ItemSort.AGE,
+    "Amount": ItemSort.AMOUNT,
+}
 MARK = "●"
 
 
@@ -512,6 +518,14 @@ class AssignmentScreen(DbScreen):
         if r is not None:
             text.append_text(terms_text(r))
         box.update(text)
+
+    @on(DataTable.HeaderSelected, "#asg-items DataTable")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        # The mouse way to sort: a click on Pri, Kind, Age or Amount.
+        wanted = HEADER_SORT.get(str(event.label))
+        if wanted is not None and wanted is not self.sort:
+            self.sort = SORTS[(SORTS.index(wanted) - 1) % len(SORTS)]
+            self.action_sort()
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

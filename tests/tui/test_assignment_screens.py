@@ -326,6 +326,11 @@ async def test_filter_and_sort(office: Office) -> None:
         await settle(pilot)
         assert screen.sort.value == "kind"
         assert "sort kind" in screen_text(app)
+        # A click on the Amount header sorts by amount (the mouse way): columns 1+4+7+14+9 cells
+        # wide, each with one cell of padding either side, so Amount starts at x=45.
+        await pilot.click("#asg-items DataTable", offset=(47, 0))
+        await settle(pilot)
+        assert screen.sort.value == "amount"
 
 
 async def test_rebalance_an_absent_clerk_and_undo(office: Office) -> None:
