@@ -543,7 +543,10 @@ class AssignmentScreen(DbScreen):
 
     # ------------------------------------------------------------------ changes
 
-    def _changed(self, message: str) -> Callable[[Any], None]:
+    def _changed(self, message: str, used: frozenset[int] = frozenset()) -> Callable[[Any], None]:
+        """What to do when a change is written: only the items it used lose their marks (marks made
+        while it ran stay), then the day is read again."""
+
         def done(result: Any) -> None:
             if isinstance(result, AssignResult):
                 for r in result.items:
@@ -552,7 +555,7 @@ class AssignmentScreen(DbScreen):
                 self._warn(result.warnings)
             elif hasattr(result, "marker"):
                 self.marker = result.marker
-            self.marked.clear()
+            self.marked.difference_update(used)
             self.notify(escape(message))
             self.reload()
 
@@ -594,7 +597,9 @@ class AssignmentScreen(DbScreen):
         n = len(items)
         self.db_call(
             lambda s: work_plan.assign_items(self.actor, s, day, pairs, uid),
-            self._changed(f"{n} item{'s' if n != 1 else ''} to {clerk.login}"),
+            self._changed(
+                f"{n} item{'s' if n != 1 else ''} to {clerk.login}", frozenset(r.id for r in items)
+            ),
             write=True,
             on_error=self._refused,
             group="change",
@@ -656,7 +661,9 @@ class AssignmentScreen(DbScreen):
             if yes:
                 self.db_call(
                     lambda s: work_plan.unassign_items(self.actor, s, day, pairs),
-                    self._changed(f"{n} item{'s' if n != 1 else ''} unassigned"),
+                    self._changed(
+                        f"{n} item{'s' if n != 1 else ''} unassigned", frozenset(r.id for r in items)
+                    ),
                     write=True,
                     on_error=self._refused,
                     group="change",
