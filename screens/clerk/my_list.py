@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from db.errors import ConflictError
 from db.models import WorkKind
-from db.timeutil import office_today
+from db.timeutil import office_now, office_today
 from scheduling import work_items
 from scheduling.work_items import OUTCOME_LABELS, ItemRow, MyDay
 from screens.clerk.outcome_dialog import Finish, OutcomeDialog
@@ -163,7 +163,8 @@ class MyListScreen(DbScreen):
 
     def _notice(self, message: str) -> None:
         box = self.query_one("#ml-notice", Static)
-        box.update(Text.assemble((" CHANGED ", "bold reverse"), f" {message}"))
+        at = office_now(self.cd_app.tz).format("HH:mm")
+        box.update(Text.assemble((" CHANGED ", "bold reverse"), f" {at} {message}"))
         box.display = True
         self.notify(escape(message), title="Your list changed")
 

@@ -56,12 +56,9 @@ class OutcomeDialog(ModalScreen[Finish | None]):
         with Vertical(classes="dialog", id="outcome-dialog"):
             yield Static(Text("Finish this item", style="bold"), classes="dialog-title")
             yield Static(Text(self.what), id="outcome-what")
-            keys = Text()
-            for key, _, words in OUTCOMES:
-                keys.append("\n" if keys else "")
-                keys.append(f" {key} ", "bold reverse")
-                keys.append(f" {words}")
-            yield Static(keys, id="outcome-keys")
+            with Vertical(id="outcome-keys"):
+                for key, o, words in OUTCOMES:  # the mouse way; the letters are the keyboard way
+                    yield Button(f"{key}  {words}", id=f"outcome-{o.value}", compact=True)
             yield Input(
                 placeholder="why it was skipped (required), Enter saves",
                 max_length=REASON_MAX,
@@ -102,6 +99,11 @@ class OutcomeDialog(ModalScreen[Finish | None]):
             problem.display = True
             return
         self.dismiss(Finish(WorkOutcome.SKIPPED, reason))
+
+    @on(Button.Pressed, "#outcome-keys Button")
+    def _picked(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_pick((event.button.id or "").removeprefix("outcome-"))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -617,3 +617,24 @@ async def test_a_stale_row_on_the_supervisor_screen_is_refused_with_a_message(
         assert "The list is read again" in notes(app)
         assert assignments(office)["Adams"] == ("carl", True, False)
         assert "carl*" in next(r for r in item_rows(screen) if "Adams" in r)
+
+
+async def test_an_outcome_by_mouse(office: Office) -> None:
+    setup_day(office)
+    plan_and_publish(office)
+    app = make_app(office, "clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_list(pilot)
+        item = screen.current()
+        assert item is not None
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, OutcomeDialog)
+        await pilot.click("#outcome-promise_to_pay")
+        await settle(pilot)
+        assert isinstance(app.screen, MyListScreen)
+        outcome = office.db.read(
+            lambda s: s.scalar(sa.select(Assignment.outcome).where(Assignment.work_item_id == item.id))
+        )
+        assert outcome == WorkOutcome.PROMISE_TO_PAY
+        assert "1 of 2 done" in screen_text(app)
