@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from textual.widgets import DataTable, Input, TabbedContent
 
 from db import timeutil
+from db.errors import PermissionDenied
 from db.models import Assignment, User, WorkItem, WorkOutcome
 from scheduling import shifts, work_items, work_plan
 from screens.clerk.client_account import ClientAccountScreen
@@ -425,9 +426,18 @@ async def test_a_clerk_cannot_open_the_assignment_screen(office: Office) -> None
         await settle(pilot)
         assert not isinstance(app.screen, AssignmentScreen)
         assert "Only a supervisor may assign work" in notes(app)
-    # And the service itself refuses a clerk.
-    with pytest.raises(Exception, match="may not"):
+    # And the services themselves refuse a clerk: generating, assigning (even to herself).
+    with pytest.raises(PermissionDenied):
         office.db.write(lambda s: work_items.generate_items(office.clerk, s, TODAY))
+    office.db.write(lambda s: work_items.generate_items(office.sup, s, TODAY))
+    first = office.db.read(lambda s: work_items.list_items(office.sup, s, TODAY).rows[0])
+    with pytest.raises(PermissionDenied):
+        office.db.write(
+            lambda s: work_plan.assign_items(
+                office.clerk, s, TODAY, [(first.id, first.version)], office.clerk.user_id
+            )
+        )
+    assert assignments(office)[first.client_name.split(",")[0]] == (None, False, False)
 
 
 # --------------------------------------------------------------------------- clerk
