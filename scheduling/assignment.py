@@ -66,7 +66,7 @@ class PlanResult:
     unplaced: tuple[Unplaced, ...]  # in priority order
     load: Mapping[int, int]  # available clerk id → planned minutes (used + locked + placed)
     ideal: Mapping[int, float]  # available clerk id → fair share of the planned minutes
-    owner_eligible: int  # items whose owner was available and skilled
+    owner_eligible: int  # planned (placed, not locked) items whose owner was available and skilled
     owner_kept: int  # of those, how many went to the owner
     method: str = GREEDY
 
@@ -147,24 +147,17 @@ def auto_assign(items: Sequence[PlanItem], clerks: Sequence[PlanClerk]) -> PlanR
     )
 
     # Owners first (else the clerk who has it now), within their fair share.
-    owner_eligible = owner_kept = 0
     rest: list[PlanItem] = []
     for it in admitted:
         owner = it.owner_id if it.owner_id in avail and it.needs <= avail[it.owner_id].skills else None
-        if owner is not None:
-            owner_eligible += 1
         pref = owner
         if pref is None and it.current_id in avail and it.needs <= avail[it.current_id].skills:
             pref = it.current_id
         if pref is not None and load[pref] + it.effort <= min(cap[pref], ideal[pref]):
             placement[it.id] = pref
             load[pref] += it.effort
-            owner_kept += pref == owner
         else:
             rest.append(it)
-    for it in later:
-        owner = it.owner_id if it.owner_id in avail and it.needs <= avail[it.owner_id].skills else None
-        owner_eligible += owner is not None
 
     # Balance: least loaded (as a fraction of capacity) eligible clerk with room.
     heaps: dict[frozenset[str], list[tuple[float, int, int]]] = {}
@@ -199,8 +192,13 @@ def auto_assign(items: Sequence[PlanItem], clerks: Sequence[PlanClerk]) -> PlanR
         placement[it.id] = chosen
         load[chosen] += it.effort
         heapq.heappush(heap, (load[chosen] / cap[chosen], chosen, load[chosen]))
-        if it.owner_id == chosen and it.needs <= avail[chosen].skills:
-            owner_kept += 1
+
+    # Continuity: of the planned items whose owner could have taken them, how many did.
+    owner_eligible = owner_kept = 0
+    for it in free:
+        if it.id in placement and it.owner_id in avail and it.needs <= avail[it.owner_id].skills:
+            owner_eligible += 1
+            owner_kept += placement[it.id] == it.owner_id
 
     unplaced.sort(key=lambda pair: pair[0])
     return PlanResult(

@@ -63,8 +63,9 @@ from scheduling.work_items import (
     stale_message,
 )
 
-# Letters a clerk key never uses: the assignment screen's own action keys.
-RESERVED_KEYS = frozenset("amurpnqy")
+# Letters a clerk key never uses: the assignment screen's own action keys (auto, move,
+# unassign, rebalance, publish, generate, sort, view, copy) and the app's go-to menu (g).
+RESERVED_KEYS = frozenset("amurpnqysvg")
 EARLY_WINDOW = dt.timedelta(hours=2)  # a clock-in this long before the shift counts for it
 
 
@@ -113,9 +114,74 @@ def _keys(logins: Sequence[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def _state(
-    session: Session, user: User, shift: Shift | None, day: dt.date, away: set[int], tz: str
-) -> tuple[str, bool]:
+@dataclass(frozen=True)
+class _DayFacts:
+    """What decides availability, read for every clerk at once (a few grouped queries)."""
+
+    today: bool
+    at: pendulum.DateTime
+    grace: dt.timedelta
+    time_off: frozenset[int]
+    absent: frozenset[int]
+    away: frozenset[int]
+    events: dict[int, list[ClockEvent]]
+
+
+def _facts(
+    session: Session, day: dt.date, shifts: dict[int, tuple[Shift, ShiftType]], away: set[int], tz: str
+) -> _DayFacts:
+    ids = list(shifts)
+    time_off: set[int] = set()
+    absent: set[int] = set()
+    events: dict[int, list[ClockEvent]] = {}
+    if ids:
+        time_off = set(
+            session.scalars(
+                sa.select(TimeOffRequest.user_id).where(
+                    TimeOffRequest.user_id.in_(ids),
+                    TimeOffRequest.status == RequestStatus.APPROVED,
+                    TimeOffRequest.start_date <= day,
+                    TimeOffRequest.end_date >= day,
+                )
+            )
+        )
+        absent = set(
+            session.scalars(
+                sa.select(AttendanceIncident.user_id).where(
+                    AttendanceIncident.user_id.in_(ids),
+                    AttendanceIncident.day == day,
+                    AttendanceIncident.kind == IncidentKind.ABSENT,
+                )
+            )
+        )
+    today = day == office_today(tz)
+    at = now()
+    if today and ids:
+        earliest = min(sh.starts_at for sh, _ in shifts.values()) - EARLY_WINDOW
+        for e in session.scalars(
+            sa.select(ClockEvent)
+            .where(
+                ClockEvent.user_id.in_(ids),
+                ClockEvent.voided.is_(False),
+                ClockEvent.at >= earliest,
+                ClockEvent.at <= at,
+            )
+            .order_by(ClockEvent.at, ClockEvent.id)
+        ):
+            if e.at >= shifts[e.user_id][0].starts_at - EARLY_WINDOW:
+                events.setdefault(e.user_id, []).append(e)
+    return _DayFacts(
+        today=today,
+        at=at,
+        grace=dt.timedelta(minutes=int(get_setting(session, "time.grace_minutes"))),
+        time_off=frozenset(time_off),
+        absent=frozenset(absent),
+        away=frozenset(away),
+        events=events,
+    )
+
+
+def _state(user: User, shift: Shift | None, day: dt.date, f: _DayFacts) -> tuple[str, bool]:
     if (
         not user.active
         or user.hire_date > day
@@ -124,49 +190,20 @@ def _state(
         return "inactive", False
     if shift is None:
         return "off", False
-    time_off = session.scalar(
-        sa.select(TimeOffRequest.id).where(
-            TimeOffRequest.user_id == user.id,
-            TimeOffRequest.status == RequestStatus.APPROVED,
-            TimeOffRequest.start_date <= day,
-            TimeOffRequest.end_date >= day,
-        )
-    )
-    absent = session.scalar(
-        sa.select(AttendanceIncident.id).where(
-            AttendanceIncident.user_id == user.id,
-            AttendanceIncident.day == day,
-            AttendanceIncident.kind == IncidentKind.ABSENT,
-        )
-    )
-    if time_off is not None or absent is not None:
+    if user.id in f.time_off or user.id in f.absent:
         return "absent", False
-    if user.id in away:
+    if user.id in f.away:
         return "away", False
-    if day != office_today(tz):
+    if not f.today:
         return "scheduled", True
-    at = now()
-    events = list(
-        session.scalars(
-            sa.select(ClockEvent)
-            .where(
-                ClockEvent.user_id == user.id,
-                ClockEvent.voided.is_(False),
-                ClockEvent.at >= shift.starts_at - EARLY_WINDOW,
-                ClockEvent.at <= at,
-            )
-            .order_by(ClockEvent.at, ClockEvent.id)
-        )
-    )
-    if at >= shift.ends_at:
+    if f.at >= shift.ends_at:
         return "shift over", False
-    ins = [e for e in events if e.kind == ClockKind.IN]
+    events = f.events.get(user.id, [])
     if events and events[-1].kind == ClockKind.OUT:
         return "left", False
-    if ins:
+    if any(e.kind == ClockKind.IN for e in events):
         return "in", True
-    grace = dt.timedelta(minutes=int(get_setting(session, "time.grace_minutes")))
-    if at > shift.starts_at + grace:
+    if f.at > shift.starts_at + f.grace:
         return "absent", False
     return "scheduled", True
 
@@ -207,11 +244,12 @@ def _clerks(session: Session, day: dt.date) -> list[ClerkLoad]:
     users = list(session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.login))) if ids else []
     users = [u for u in users if u.role == Role.CLERK or u.id in loads]
     keys = _keys([(u.login, u.name) for u in users])
+    facts = _facts(session, day, shifts, away, tz)
     out: list[ClerkLoad] = []
     for u in users:
         pair = shifts.get(u.id)
         sh, st = pair if pair is not None else (None, None)
-        state, available = _state(session, u, sh, day, away, tz)
+        state, available = _state(u, sh, day, facts)
         capacity = 0
         label = ""
         if sh is not None and st is not None:

@@ -222,6 +222,7 @@ def test_list_pages_by_key_and_filters(office: Office) -> None:
     for sort, want in (
         (wi.ItemSort.AMOUNT, ["dispute", "chase", "bill", "verify", "installment"]),  # ties by id
         (wi.ItemSort.KIND, ["bill", "chase", "dispute", "installment", "verify"]),
+        (wi.ItemSort.AGE, ["chase", "verify", "dispute", "installment", "bill"]),  # all new: by priority
     ):
         seen: list[str] = []
         after = None
@@ -407,6 +408,9 @@ def test_rebalance_moves_an_absent_clerks_open_items_to_skilled_clerks(office: O
     # a re-plan never gives cleo anything now
     auto(office)
     assert [k for k, v in assignees(office).items() if v == "cleo"] == ["verify:A-1"]
+    # until she is back
+    back = office.db.write(lambda s: wp.set_away(office.sup, s, TODAY, office.clerk.user_id, False))
+    assert (back.state, back.available, back.done_minutes) == ("scheduled", True, 8)
 
 
 def _skills(s: sa.orm.Session, actor: Actor, skills: list[str]) -> None:
@@ -598,3 +602,23 @@ def test_concurrent_move_and_finish_of_one_item_lose_nothing(
         )
         == 1
     )
+
+
+def test_a_deactivated_clerk_gets_nothing(office: Office) -> None:
+    build_day(office)
+    gen(office)
+
+    def deactivate(s: sa.orm.Session) -> None:
+        from db.models import User
+
+        u = s.get(User, office.clerk3.user_id)
+        assert u is not None
+        u.active = False
+
+    office.db.write(deactivate)
+    cora = clerks(office)["cora"]
+    assert (cora.state, cora.available) == ("inactive", False)
+    preview, _ = auto(office)
+    assert "cora" not in set(assignees(office).values())
+    assert assignees(office)["installment:A-4"] == "cleo"
+    assert [lc.after_minutes for lc in preview.loads if lc.login == "cora"] == [0]
