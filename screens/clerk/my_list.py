@@ -202,7 +202,7 @@ class MyListScreen(DbScreen):
             return
         t = Text()
         t.append(f"{r.account_number} {r.client_name}", style="bold")
-        if r.invoice_number:
+        if r.invoice_number and r.invoice_number not in r.summary:
             t.append(f" · invoice {r.invoice_number}")
         t.append(f" · {r.summary}")
         t.append(f"\nPriority {r.terms.explain()}")
