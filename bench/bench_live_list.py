@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import time
 from typing import Any
@@ -65,9 +66,7 @@ async def run(url: str, rounds: int, sup_login: str, clerk_login: str) -> None:
     mine = db.read(lambda s: work_items.my_day(clerk, s, day))
     item = next(r for r in mine.items if not r.finished)
     other = next(
-        c
-        for c in clerks
-        if c.available and c.user_id != clerk.user_id and set(item.needs) <= set(c.skills)
+        c for c in clerks if c.available and c.user_id != clerk.user_id and set(item.needs) <= set(c.skills)
     )
 
     marker_ms = []
@@ -96,9 +95,14 @@ async def run(url: str, rounds: int, sup_login: str, clerk_login: str) -> None:
             db.write(go)
             return time.perf_counter()  # the commit has happened
 
+        rng = random.Random(1)
         for _ in range(rounds):
+            # A random pause first, so the change lands at any point of the poll's cycle (right
+            # after a detection it would always land just after a poll: the worst case).
+            await asyncio.sleep(rng.uniform(0, MyListScreen.POLL_SECONDS))
             t0 = await asyncio.to_thread(move, other.user_id)
             away.append(await _wait(lambda: item.id not in ids()) - t0)
+            await asyncio.sleep(rng.uniform(0, MyListScreen.POLL_SECONDS))
             t0 = await asyncio.to_thread(move, clerk.user_id)
             back.append(await _wait(lambda: item.id in ids()) - t0)
     db.dispose()
