@@ -334,7 +334,35 @@ async def test_filter_and_sort(office: Office) -> None:
         assert screen.sort.value == "amount"
 
 
-async def test_rebalance_an_absent_clerk_and_undo(office: Office) -> None:
+async def test_hostile_filter_and_the_view_key(office: Office) -> None:
+    setup_day(office)
+    app = make_app(office, "sup")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_assignment(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("slash", *"[Smith]")
+        await pilot.pause(0.3)  # the filter's debounce timer
+        await settle(pilot)
+        assert item_rows(screen) == []
+        assert "filter: '[Smith]'" in screen_text(app)
+        screen.query_one("#asg-items #filter", Input).value = "x" * 5000  # pasted, huge
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert item_rows(screen) == [] and isinstance(app.screen, AssignmentScreen)
+        await pilot.press("enter", "escape")
+        await settle(pilot)
+        # v narrows: unassigned (all six), then assigned (none yet).
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.view.value == "unassigned" and len(item_rows(screen)) == 6
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.view.value == "assigned" and item_rows(screen) == []
+        assert "showing assigned" in screen_text(app)
+
+
+async def test_rebalance_a_leaving_clerk_and_undo(office: Office) -> None:
     setup_day(office)
     app = make_app(office, "sup")
     async with app.run_test(size=(160, 50)) as pilot:
