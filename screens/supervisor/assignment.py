@@ -170,7 +170,8 @@ class AssignmentScreen(DbScreen):
     HELP_TITLE = "Daily assignment"
     HELP = (
         "Left: the day's items (/ filters, s sorts, v narrows: unassigned, assigned, open, finished). "
-        "Space marks an item, shift+↑/↓ marks while moving, Esc clears the marks; with no marks the "
+        "Space (or Enter, or a click on the highlighted row) marks an item, shift+↑/↓ marks while "
+        "moving, Esc clears the marks; with no marks the "
         "highlighted item is the selection. Right: the clerks on shift with their load "
         "(assigned minutes / capacity) and skills. A clerk's digit or letter assigns the selection "
         "(a * in the Clerk column means by hand: re-plans keep it), m asks for the clerk, u unassigns. "
