@@ -179,6 +179,7 @@ async def test_discarded_preview_changes_nothing(office: Office) -> None:
         assert "Plan discarded; nothing changed" in notes(app)
 
 
+@pytest.mark.slow  # a long walk of keys (over 10 s)
 async def test_assign_selection_by_key_move_and_unassign(office: Office) -> None:
     setup_day(office)
     app = make_app(office, "sup")
@@ -362,6 +363,7 @@ async def test_hostile_filter_and_the_view_key(office: Office) -> None:
         assert "showing assigned" in screen_text(app)
 
 
+@pytest.mark.slow  # a long walk of keys (over 10 s)
 async def test_rebalance_a_leaving_clerk_and_undo(office: Office) -> None:
     setup_day(office)
     app = make_app(office, "sup")
