@@ -274,20 +274,20 @@ class MyListScreen(DbScreen):
                 return
 
             def done(res: ItemRow) -> None:
-                assert self.data is not None
+                items = self.data.items if self.data is not None else ()
                 words = OUTCOME_LABELS[f.outcome]
                 self.notify(escape(f"{r.client_name}: {words}"))
                 # The next open item after this one (the list keeps its order while reloading).
                 nxt = next(
                     (
                         x.id
-                        for i, x in enumerate(self.data.items)
+                        for i, x in enumerate(items)
                         if i > row and not x.finished and x.id != r.id
                     ),
                     None,
                 )
                 if nxt is None:
-                    nxt = next((x.id for x in self.data.items if not x.finished and x.id != r.id), None)
+                    nxt = next((x.id for x in items if not x.finished and x.id != r.id), None)
                 self._focus_after = nxt
                 self.reload()
 
