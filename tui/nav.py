@@ -176,6 +176,22 @@ NAV: list[NavEntry] = [
         Action.VIEW,
         ("clerk",),
     ),
+    NavEntry(
+        "w",
+        "Assignment",
+        "Today's work items: auto-assign, assign by key, rebalance, publish",
+        "screens.supervisor.assignment:AssignmentScreen",
+        Action.WORK_ASSIGN,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "l",
+        "My work list",
+        "Today's published items in priority order; finish each with an outcome",
+        "screens.clerk.my_list:MyListScreen",
+        Action.WORK_FINISH,
+        ("clerk",),
+    ),
 ]
 
 

@@ -156,9 +156,10 @@ class ClientAccountScreen(DbScreen):
         Binding("escape", "back", "Back", id="client_account.back", tooltip="Back to the previous screen"),
     ]
 
-    def __init__(self, client_id: int) -> None:
+    def __init__(self, client_id: int, tab: str | None = None) -> None:
         super().__init__()
         self.client_id = client_id
+        self.tab = tab  # a TABS id to open at (a work item's kind picks it)
         self.data: AccountData | None = None
         self._reload_on_resume = False
 
@@ -215,6 +216,8 @@ class ClientAccountScreen(DbScreen):
         for table_id, columns in cols.items():
             self.query_one(f"#{table_id}", DataTable).add_columns(*columns)
         self.query_one("#coverages", DataTable).focus()
+        if self.tab in dict(TABS):
+            self.action_show_tab(self.tab)
         self.reload()
 
     # ------------------------------------------------------------------ loading

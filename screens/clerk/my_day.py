@@ -31,7 +31,7 @@ class MyDayScreen(DbScreen):
     HELP_TITLE = "My day"
     HELP = (
         "Your shift, your list for today and your time. i clocks in, o clocks out, b starts a break, "
-        "r ends it (the time is the office clock, never typed); t opens your timecard. "
+        "r ends it (the time is the office clock, never typed); t opens your timecard, w your work list. "
         "g opens other screens; ctrl+p lists every action."
     )
     BINDINGS = [
@@ -42,6 +42,7 @@ class MyDayScreen(DbScreen):
         Binding(
             "t", "timecard", "Timecard", id="my_day.timecard", tooltip="Open my timecard for this period"
         ),
+        Binding("w", "work_list", "Work list", id="my_day.work_list", tooltip="Open today's work list"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -117,6 +118,11 @@ class MyDayScreen(DbScreen):
     def action_end_break(self) -> None:
         self._punch(ClockKind.BREAK_END)
 
+    def action_work_list(self) -> None:
+        from screens.clerk.my_list import MyListScreen
+
+        self.app.push_screen(MyListScreen())
+
     def action_timecard(self) -> None:
         from screens.clerk.my_timecard import MyTimecardScreen
 
@@ -136,7 +142,10 @@ class MyDayScreen(DbScreen):
         )
         if d.items_total:
             self.query_one("#list", Static).update(
-                Text(f"{d.items_done} of {d.items_total} items done · you own {d.owned_clients} accounts")
+                Text(
+                    f"{d.items_done} of {d.items_total} items done · you own {d.owned_clients} accounts"
+                    " · w opens your list"
+                )
             )
         else:
             self.query_one("#list", Static).update(
