@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger, plans
 from db import audit
-from db.errors import ConflictError, NotFound, ValidationError
+from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import (
     Allocation,
     BillTo,
@@ -57,7 +57,7 @@ from db.models import (
 )
 from db.money import CENT, MAX_ABS, ZERO, fmt_money
 from db.rights import Action, Actor, require
-from db.settings import office_timezone
+from db.settings import get_setting, office_timezone
 from db.timeutil import office_today
 
 MAX_KEY = 120
@@ -67,7 +67,7 @@ MAX_BATCH_ITEMS = 1000
 FIRST_CHUNK = 4  # open invoices a payer's payment loads (and locks) first
 
 # Digits with optional thousands commas and an optional "$"; decimals checked separately.
-_AMOUNT_RE = re.compile(r"^\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$")
+_AMOUNT_RE = re.compile(r"^\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$", re.ASCII)  # no Unicode digits
 
 
 # --------------------------------------------------------------------------- typed input
@@ -454,8 +454,11 @@ def _validate(
         errors["date"] = "must be a date"
     else:
         today = office_today(office_timezone(session))
+        opened = _office_opened(session)
         if received_on > today:
             errors["date"] = f"is in the future (today is {today.isoformat()})"
+        elif received_on < opened:
+            errors["date"] = f"is before the office opened ({opened.isoformat()})"
         else:
             day = received_on
     ref = _check_text(reference, "reference", MAX_REFERENCE, errors, required=False)
@@ -472,6 +475,21 @@ def _validate(
         return None, errors
     assert s is not None and value is not None and m is not None and day is not None
     return _Request(s, client_id, payer_id, value, m, day, ref, k, invoice_id, placement_id), errors
+
+
+def _office_opened(session: Session) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(get_setting(session, "office.opened")))
+    except ValueError:
+        return dt.date(2000, 1, 1)
+
+
+def _require_account(actor: Actor) -> None:
+    """Money is posted by a person with a ClerkDesk account (root and system have none)."""
+    if not actor.user_id:
+        raise PermissionDenied(
+            f"{actor.login} has no ClerkDesk user account; payments are posted by a clerk or supervisor"
+        )
 
 
 def _check_named_invoice(inv: Invoice, req: _Request) -> str | None:
@@ -788,6 +806,7 @@ def post_payment(
     invoices. Client side: ``client_id`` required. Whatever is not allocated is account credit.
     """
     require(actor, Action.PAYMENT_POST)
+    _require_account(actor)
     req, errors = _validate(
         session,
         side=side,
@@ -893,6 +912,7 @@ def apply_credit(
     invoices (name the client); ``credit_left`` is all the party's credit afterwards.
     """
     require(actor, Action.PAYMENT_POST)
+    _require_account(actor)
     errors: dict[str, str] = {}
     s = _check_party(session, side, client_id, payer_id, errors)
     if invoice_id is not None and session.get(Invoice, invoice_id) is None:
@@ -996,6 +1016,7 @@ def post_batch(
     Runs in the caller's single transaction: any error leaves nothing saved.
     """
     require(actor, Action.PAYMENT_POST)
+    _require_account(actor)
     errors: dict[str, str] = {}
     key = _check_text(batch_key, "batch_key", MAX_BATCH_KEY, errors, required=True)
     control = _check_amount(control_total, "control_total", errors)

@@ -7,6 +7,7 @@ user, bad value, unknown record). Every error is one readable line on stderr.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -78,6 +79,41 @@ def errors_as_exit() -> Iterator[None]:
         fail(f"bad database URL: {e}", EXIT_USAGE)
 
 
+def describe_unexpected(exc: BaseException) -> tuple[str, int]:
+    """One line and an exit code for an error no command mapped itself (never a traceback)."""
+    if isinstance(exc, ClerkDeskError):
+        return str(exc), exit_code_for(exc)
+    if isinstance(exc, sa.exc.DBAPIError):
+        orig = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if isinstance(exc, sa.exc.IntegrityError):
+            return f"the database refused the change: {orig}", EXIT_FAILED
+        return f"cannot use the database: {orig}", EXIT_FAILED
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return f"cannot use the database: {str(exc).splitlines()[0]}", EXIT_FAILED
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"cannot use {where}{exc.strerror or exc}".replace("use : ", "use "), EXIT_FAILED
+    if isinstance(exc, OverflowError | ArithmeticError):
+        return f"a date or number is out of range ({exc})", EXIT_USAGE
+    if isinstance(exc, ValueError | UnicodeError):
+        return f"bad value: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_USAGE
+    return f"internal error ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}", EXIT_FAILED
+
+
+class SafeGroup(click.Group):
+    """The top command: whatever a subcommand lets out becomes one line on stderr and exit 1
+    or 2 (issue 11 §6). Commands still map their own errors first (``errors_as_exit``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            message, code = describe_unexpected(exc)
+            raise Failure(" ".join(message.split()), code) from None
+
+
 class Ctx:
     """What every subcommand needs: the database URL and the claimed identity (demo only)."""
 
@@ -139,7 +175,7 @@ db_option = click.option(
 as_option = click.option("--as", "as_login", metavar="LOGIN", help="Act as LOGIN (demo databases only).")
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SafeGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @db_option
 @as_option
 @click.version_option(package_name="clerkdesk")
@@ -358,7 +394,27 @@ def backup(c: Ctx, path: Path) -> None:
     finally:
         dst.close()
         src.close()
+    _audit_papers_for_copy(url, sa.engine.make_url(f"sqlite:///{path.resolve()}"))
     click.echo(f"backed up {url.database} -> {path} ({path.stat().st_size} bytes)")
+
+
+def _audit_papers_for_copy(src: sa.URL, dst: sa.URL) -> None:
+    """A backup verifies on its own: the audit key beside it (0600, if it has none) and a
+    checkpoint of the copy's own tip."""
+    key = audit.load_key(src)
+    dst_key = audit.key_path(dst)
+    if not dst_key.exists():
+        fd = os.open(dst_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key.hex() + "\n")
+    engine = sa.create_engine(dst)
+    try:
+        with engine.connect() as conn:
+            tip = conn.execute(sa.text("SELECT last_id, last_hash FROM audit_head WHERE id = 1")).first()
+    finally:
+        engine.dispose()
+    if tip is not None:
+        audit.write_checkpoint(dst, int(tip[0]), str(tip[1]))
 
 
 # --------------------------------------------------------------------------- demo
