@@ -58,6 +58,7 @@ from db.models import (
 from db.money import CENT, MAX_ABS, ZERO, fmt_money
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
+from db.text import has_control_chars
 from db.timeutil import office_today
 
 MAX_KEY = 120
@@ -137,7 +138,7 @@ def _check_text(
         errors[field_name] = "is required"
     elif len(text) > max_len:
         errors[field_name] = f"is longer than {max_len} characters"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in text):
+    elif has_control_chars(text):
         errors[field_name] = "has control characters"
     return text
 
