@@ -538,7 +538,7 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
                 signatures[ident] = str(after.get("hash", ""))
             elif r.entity == "user" and after:
                 users.setdefault(ident, {}).update({f: after[f] for f in _USER_FIELDS if f in after})
-    problems: list[str] = []
+    problems = _Problems()
 
     def stream(stmt: sa.Select[Any], id_col: Any) -> Iterator[Any]:
         after_id = 0
@@ -588,9 +588,9 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
                     f"user {logged.get('login', login)}: {f} is {now_vals[f]!r} but the audit log says "
                     f"{logged[f]!r} (changed outside ClerkDesk)"
                 )
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        return VerifyResult(False, 0, None, "reconciliation failed: " + "; ".join(problems[:5]) + more)
+    if problems.count:
+        more = f" (and {problems.count - len(problems.first)} more)" if problems.count > len(problems.first) else ""
+        return VerifyResult(False, 0, None, "reconciliation failed: " + "; ".join(problems.first) + more)
     return VerifyResult(
         True,
         0,
@@ -598,6 +598,20 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
         f"reconciled with the log: {len(invoices)} invoices, {len(posted)} payments, "
         f"{len(signatures)} timecard signatures, {len(users)} users",
     )
+
+
+class _Problems:
+    """Counts every problem, keeps the first few words (a wiped log may mean millions)."""
+
+    def __init__(self, keep: int = 5) -> None:
+        self.first: list[str] = []
+        self.count = 0
+        self._keep = keep
+
+    def append(self, text: str) -> None:
+        self.count += 1
+        if len(self.first) < self._keep:
+            self.first.append(text)
 
 
 def _cents(value: Any) -> int:
