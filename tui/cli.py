@@ -7,6 +7,7 @@ user, bad value, unknown record). Every error is one readable line on stderr.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -88,6 +89,8 @@ def describe_unexpected(exc: BaseException) -> tuple[str, int]:
         if isinstance(exc, sa.exc.IntegrityError):
             return f"the database refused the change: {orig}", EXIT_FAILED
         return f"cannot use the database: {orig}", EXIT_FAILED
+    if isinstance(exc, sqlite3.Error):  # raw sqlite3 (backup)
+        return f"cannot use the database: {exc}", EXIT_FAILED
     if isinstance(exc, sa.exc.SQLAlchemyError):
         return f"cannot use the database: {str(exc).splitlines()[0]}", EXIT_FAILED
     if isinstance(exc, OSError):
@@ -266,6 +269,9 @@ def user_add(
     c: Ctx, login: str, name: str, role: str, team: str | None, skills: str, hours: float, email: str
 ) -> None:
     """Add (hire) a user."""
+
+    if math.isnan(hours):  # FloatRange lets NaN through
+        fail("--hours must be a number from 0 to 80", EXIT_USAGE)
 
     def go(actor: Actor, s: Session) -> staff.StaffRow:
         if team and team not in staff.list_teams(actor, s):

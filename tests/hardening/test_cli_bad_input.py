@@ -108,6 +108,7 @@ def test_a_twenty_digit_request_id(url: str) -> None:
 def test_user_add_with_hours_nan(url: str) -> None:
     r = run(url, "--as", "sam", "user", "add", "zed", "--name", "Zed", "--role", "clerk", "--hours", "nan")
     assert_one_line_error(r, (2,))
+    assert r.output == "clerkdesk: --hours must be a number from 0 to 80\n"
 
 
 def test_db_naming_a_file_that_is_not_a_database(tmp_path: Path) -> None:
