@@ -144,16 +144,25 @@ def load_key(url: sa.URL) -> bytes:
         if cached is not None:
             return cached
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        except FileExistsError:
-            key = bytes.fromhex(path.read_text().strip())
-        else:
-            key = secrets.token_bytes(32)
+        if not path.exists():
+            # Made whole under a temporary name, then linked into place: a process racing us
+            # to make it never reads a half-written key, and nobody's key is ever replaced.
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
             with os.fdopen(fd, "w") as f:
-                f.write(key.hex() + "\n")
+                f.write(secrets.token_bytes(32).hex() + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        try:
+            key = bytes.fromhex(path.read_text().strip())
+        except ValueError as exc:
+            raise RuntimeError(f"the audit key {path} is damaged (not hex)") from exc
         if len(key) < 32:
             raise RuntimeError(f"the audit key {path} is damaged (shorter than 32 bytes)")
         _keys[str(path)] = key
