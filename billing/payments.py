@@ -18,7 +18,8 @@ Posting
 Concurrency: two clerks paying the same invoice at once must not both spend its balance.
 SQLite: every writing transaction is ``BEGIN IMMEDIATE``, so they are serialised. PostgreSQL:
 the invoices are locked ``FOR UPDATE`` (always oldest-first order, then the plan row, so two
-payments never deadlock) and re-read after the lock; the second payment sees the first one's
+payments never deadlock; the audit head is locked last, at commit, by ``db.audit``) and re-read
+after the lock; the second payment sees the first one's
 allocations. The ``version`` column would also catch a missed lock (as a StaleDataError), but
 the lock makes the second clerk wait a moment instead of failing. A re-post of the same key
 racing the first is settled by the unique index on the key (savepoint, then the duplicate path).

@@ -7,7 +7,11 @@ fails with "database is locked" once several processes write). Reads use a defer
 
 Every user action is one short transaction: ``Database.write(fn)`` / ``Database.read(fn)``
 run ``fn(session)`` and commit (or roll back) before returning. Nothing holds a transaction
-open while a screen waits for a person.
+open while a screen waits for a person. ``write`` reruns a transaction the database aborted
+(deadlock, serialization failure, SQLite lock timeout) a bounded number of times, so ``fn``
+must be a pure function of the session. SQLite writers take turns on a file lock beside the
+database before BEGIN IMMEDIATE (``_WriterQueue``). Lock order inside a transaction: the rows a
+service locks, in its documented order, then the audit head at commit (``db.audit``).
 """
 
 from __future__ import annotations
