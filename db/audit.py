@@ -70,11 +70,9 @@ def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     return {n: getattr(obj, n) for n in names}
 
 
-def _parts_digest(h: Any, parts: Iterable[str]) -> str:
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x1f")  # unit separator: "ab"+"c" and "a"+"bc" hash differently
-    return str(h.hexdigest())
+def _message(parts: Iterable[str]) -> bytes:
+    # Each part followed by the unit separator: "ab"+"c" and "a"+"bc" hash differently.
+    return ("\x1f".join(parts) + "\x1f").encode("utf-8")
 
 
 def _row_hash(
@@ -88,16 +86,14 @@ def _row_hash(
     after: str,
 ) -> str:
     """The plain SHA-256 of rows written before migration 0004 (``keyed`` false)."""
-    return _parts_digest(
-        hashlib.sha256(), (prev_hash, at, actor_login, entity, entity_id, action, before, after)
-    )
+    return hashlib.sha256(_message((prev_hash, at, actor_login, entity, entity_id, action, before, after))).hexdigest()
 
 
 def _keyed_hash(key: bytes, prev_hash: str, at: str, actor_id: int | None, actor_login: str,
                 entity: str, entity_id: str, action: str, before: str, after: str) -> str:  # fmt: skip
     parts = (prev_hash, at, "" if actor_id is None else str(actor_id), actor_login, entity, entity_id,
              action, before, after)  # fmt: skip
-    return _parts_digest(hmac.new(key, digestmod=hashlib.sha256), parts)
+    return hmac.new(key, _message(parts), hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------- key and checkpoint
