@@ -406,6 +406,15 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
         checkpoint = read_checkpoint(url)
     except ValueError as exc:
         return VerifyResult(False, 0, None, str(exc))
+    mode = key_path(url).stat().st_mode
+    if mode & 0o077:
+        return VerifyResult(
+            False,
+            0,
+            None,
+            f"the audit key {key_path(url)} is readable by other accounts (mode {mode & 0o777:o}); "
+            "anyone who read it can forge rows: chmod 600 it and make a new key",
+        )
     while True:
         rows = session.execute(
             sa.select(AuditEntry.__table__)

@@ -548,3 +548,14 @@ def test_rows_written_before_0004_still_verify_as_a_prefix(db: Database) -> None
     result = db.read(audit.verify)
     assert (result.ok, result.rows_checked) == (True, 3), result.message
     assert [r.keyed for r in _rows(db)] == [False, False, True]
+
+
+def test_a_key_readable_by_other_accounts_fails_verify(office: Office) -> None:
+    path = audit.key_path(office.db.engine.url)
+    path.chmod(0o644)
+    try:
+        result = office.db.read(audit.verify)
+    finally:
+        path.chmod(0o600)
+    assert not result.ok
+    assert "is readable by other accounts (mode 644)" in result.message
