@@ -147,6 +147,7 @@ class _WriterQueue:
     def __init__(self, db_path: str) -> None:
         self._path = db_path + ".writelock"
         self._thread_lock = threading.Lock()  # flock is per open file: threads share ours
+        self._held = threading.local()
         self._fd: int | None = None
 
     def _open(self) -> int | None:
@@ -159,13 +160,20 @@ class _WriterQueue:
 
     @contextmanager
     def turn(self) -> Iterator[None]:
+        if getattr(self._held, "yes", False):
+            # A write started inside another one in this thread: it waits on SQLite as before
+            # (and fails after the busy timeout); queueing here would wait for ourselves.
+            yield
+            return
         with self._thread_lock:
             fd = self._open()
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.yes = True
             try:
                 yield
             finally:
+                self._held.yes = False
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
