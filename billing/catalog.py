@@ -26,6 +26,7 @@ from db.models import Payer, PayerCode, PayerKind, ServiceCode
 from db.money import to_money
 from db.rights import Action, Actor, require
 from db.settings import get_setting
+from db.text import has_control_chars
 from db.timeutil import office_today
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.-]{0,15}$")
@@ -198,7 +199,7 @@ def _check_text(value: str, field: str, limit: int, errors: dict[str, str], *, r
         errors[field] = "is required"
     elif len(value) > limit:
         errors[field] = f"is longer than {limit} characters"
-    elif any(ord(c) < 32 and c not in "\n\t" for c in value):
+    elif has_control_chars(value, allow="\n\t"):
         errors[field] = "has control characters"
 
 

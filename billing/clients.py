@@ -59,6 +59,7 @@ from db.models import (
 )
 from db.money import ZERO, Money
 from db.rights import Action, Actor, require
+from db.text import has_control_chars
 
 CONTACT_FIELDS = (
     "address_line1",
@@ -298,7 +299,7 @@ def _check_name(value: str, field: str, errors: dict[str, str], *, required: boo
         errors[field] = "is required"
     elif len(value.strip()) > 80:
         errors[field] = "is longer than 80 characters"
-    elif any(ord(c) < 32 for c in value):
+    elif has_control_chars(value):
         errors[field] = "has control characters"
 
 
@@ -307,7 +308,7 @@ def _check_len(
 ) -> None:
     if len(value) > limit:
         errors[field] = f"is longer than {limit} characters"
-    elif any(ord(c) < 32 and not (multiline and c in "\n\t") for c in value):
+    elif has_control_chars(value, allow="\n\t" if multiline else ""):
         errors[field] = "has control characters"
 
 

@@ -18,7 +18,8 @@ Posting
 Concurrency: two clerks paying the same invoice at once must not both spend its balance.
 SQLite: every writing transaction is ``BEGIN IMMEDIATE``, so they are serialised. PostgreSQL:
 the invoices are locked ``FOR UPDATE`` (always oldest-first order, then the plan row, so two
-payments never deadlock) and re-read after the lock; the second payment sees the first one's
+payments never deadlock; the audit head is locked last, at commit, by ``db.audit``) and re-read
+after the lock; the second payment sees the first one's
 allocations. The ``version`` column would also catch a missed lock (as a StaleDataError), but
 the lock makes the second clerk wait a moment instead of failing. A re-post of the same key
 racing the first is settled by the unique index on the key (savepoint, then the duplicate path).
@@ -38,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger, plans
 from db import audit
-from db.errors import ConflictError, NotFound, ValidationError
+from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import (
     Allocation,
     BillTo,
@@ -57,7 +58,8 @@ from db.models import (
 )
 from db.money import CENT, MAX_ABS, ZERO, fmt_money
 from db.rights import Action, Actor, require
-from db.settings import office_timezone
+from db.settings import get_setting, office_timezone
+from db.text import has_control_chars
 from db.timeutil import office_today
 
 MAX_KEY = 120
@@ -67,7 +69,7 @@ MAX_BATCH_ITEMS = 1000
 FIRST_CHUNK = 4  # open invoices a payer's payment loads (and locks) first
 
 # Digits with optional thousands commas and an optional "$"; decimals checked separately.
-_AMOUNT_RE = re.compile(r"^\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$")
+_AMOUNT_RE = re.compile(r"^\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$", re.ASCII)  # no Unicode digits
 
 
 # --------------------------------------------------------------------------- typed input
@@ -137,7 +139,7 @@ def _check_text(
         errors[field_name] = "is required"
     elif len(text) > max_len:
         errors[field_name] = f"is longer than {max_len} characters"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in text):
+    elif has_control_chars(text):
         errors[field_name] = "has control characters"
     return text
 
@@ -454,8 +456,11 @@ def _validate(
         errors["date"] = "must be a date"
     else:
         today = office_today(office_timezone(session))
+        opened = _office_opened(session)
         if received_on > today:
             errors["date"] = f"is in the future (today is {today.isoformat()})"
+        elif received_on < opened:
+            errors["date"] = f"is before the office opened ({opened.isoformat()})"
         else:
             day = received_on
     ref = _check_text(reference, "reference", MAX_REFERENCE, errors, required=False)
@@ -472,6 +477,21 @@ def _validate(
         return None, errors
     assert s is not None and value is not None and m is not None and day is not None
     return _Request(s, client_id, payer_id, value, m, day, ref, k, invoice_id, placement_id), errors
+
+
+def _office_opened(session: Session) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(get_setting(session, "office.opened")))
+    except ValueError:
+        return dt.date(2000, 1, 1)
+
+
+def _require_account(actor: Actor) -> None:
+    """Money is posted by a person with a ClerkDesk account (root and system have none)."""
+    if not actor.user_id:
+        raise PermissionDenied(
+            f"{actor.login} has no ClerkDesk user account; payments are posted by a clerk or supervisor"
+        )
 
 
 def _check_named_invoice(inv: Invoice, req: _Request) -> str | None:
@@ -788,6 +808,7 @@ def post_payment(
     invoices. Client side: ``client_id`` required. Whatever is not allocated is account credit.
     """
     require(actor, Action.PAYMENT_POST)
+    _require_account(actor)
     req, errors = _validate(
         session,
         side=side,
@@ -893,6 +914,7 @@ def apply_credit(
     invoices (name the client); ``credit_left`` is all the party's credit afterwards.
     """
     require(actor, Action.PAYMENT_POST)
+    _require_account(actor)
     errors: dict[str, str] = {}
     s = _check_party(session, side, client_id, payer_id, errors)
     if invoice_id is not None and session.get(Invoice, invoice_id) is None:
@@ -996,6 +1018,7 @@ def post_batch(
     Runs in the caller's single transaction: any error leaves nothing saved.
     """
     require(actor, Action.PAYMENT_POST)
+    _require_account(actor)
     errors: dict[str, str] = {}
     key = _check_text(batch_key, "batch_key", MAX_BATCH_KEY, errors, required=True)
     control = _check_amount(control_total, "control_total", errors)

@@ -70,11 +70,9 @@ def snapshot(obj: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
     return {n: getattr(obj, n) for n in names}
 
 
-def _parts_digest(h: Any, parts: Iterable[str]) -> str:
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x1f")  # unit separator: "ab"+"c" and "a"+"bc" hash differently
-    return str(h.hexdigest())
+def _message(parts: Iterable[str]) -> bytes:
+    # Each part followed by the unit separator: "ab"+"c" and "a"+"bc" hash differently.
+    return ("\x1f".join(parts) + "\x1f").encode("utf-8")
 
 
 def _row_hash(
@@ -88,16 +86,14 @@ def _row_hash(
     after: str,
 ) -> str:
     """The plain SHA-256 of rows written before migration 0004 (``keyed`` false)."""
-    return _parts_digest(
-        hashlib.sha256(), (prev_hash, at, actor_login, entity, entity_id, action, before, after)
-    )
+    return hashlib.sha256(_message((prev_hash, at, actor_login, entity, entity_id, action, before, after))).hexdigest()
 
 
 def _keyed_hash(key: bytes, prev_hash: str, at: str, actor_id: int | None, actor_login: str,
                 entity: str, entity_id: str, action: str, before: str, after: str) -> str:  # fmt: skip
     parts = (prev_hash, at, "" if actor_id is None else str(actor_id), actor_login, entity, entity_id,
              action, before, after)  # fmt: skip
-    return _parts_digest(hmac.new(key, digestmod=hashlib.sha256), parts)
+    return hmac.new(key, _message(parts), hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------- key and checkpoint
@@ -144,16 +140,25 @@ def load_key(url: sa.URL) -> bytes:
         if cached is not None:
             return cached
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        except FileExistsError:
-            key = bytes.fromhex(path.read_text().strip())
-        else:
-            key = secrets.token_bytes(32)
+        if not path.exists():
+            # Made whole under a temporary name, then linked into place: a process racing us
+            # to make it never reads a half-written key, and nobody's key is ever replaced.
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
             with os.fdopen(fd, "w") as f:
-                f.write(key.hex() + "\n")
+                f.write(secrets.token_bytes(32).hex() + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        try:
+            key = bytes.fromhex(path.read_text().strip())
+        except ValueError as exc:
+            raise RuntimeError(f"the audit key {path} is damaged (not hex)") from exc
         if len(key) < 32:
             raise RuntimeError(f"the audit key {path} is damaged (shorter than 32 bytes)")
         _keys[str(path)] = key
@@ -401,6 +406,15 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
         checkpoint = read_checkpoint(url)
     except ValueError as exc:
         return VerifyResult(False, 0, None, str(exc))
+    mode = key_path(url).stat().st_mode
+    if mode & 0o077:
+        return VerifyResult(
+            False,
+            0,
+            None,
+            f"the audit key {key_path(url)} is readable by other accounts (mode {mode & 0o777:o}); "
+            "anyone who read it can forge rows: chmod 600 it and make a new key",
+        )
     while True:
         rows = session.execute(
             sa.select(AuditEntry.__table__)
@@ -538,7 +552,7 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
                 signatures[ident] = str(after.get("hash", ""))
             elif r.entity == "user" and after:
                 users.setdefault(ident, {}).update({f: after[f] for f in _USER_FIELDS if f in after})
-    problems: list[str] = []
+    problems = _Problems()
 
     def stream(stmt: sa.Select[Any], id_col: Any) -> Iterator[Any]:
         after_id = 0
@@ -588,9 +602,9 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
                     f"user {logged.get('login', login)}: {f} is {now_vals[f]!r} but the audit log says "
                     f"{logged[f]!r} (changed outside ClerkDesk)"
                 )
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        return VerifyResult(False, 0, None, "reconciliation failed: " + "; ".join(problems[:5]) + more)
+    if problems.count:
+        more = f" (and {problems.count - len(problems.first)} more)" if problems.count > len(problems.first) else ""
+        return VerifyResult(False, 0, None, "reconciliation failed: " + "; ".join(problems.first) + more)
     return VerifyResult(
         True,
         0,
@@ -598,6 +612,20 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
         f"reconciled with the log: {len(invoices)} invoices, {len(posted)} payments, "
         f"{len(signatures)} timecard signatures, {len(users)} users",
     )
+
+
+class _Problems:
+    """Counts every problem, keeps the first few words (a wiped log may mean millions)."""
+
+    def __init__(self, keep: int = 5) -> None:
+        self.first: list[str] = []
+        self.count = 0
+        self._keep = keep
+
+    def append(self, text: str) -> None:
+        self.count += 1
+        if len(self.first) < self._keep:
+            self.first.append(text)
 
 
 def _cents(value: Any) -> int:

@@ -7,7 +7,11 @@ fails with "database is locked" once several processes write). Reads use a defer
 
 Every user action is one short transaction: ``Database.write(fn)`` / ``Database.read(fn)``
 run ``fn(session)`` and commit (or roll back) before returning. Nothing holds a transaction
-open while a screen waits for a person.
+open while a screen waits for a person. ``write`` reruns a transaction the database aborted
+(deadlock, serialization failure, SQLite lock timeout) a bounded number of times, so ``fn``
+must be a pure function of the session. SQLite writers take turns on a file lock beside the
+database before BEGIN IMMEDIATE (``_WriterQueue``). Lock order inside a transaction: the rows a
+service locks, in its documented order, then the audit head at commit (``db.audit``).
 """
 
 from __future__ import annotations
@@ -147,6 +151,7 @@ class _WriterQueue:
     def __init__(self, db_path: str) -> None:
         self._path = db_path + ".writelock"
         self._thread_lock = threading.Lock()  # flock is per open file: threads share ours
+        self._held = threading.local()
         self._fd: int | None = None
 
     def _open(self) -> int | None:
@@ -159,13 +164,20 @@ class _WriterQueue:
 
     @contextmanager
     def turn(self) -> Iterator[None]:
+        if getattr(self._held, "yes", False):
+            # A write started inside another one in this thread: it waits on SQLite as before
+            # (and fails after the busy timeout); queueing here would wait for ourselves.
+            yield
+            return
         with self._thread_lock:
             fd = self._open()
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.yes = True
             try:
                 yield
             finally:
+                self._held.yes = False
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 

@@ -7,7 +7,8 @@ Floats are refused everywhere: ``0.1 + 0.2`` must never reach a ledger.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from sqlalchemy import BigInteger
@@ -20,10 +21,17 @@ ZERO = Decimal("0.00")
 MAX_ABS = Decimal("100000000000.00")
 
 
+# What a typed amount may look like: ASCII digits, one optional point, an optional sign and
+# exponent (Decimal syntax, checked for range below). Decimal() itself also takes Arabic-Indic,
+# full-width and other Unicode digits and "1_000"; a ledger must not.
+_TEXT_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
 def to_money(value: Decimal | int | str) -> Decimal:
     """Quantize to the cent with ROUND_HALF_UP. Accepts Decimal, int (whole units) or a string.
 
-    Refuses float and bool, NaN and infinities, and amounts beyond ``MAX_ABS``.
+    Refuses float and bool, NaN and infinities, non-ASCII digits, and amounts beyond ``MAX_ABS``
+    (always as ValueError: an absurd exponent never reaches ``quantize``).
     """
     if isinstance(value, bool) or isinstance(value, float):
         raise TypeError(f"money must not be a {type(value).__name__}: {value!r}")
@@ -31,6 +39,8 @@ def to_money(value: Decimal | int | str) -> Decimal:
         text = value.strip().replace(",", "")
         if text.startswith("$"):
             text = text[1:]
+        if not _TEXT_RE.fullmatch(text):
+            raise ValueError(f"not an amount: {value!r}")
         try:
             value = Decimal(text)
         except InvalidOperation as exc:
@@ -41,10 +51,9 @@ def to_money(value: Decimal | int | str) -> Decimal:
         raise TypeError(f"money must be a Decimal, not {type(value).__name__}")
     if not value.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    q = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if abs(q) > MAX_ABS:
+    if value.copy_abs() > MAX_ABS:  # copy_abs: no context, so no Overflow on 1E+999999999
         raise ValueError(f"amount out of range: {value}")
-    return q
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def cents(value: Decimal) -> int:
@@ -56,8 +65,17 @@ def from_cents(value: int) -> Decimal:
 
 
 def fmt_money(value: Decimal, symbol: str = "$") -> str:
-    """``-1234.5`` → ``-$1,234.50``: what a person reads on screen and paper."""
-    v = to_money(value)
+    """``-1234.5`` → ``-$1,234.50``: what a person reads on screen and paper.
+
+    A sum may exceed ``MAX_ABS`` (one figure's limit), so this formats any finite Decimal."""
+    if isinstance(value, bool | float) or not isinstance(value, Decimal | int):
+        raise TypeError(f"money must be a Decimal, not {type(value).__name__}")
+    v = Decimal(value)
+    if not v.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    with localcontext() as ctx:
+        ctx.prec = max(28, v.adjusted() + 4)
+        v = v.quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if v < 0 else ""
     return f"{sign}{symbol}{abs(v):,.2f}"
 

@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "office.currency_symbol": "$",
     "office.demo": False,  # a demo office's label only; grants nothing (--as: tui/demos.py)
     "office.payment_methods": "Check payable to the office; card or bank transfer by phone.",
+    "office.opened": "2000-01-01",  # no money is dated before the office existed (ISO date)
     "billing.eligibility_max_age_days": 30,
     "billing.invoice_prefix": "INV-",
     "billing.credit_note_prefix": "CN-",

@@ -15,6 +15,7 @@ from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import PayerKind, Role, Team, User
 from db.rights import Action, Actor, require
 from db.settings import office_timezone
+from db.text import has_control_chars
 from db.timeutil import office_today
 
 LOGIN_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
@@ -96,7 +97,7 @@ def _validate(login: str | None, name: str | None, minutes: int | None, email: s
             errors["name"] = "is required"
         elif len(name) > 120:
             errors["name"] = "is longer than 120 characters"
-        elif any(ord(c) < 32 for c in name):
+        elif has_control_chars(name):
             errors["name"] = "has control characters"
     if minutes is not None and not (0 <= minutes <= MAX_WEEKLY_MINUTES):
         errors["hours"] = "contracted hours must be between 0 and 80 a week"
@@ -126,6 +127,8 @@ def add_team(actor: Actor, session: Session, name: str, description: str = "") -
     name = name.strip()
     if not name or len(name) > 80:
         raise ValidationError.from_fields({"team": "a team needs a name of 1 to 80 characters"})
+    if has_control_chars(name):
+        raise ValidationError.from_fields({"team": "has control characters"})
     if session.scalars(sa.select(Team).where(Team.name == name)).first():
         raise ConflictError(f"team {name!r} already exists")
     team = Team(name=name, description=description)

@@ -30,8 +30,11 @@ PG_URL = os.environ.get("CLERKDESK_TEST_PG_URL")
 
 # One throwaway audit key for the whole run (and the clerkdesk processes tests start), never the
 # developer's own: the key file is made on first use.
-_KEY_DIR = Path(tempfile.mkdtemp(prefix="clerkdesk-audit-key-"))
-os.environ["CLERKDESK_AUDIT_KEY_FILE"] = str(_KEY_DIR / "audit.key")
+# Spawned worker processes import this module again: they must keep the parent's key.
+if os.environ.get("CLERKDESK_TEST_AUDIT_KEY") != "set":
+    _KEY_DIR = Path(tempfile.mkdtemp(prefix="clerkdesk-audit-key-"))
+    os.environ["CLERKDESK_AUDIT_KEY_FILE"] = str(_KEY_DIR / "audit.key")
+    os.environ["CLERKDESK_TEST_AUDIT_KEY"] = "set"
 # Monday 16 Nov 2026, 10:00 in the office zone (America/New_York).
 FROZEN_NOW = "2026-11-16T15:00:00+00:00"
 

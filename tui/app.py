@@ -6,6 +6,7 @@ import gc
 import os
 import select
 import sys
+import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,8 +20,10 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.markup import escape
+from textual.message_pump import active_message_pump
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import WorkerFailed
 
 from db.engine import Database
 from db.errors import ClerkDeskError
@@ -203,6 +206,58 @@ class ClerkDeskApp(App[None]):
         self.log.error(detail)  # Textual owns the terminal: never print to stderr here
         # The class name stays in the copied details, not in the sentence a clerk reads.
         self.push_screen(ErrorDialog(str(exc) or "An unexpected error stopped the action.", detail))
+
+    # Any exception Textual did not see handled (a message handler, an action, a timer, a
+    # worker with exit_on_error) comes here. Textual's own answer is to print a traceback and
+    # exit; ours is the error dialog, and the app goes on. The pump that raised has stopped, so a
+    # screen that raised is taken off the stack. Errors in a burst (a loop) still end the app.
+    _ERROR_BURST = 5
+    _ERROR_WINDOW_S = 2.0
+
+    def _handle_exception(self, error: Exception) -> None:
+        from screens.common.error import ErrorDialog
+
+        now = time.monotonic()
+        self._error_times = [t for t in getattr(self, "_error_times", []) if now - t < self._ERROR_WINDOW_S]
+        self._error_times.append(now)
+        if (
+            not self.is_running
+            or not self.screen_stack
+            or len(self._error_times) > self._ERROR_BURST
+            or (isinstance(self.screen, ErrorDialog) and not self.screen.is_running)
+        ):
+            super()._handle_exception(error)
+            return
+        # A handler's exception stops the message loop of the pump that ran it: if that is a
+        # screen, it can no longer answer keys and must go. A failed worker leaves it alive.
+        pump = active_message_pump.get(None)
+        dead = pump if isinstance(pump, Screen) and not isinstance(error, WorkerFailed) else None
+        real = error.error if isinstance(error, WorkerFailed) else error
+        self.call_later(self._recover_from, real, dead)
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        # Key bindings run in the app's own message loop: an action that raised would stop
+        # it (and with it the app). Caught here, it is just an error dialog.
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as exc:
+            self.call_later(self._recover_from, exc, None)
+            return True
+
+    def _recover_from(self, error: BaseException, dead: Screen[Any] | None) -> None:
+        if dead is not None and self.screen_stack and self.screen_stack[-1] is dead:
+            if len(self.screen_stack) > 1:
+                self.pop_screen()
+            else:
+                self.switch_screen(self.home_screen())
+        if isinstance(error, ClerkDeskError):
+            self.show_error(error)
+            return
+        from screens.common.error import ErrorDialog
+
+        detail = "".join(traceback.format_exception(error))
+        self.log.error(detail)
+        self.push_screen(ErrorDialog(str(error) or "An unexpected error stopped the action.", detail))
 
     # ------------------------------------------------------------------ navigation
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import math
 import os
 import pwd
 import sqlite3
@@ -84,6 +85,43 @@ def errors_as_exit() -> Iterator[None]:
         fail(f"cannot use the database: {e.orig}", EXIT_FAILED)
     except sa.exc.ArgumentError as e:
         fail(f"bad database URL: {e}", EXIT_USAGE)
+
+
+def describe_unexpected(exc: BaseException) -> tuple[str, int]:
+    """One line and an exit code for an error no command mapped itself (never a traceback)."""
+    if isinstance(exc, ClerkDeskError):
+        return str(exc), exit_code_for(exc)
+    if isinstance(exc, sa.exc.DBAPIError):
+        orig = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if isinstance(exc, sa.exc.IntegrityError):
+            return f"the database refused the change: {orig}", EXIT_FAILED
+        return f"cannot use the database: {orig}", EXIT_FAILED
+    if isinstance(exc, sqlite3.Error):  # raw sqlite3 (backup)
+        return f"cannot use the database: {exc}", EXIT_FAILED
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return f"cannot use the database: {str(exc).splitlines()[0]}", EXIT_FAILED
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"cannot use {where}{exc.strerror or exc}".replace("use : ", "use "), EXIT_FAILED
+    if isinstance(exc, OverflowError | ArithmeticError):
+        return f"a date or number is out of range ({exc})", EXIT_USAGE
+    if isinstance(exc, ValueError | UnicodeError):
+        return f"bad value: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_USAGE
+    return f"internal error ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}", EXIT_FAILED
+
+
+class SafeGroup(click.Group):
+    """The top command: whatever a subcommand lets out becomes one line on stderr and exit 1
+    or 2 (issue 11 §6). Commands still map their own errors first (``errors_as_exit``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            message, code = describe_unexpected(exc)
+            raise Failure(" ".join(message.split()), code) from None
 
 
 class Ctx:
@@ -267,6 +305,10 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+class MainGroup(LazyGroup, SafeGroup):
+    """The ``clerkdesk`` group: subcommand modules imported on use, unexpected errors as one line."""
+
+
 db_option = click.option(
     "--db",
     "db_url",
@@ -278,7 +320,7 @@ as_option = click.option("--as", "as_login", metavar="LOGIN", help="Act as LOGIN
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=MainGroup,
     lazy=LAZY_COMMANDS,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -378,6 +420,9 @@ def user_add(
     c: Ctx, login: str, name: str, role: str, team: str | None, skills: str, hours: float, email: str
 ) -> None:
     """Add (hire) a user."""
+
+    if math.isnan(hours):  # FloatRange lets NaN through
+        fail("--hours must be a number from 0 to 80", EXIT_USAGE)
 
     def go(actor: Actor, s: Session) -> staff.StaffRow:
         if team and team not in staff.list_teams(actor, s):
@@ -524,7 +569,27 @@ def backup(c: Ctx, path: Path) -> None:
             write_new(path, tmp.read_bytes())
         except ExportError as e:
             fail(str(e), EXIT_FAILED)
+    _audit_papers_for_copy(url, sa.engine.make_url(f"sqlite:///{path.resolve()}"))
     click.echo(f"backed up {url.database} -> {path} ({path.stat().st_size} bytes)")
+
+
+def _audit_papers_for_copy(src: sa.URL, dst: sa.URL) -> None:
+    """A backup verifies on its own: the audit key beside it (0600, if it has none) and a
+    checkpoint of the copy's own tip."""
+    key = audit.load_key(src)
+    dst_key = audit.key_path(dst)
+    if not dst_key.exists():
+        fd = os.open(dst_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key.hex() + "\n")
+    engine = sa.create_engine(dst)
+    try:
+        with engine.connect() as conn:
+            tip = conn.execute(sa.text("SELECT last_id, last_hash FROM audit_head WHERE id = 1")).first()
+    finally:
+        engine.dispose()
+    if tip is not None:
+        audit.write_checkpoint(dst, int(tip[0]), str(tip[1]))
 
 
 # --------------------------------------------------------------------------- demo

@@ -511,3 +511,51 @@ def test_a_rolled_back_transaction_leaves_no_queued_audit_row(office: Office) ->
     with db.write_session() as s:
         assert audit.pending_count(s) == 0
     assert len(_rows(db)) == n
+
+
+def test_rows_written_before_0004_still_verify_as_a_prefix(db: Database) -> None:
+    """An upgraded office keeps its old plain SHA-256 rows; new rows are keyed after them."""
+    import hashlib
+
+    import pendulum
+
+    def old_hash(*parts: str) -> str:  # the pre-0004 formula, written out
+        h = hashlib.sha256()
+        for p in parts:
+            h.update(p.encode("utf-8"))
+            h.update(b"\x1f")
+        return h.hexdigest()
+
+    at = pendulum.datetime(2026, 1, 5, 14, tz="UTC")
+    prev = audit.GENESIS
+    rows = []
+    for i in range(2):
+        after = json.dumps({"name": f"Old {i}"})
+        h = old_hash(prev, audit._at_text(at), "system", "team", str(i + 1), "create", "", after)
+        rows.append({"at": at, "actor_id": None, "actor_login": "system", "entity": "team",
+                     "entity_id": str(i + 1), "action": "create", "before": "", "after": after,
+                     "prev_hash": prev, "hash": h, "keyed": False})  # fmt: skip
+        prev = h
+
+    def seed(s: sa.orm.Session) -> None:
+        s.execute(sa.insert(AuditEntry.__table__), rows)
+        s.add(AuditHead(id=1, last_id=2, last_hash=prev))
+
+    db.write(seed)
+    from db.rights import SYSTEM
+
+    db.write(lambda s: staff.add_team(SYSTEM, s, "New"))
+    result = db.read(audit.verify)
+    assert (result.ok, result.rows_checked) == (True, 3), result.message
+    assert [r.keyed for r in _rows(db)] == [False, False, True]
+
+
+def test_a_key_readable_by_other_accounts_fails_verify(office: Office) -> None:
+    path = audit.key_path(office.db.engine.url)
+    path.chmod(0o644)
+    try:
+        result = office.db.read(audit.verify)
+    finally:
+        path.chmod(0o600)
+    assert not result.ok
+    assert "is readable by other accounts (mode 644)" in result.message

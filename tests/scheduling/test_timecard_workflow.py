@@ -519,3 +519,48 @@ def test_the_schedule_of_a_signed_period_is_frozen_with_the_card(signed: tuple[O
     # Unlocked, the schedule can change again.
     db.write(lambda s: timecards.unlock_timecard(sup, s, card_id, "wrong shift on Wednesday"))
     db.write(lambda s: shifts.set_cell(sup, s, "cleo", wed, None, expected_version=cell.version))
+
+
+def test_two_supervisors_signing_at_once_do_not_fork_the_signature_chain(
+    office: Office, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit head is locked only at commit now (issue 11 §5), so the signature chain takes
+    its own turn lock: two signers reading the same last signature would fork it."""
+    import threading
+    import time
+
+    clean_week(office.db, office.clerk, office.sup)
+    clean_week(office.db, office.clerk2, office.sup2)
+    cards = [submit(office.db, office.clerk).timecard_id, submit(office.db, office.clerk2).timecard_id]
+    real = timecards.content_hash
+
+    def slow(*a: object, **kw: object) -> str:
+        time.sleep(0.2)  # both signers inside _sign at once
+        return real(*a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(timecards, "content_hash", slow)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def signer(sup: Actor, card_id: int) -> None:
+        db = Database(db_url)
+        try:
+            barrier.wait()
+            db.write(lambda s: timecards.sign_timecard(sup, s, card_id))
+        except BaseException as e:  # asserted below
+            errors.append(e)
+        finally:
+            db.dispose()
+
+    threads = [
+        threading.Thread(target=signer, args=(sup, c)) for sup, c in zip((office.sup, office.sup2), cards, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    sigs = office.db.read(
+        lambda s: list(s.scalars(sa.select(TimecardSignature).order_by(TimecardSignature.id)))
+    )
+    assert [g.prev_hash for g in sigs] == [GENESIS, sigs[0].hash]

@@ -218,6 +218,15 @@ async def test_coverage_form_refuses_bad_input(office: Office) -> None:
         await fill(pilot, "deductible", "99999999")
         await save(pilot)
         assert field_error(app, "deductible") == "Deductible is more than 1,000,000.00"
+        # Beyond the money range, in exponent form, in other digits (issue 11 §6): a message.
+        for absurd in ("1e309", "1e30", "١٢٣", "１２３"):
+            await fill(pilot, "deductible", absurd)
+            await save(pilot)
+            assert field_error(app, "deductible") == f"Deductible {absurd!r} is not an amount (like 125.50)"
+        await fill(pilot, "deductible", "100000000000000")
+        await save(pilot)
+        assert field_error(app, "deductible") == "Deductible is larger than $100,000,000,000.00"
+        assert app.is_running and isinstance(app.screen, CoverageForm)
         await fill(pilot, "deductible", "100.00")
         await fill(pilot, "deductible_remaining", "150.00")
         await save(pilot)

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from db.money import to_money
+from db.money import MAX_ABS, fmt_money, to_money
 
 
 class ParseError(ValueError):
@@ -29,11 +29,15 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
     t = text.strip().replace(",", "").removeprefix("$")
     if not t:
         raise ParseError("is required")
+    if "e" in t.lower():  # "1e309": Decimal syntax, not how anyone writes an amount
+        raise ParseError(f"{text!r} is not an amount (like 125.50)")
     if "." in t and len(t.split(".", 1)[1]) > 2:
         raise ParseError("has more than 2 decimals")
     try:
         v = to_money(t)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        if "out of range" in str(exc):
+            raise ParseError(f"is larger than {fmt_money(MAX_ABS)}") from None
         raise ParseError(f"{text!r} is not an amount (like 125.50)") from None
     if v < 0 and not allow_negative:
         raise ParseError("must not be negative")
