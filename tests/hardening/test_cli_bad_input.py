@@ -11,9 +11,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
 from db.models import Payment
-from db.settings import put_setting
 from tests.billing.factories_payments import count_rows, make_client, make_invoice, make_payer
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.cli import main
 
 
@@ -21,8 +20,9 @@ from tui.cli import main
 def url(office: Office, db_url: str) -> str:
     by = office.sup.user_id
 
+    mark_demo(office.db.url)  # so --as works
+
     def go(s: Session) -> None:
-        put_setting(s, "office.demo", True)
         c = make_client(s, "A-1001")
         make_payer(s, "Acme Health")
         make_invoice(

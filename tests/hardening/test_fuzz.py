@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 from billing.payments import parse_amount
 from db.errors import ValidationError
 from db.money import MAX_ABS, to_money
-from db.settings import put_setting
 from tests.billing.factories_payments import make_client, make_invoice, make_payer
-from tests.conftest import Office
+from tests.conftest import Office, mark_demo
 from tui.cli import main
 from tui.widgets.forms import ParseError, parse_date, parse_money
 
@@ -116,8 +115,9 @@ def _argv(draw: st.DrawFn, cmd: click.Command) -> list[str]:
 def fuzz_url(office: Office, db_url: str) -> str:
     by = office.sup.user_id
 
+    mark_demo(office.db.url)  # so --as works
+
     def go(s: Session) -> None:
-        put_setting(s, "office.demo", True)
         c = make_client(s, "A-1001")
         p = make_payer(s, "Acme Health")
         make_invoice(s, client_id=c, created_by=by, total="100.00", issue_date=dt.date(2026, 8, 1), number="S-1")
