@@ -19,6 +19,7 @@ class Probe(FormDialog[dict[str, Any]]):
     """Saves by raising what the test puts in ``answer`` (or returns the values)."""
 
     FORM_ID = "probe"
+    FIELD_ALIASES = {"qty": "count"}  # the service's name for the count
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,11 +58,14 @@ async def test_form_base_keeps_values_marks_fields_and_says_why(office: Office) 
         assert "Count must be between 0 and 9" in screen_text(app)
         # A service refusal with fields, some on the form and one not.
         name.value, count.value = "Ann", "3"
-        probe.answer = ValidationError.from_fields({"count": "is taken", "team": "is closed"})
+        probe.answer = ValidationError.from_fields(
+            {"qty": "is taken", "team": "is closed", "period": "the period runs until Friday"}
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         text = screen_text(app)
         assert probe.calls == 1 and "Count is taken" in text and "team: is closed" in text
+        assert "The period runs until Friday" in text and "period: " not in text
         assert app.focused is count and (name.value, count.value) == ("Ann", "3")
         # A conflict: on the problem line, with its title, the form stays.
         probe.answer = ConflictError("someone else saved Ann first")
@@ -80,3 +84,43 @@ async def test_form_base_keeps_values_marks_fields_and_says_why(office: Office) 
 def test_form_keys_have_ids_for_the_keymap() -> None:
     ids = {b.id for b in Probe.BINDINGS if not isinstance(b, tuple)}  # type: ignore[union-attr]
     assert {"probe.save", "probe.cancel"} <= ids
+
+
+class OwnSave(Probe):
+    """A dialog with its own save step: the Save button must run it, not the base's."""
+
+    def action_save(self) -> None:
+        self.own_saves = getattr(self, "own_saves", 0) + 1
+
+
+async def test_buttons_run_the_dialogs_own_actions(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog = OwnSave()
+        app.push_screen(dialog)
+        await settle(pilot)
+        await pilot.click("#save")
+        await settle(pilot)
+        assert getattr(dialog, "own_saves", 0) == 1 and dialog.calls == 0
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert app.screen is not dialog
+
+
+class StartsAtCount(Probe):
+    def start_focus(self) -> Input:
+        return self.query_one("#input-count", Input)
+
+    def on_mount(self) -> None:  # a dialog's own on_mount must not undo start_focus
+        self.mounted = True
+
+
+async def test_a_dialog_says_where_the_cursor_starts(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog = StartsAtCount()
+        app.push_screen(dialog)
+        await settle(pilot)
+        assert dialog.mounted and app.focused is dialog.query_one("#input-count", Input)
