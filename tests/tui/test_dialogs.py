@@ -86,41 +86,33 @@ def test_form_keys_have_ids_for_the_keymap() -> None:
     assert {"probe.save", "probe.cancel"} <= ids
 
 
-class OwnSave(Probe):
-    """A dialog with its own save step: the Save button must run it, not the base's."""
+class Custom(Probe):
+    """A dialog with its own start, on_mount and save step: the base must not undo them."""
 
-    def action_save(self) -> None:
-        self.own_saves = getattr(self, "own_saves", 0) + 1
+    own_saves = 0
+    mounted = False
 
-
-async def test_buttons_run_the_dialogs_own_actions(office: Office) -> None:
-    app = make_app(office, "sup")
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        dialog = OwnSave()
-        app.push_screen(dialog)
-        await settle(pilot)
-        await pilot.click("#save")
-        await settle(pilot)
-        assert getattr(dialog, "own_saves", 0) == 1 and dialog.calls == 0
-        await pilot.click("#cancel")
-        await settle(pilot)
-        assert app.screen is not dialog
-
-
-class StartsAtCount(Probe):
     def start_focus(self) -> Input:
         return self.query_one("#input-count", Input)
 
-    def on_mount(self) -> None:  # a dialog's own on_mount must not undo start_focus
+    def on_mount(self) -> None:  # Textual runs the base's on_mount after this one
         self.mounted = True
 
+    def action_save(self) -> None:
+        self.own_saves += 1
 
-async def test_a_dialog_says_where_the_cursor_starts(office: Office) -> None:
+
+async def test_a_dialog_keeps_its_own_start_and_actions(office: Office) -> None:
     app = make_app(office, "sup")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        dialog = StartsAtCount()
+        dialog = Custom()
         app.push_screen(dialog)
         await settle(pilot)
         assert dialog.mounted and app.focused is dialog.query_one("#input-count", Input)
+        await pilot.click("#save")  # the button runs the dialog's action_save, not the base's
+        await settle(pilot)
+        assert dialog.own_saves == 1 and dialog.calls == 0
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert app.screen is not dialog
