@@ -7,8 +7,10 @@ A dialog that asks for values and hands them to a service subclasses ``FormDialo
 * ``fields()``: the ``Field`` / ``ChoiceField`` widgets, and optionally ``intro()``: what is
   shown above them (what will happen, the record it is about);
 * ``save(session, values)``: runs in a write transaction in a worker and returns the result;
-* optionally ``saved(result)`` (default: say ``saved_message(result)`` and close with it) and
-  ``check(values)`` for checks that need no database (field -> why).
+* optionally ``saved(result)`` (default: say ``saved_message(result)``, if any, and close with
+  it), ``check(values)`` for checks that need no database (field -> why), ``FIELD_ALIASES``
+  when the service names a field differently, and ``failed(exc)`` for a refusal the dialog
+  answers itself (a duplicate to confirm, a conflict to reload), falling back to the base.
 
 The base keeps everything typed when something is wrong: a value that does not parse, a
 service's ``ValidationError`` (each named field marked, with the reason; the others listed on the
@@ -19,7 +21,7 @@ clears as soon as it is edited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -46,6 +48,9 @@ class FormDialog(DbModal[T | None]):
     SAVE_VARIANT: ClassVar[str] = "primary"
     WIDE: ClassVar[bool] = True
     SUBMIT_ON_ENTER: ClassVar[bool] = False  # Enter in a field saves (one-field dialogs)
+    # A service's name for a field -> the form field that holds it (e.g. the instant "at" is typed
+    # as a date and a time: its message belongs under the time).
+    FIELD_ALIASES: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Before Textual's own hook, which merges the bindings of the class once.
@@ -101,9 +106,15 @@ class FormDialog(DbModal[T | None]):
                 )
 
     def on_mount(self) -> None:
-        first = self.form.first_input()
-        if first is not None:
-            first.focus()
+        # Textual calls the on_mount of every class in the MRO, a dialog's own first: so a dialog
+        # says where the cursor starts with start_focus(), not by focusing in its own on_mount.
+        target = self.start_focus()
+        if target is not None:
+            target.focus()
+
+    def start_focus(self) -> Widget | None:
+        """Where the cursor starts: the first field unless the dialog knows better."""
+        return self.form.first_input()
 
     @property
     def form(self) -> Form:
@@ -122,42 +133,84 @@ class FormDialog(DbModal[T | None]):
             self.action_save()
 
     @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()  # by name, so a dialog's own action_save runs for the button too
+
     def action_save(self) -> None:
-        form = self.form
-        values = form.collect()
-        if values is not None:
-            extra = dict(self.check(values))
-            if extra:
-                form.show_errors(extra)
-                values = None
+        values = collect_or_mark(self.form, self.problem, self.check)
         if values is None:
-            self.problem(FIX_FIELDS)
-            form.focus_first_error()
             return
-        self.problem(None)
         self.db_call(
             lambda s: self.save(s, values), self.saved, write=True, on_error=self.failed, group="save"
         )
 
     def failed(self, exc: BaseException) -> None:
         """A refused save: say why where the person is looking, keep what they typed."""
-        form = self.form
-        if isinstance(exc, ValidationError):
-            names = {f.field_name for f in form.fields()}
-            matched = form.show_errors(exc.fields)
-            others = [f"{k.replace('_', ' ')}: {v}" for k, v in exc.fields.items() if k not in names]
-            if not exc.fields:
-                others = [str(exc)]
-            self.problem("; ".join(([FIX_FIELDS] if matched else []) + others))
-            form.focus_first_error()
-        elif isinstance(exc, ClerkDeskError):
-            self.problem(f"{exc.title}: {exc}")
-        else:
+        if not show_refusal(self.form, exc, self.problem, self.FIELD_ALIASES):
             self.cd_app.show_error(exc)
 
     @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+# The two halves of a save, also for a form that sits on a screen rather than in a dialog.
+Problem = Callable[[str | None], None]  # shows (or, given None, hides) the form's problem line
+
+
+def collect_or_mark(
+    form: Form, problem: Problem, check: Callable[[dict[str, Any]], Mapping[str, str]] | None = None
+) -> dict[str, Any] | None:
+    """The typed values, or None with every wrong field marked and the cursor on the first."""
+    values = form.collect()
+    if values is not None and check is not None:
+        extra = dict(check(values))
+        if extra:
+            form.show_errors(extra)
+            values = None
+    if values is None:
+        problem(FIX_FIELDS)
+        form.focus_first_error()
+        return None
+    problem(None)
+    return values
+
+
+def show_refusal(
+    form: Form, exc: BaseException, problem: Problem, aliases: Mapping[str, str] | None = None
+) -> bool:
+    """Say why a save was refused on the form (fields marked, the rest on the problem line).
+
+    False when ``exc`` is no refusal but a fault: the caller shows the error dialog.
+    """
+    if isinstance(exc, ValidationError):
+        names = {f.field_name for f in form.fields()}
+        fields = {(aliases or {}).get(k, k): v for k, v in exc.fields.items()}
+        matched = form.show_errors(fields)
+        others = [other_field_text(k, v) for k, v in fields.items() if k not in names]
+        if not exc.fields:
+            others = [str(exc)]
+        problem("; ".join(([FIX_FIELDS] if matched else []) + others))
+        form.focus_first_error()
+        return True
+    if isinstance(exc, ClerkDeskError):
+        problem(f"{exc.title}: {exc}")
+        return True
+    return False
+
+
+def other_field_text(name: str, why: str) -> str:
+    """A service's message about something that is not a field on the form, for a person.
+
+    "the period runs until ..." reads as a sentence already; "is closed" needs its name.
+    """
+    words = name.replace("_", " ")
+    if words.lower() in why.lower():
+        return why[:1].upper() + why[1:]
+    return f"{words}: {why}"
 
 
 def form_bindings(form_id: str, save_label: str = "Save") -> list[BindingType]:
@@ -168,4 +221,12 @@ def form_bindings(form_id: str, save_label: str = "Save") -> list[BindingType]:
     ]
 
 
-__all__ = ["FIX_FIELDS", "AnyField", "FormDialog", "form_bindings"]
+__all__ = [
+    "FIX_FIELDS",
+    "AnyField",
+    "FormDialog",
+    "collect_or_mark",
+    "form_bindings",
+    "other_field_text",
+    "show_refusal",
+]

@@ -9,105 +9,72 @@ Submitting asks for an optional note and shows the totals first. The figures com
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static
 
-from db.errors import ValidationError
 from db.models import TimecardStatus
 from scheduling import clock, timecards
 from scheduling.clock import ClockState
 from scheduling.periods import Period, current_period
 from scheduling.timecards import CardSummary, TimecardDetail, hours_text
-from screens.common.time_view import DayTable, card_head, day_detail, header_status, period_text, refusal_text
-from tui.base import DbModal, DbScreen
-from tui.widgets.forms import Field, Form
+from screens.common.time_view import DayTable, card_head, day_detail, header_status, period_text
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.widgets.forms import Field
 from tui.widgets.header import OfficeHeader
 
 
-class SubmitDialog(DbModal[CardSummary | None]):
+class SubmitDialog(FormDialog[CardSummary]):
     """Submit my card: the totals that go to the supervisor, an optional note, then submit."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Submit", id="submit_timecard.save", tooltip="Submit the timecard"),
-        Binding("escape", "cancel", "Cancel", id="submit_timecard.cancel", tooltip="Not yet"),
-    ]
+    FORM_ID = "submit_timecard"
+    SAVE_LABEL = "Submit"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
 
     def __init__(self, card: CardSummary) -> None:
         super().__init__()
         self.card = card
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
         c = self.card
-        with Vertical(classes="dialog"):
-            yield Static(
-                Text(f"Submit my timecard for {period_text(c.period_start, c.period_end)}?", style="bold"),
-                classes="dialog-title",
+        return f"Submit my timecard for {period_text(c.period_start, c.period_end)}?"
+
+    def intro(self) -> Iterable[Widget]:
+        c = self.card
+        yield Static(
+            Text.assemble(
+                "Regular ",
+                (hours_text(c.regular_minutes), "bold"),
+                " · overtime ",
+                (hours_text(c.overtime_minutes), "bold"),
+                f" · worked {hours_text(c.worked_minutes)} of {hours_text(c.scheduled_minutes)} scheduled",
             )
-            yield Static(
-                Text.assemble(
-                    "Regular ",
-                    (hours_text(c.regular_minutes), "bold"),
-                    " · overtime ",
-                    (hours_text(c.overtime_minutes), "bold"),
-                    f" · worked {hours_text(c.worked_minutes)} of {hours_text(c.scheduled_minutes)} scheduled",
-                )
+        )
+        if c.variance:
+            yield Static(Text("Your supervisor will see: " + ", ".join(c.variance), style="bold"))
+        yield Static(
+            Text(
+                "A supervisor signs it next; after that only a supervisor can change its clock events.",
+                style="dim",
             )
-            if c.variance:
-                yield Static(Text("Your supervisor will see: " + ", ".join(c.variance), style="bold"))
-            yield Static(
-                Text(
-                    "A supervisor signs it next; after that only a supervisor can change its clock events.",
-                    style="dim",
-                )
-            )
-            with Form():
-                yield Field("note", "Note to the supervisor", max_length=1000, placeholder="optional")
-            yield Static("", classes="form-problem time-problem")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Submit (ctrl+s)", variant="primary", id="save", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            return
-        start = self.card.period_start
-        note = values["note"]
-        problem = self.query_one(".time-problem", Static)
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                return
-            problem.update(Text(refusal_text(exc)))
-            problem.display = True
-            self.cd_app.show_error(exc)
-
-        self.db_call(
-            lambda s: timecards.submit_timecard(self.actor, s, start, note),
-            self.close_with,
-            write=True,
-            on_error=failed,
         )
 
-    def close_with(self, result: Any) -> None:
-        """Close with the service's answer (the callback of a finished save)."""
-        self.dismiss(result)
+    def fields(self) -> ComposeResult:
+        yield Field("note", "Note to the supervisor", max_length=1000, placeholder="optional")
 
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def save(self, s: Any, values: dict[str, Any]) -> CardSummary:
+        return timecards.submit_timecard(self.actor, s, self.card.period_start, values["note"])
+
+    def saved_message(self, result: CardSummary) -> str:
+        return ""  # the card behind says SUBMITTED
 
 
 class MyTimecardScreen(DbScreen):

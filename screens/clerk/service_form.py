@@ -13,20 +13,18 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.timer import Timer
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from billing import catalog, services
 from billing.catalog import CodePage
 from billing.services import MAX_UNITS, ServiceView
-from db.errors import ValidationError
 from db.money import fmt_money
 from db.timeutil import office_today
-from tui.base import DbModal
-from tui.widgets.forms import Field, Form, ParseError, parse_date, parse_int
+from tui.dialogs import FormDialog, form_bindings
+from tui.widgets.forms import Field, ParseError, parse_date, parse_int
 
 SUGGESTIONS = 6
 
@@ -42,14 +40,15 @@ def parse_code(text: str) -> str:
     return code
 
 
-class ServiceForm(DbModal[ServiceView | None]):
+class ServiceForm(FormDialog[ServiceView]):
     HELP_TITLE = "Record a service"
     HELP = (
         "Type the start of a code: matching catalog codes are listed below the box. Down moves "
         "into the list and Enter takes the code. Ctrl+S saves, Esc closes."
     )
+    FORM_ID = "service_form"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="service_form.save", tooltip="Record the service"),
+        *form_bindings("service_form"),
         Binding(
             "down",
             "to_codes",
@@ -58,7 +57,6 @@ class ServiceForm(DbModal[ServiceView | None]):
             id="service_form.codes",
             tooltip="Move into the list of matching codes",
         ),
-        Binding("escape", "cancel", "Cancel", id="service_form.cancel", tooltip="Close without saving"),
     ]
 
     def __init__(self, client_id: int, client_name: str) -> None:
@@ -68,35 +66,29 @@ class ServiceForm(DbModal[ServiceView | None]):
         self.matches: CodePage | None = None
         self._debounce: Timer | None = None
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
+        return f"Record a service for {self.client_name}"
+
+    def fields(self) -> ComposeResult:
         today = office_today(self.cd_app.tz)
-        with Vertical(classes="dialog -wide"):
-            yield Static(
-                Text(f"Record a service for {self.client_name}", style="bold"), classes="dialog-title"
-            )
-            yield Static("", id="form-problem", classes="form-problem")
-            with VerticalScroll(), Form():
-                yield Field(
-                    "service_date",
-                    "Date of service",
-                    value=today.isoformat(),
-                    parse=parse_date,
-                    required=True,
-                    placeholder="YYYY-MM-DD",
-                )
-                yield Field(
-                    "code", "Code", parse=parse_code, required=True, placeholder="type to search, e.g. G0"
-                )
-                yield Static("", id="code-hint", classes="code-hint")
-                yield OptionList(id="code-list", classes="code-list")
-                yield Field("units", "Units", value="1", parse=parse_units, required=True)
-                yield Field("note", "Note (rendering staff)", placeholder="optional")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+        yield Field(
+            "service_date",
+            "Date of service",
+            value=today.isoformat(),
+            parse=parse_date,
+            required=True,
+            placeholder="YYYY-MM-DD",
+        )
+        yield Field("code", "Code", parse=parse_code, required=True, placeholder="type to search, e.g. G0")
+        yield Static("", id="code-hint", classes="code-hint")
+        yield OptionList(id="code-list", classes="code-list")
+        yield Field("units", "Units", value="1", parse=parse_units, required=True)
+        yield Field("note", "Note (rendering staff)", placeholder="optional")
+
+    def start_focus(self) -> Widget:
+        return self.query_one("#input-code", Input)  # the date is usually today: start at the code
 
     def on_mount(self) -> None:
-        self.query_one("#input-code", Input).focus()
         self.query_one("#code-list", OptionList).display = False
         self._lookup("")
 
@@ -161,55 +153,22 @@ class ServiceForm(DbModal[ServiceView | None]):
 
     # ------------------------------------------------------------------ saving
 
-    @property
-    def form(self) -> Form:
-        return self.query_one(Form)
+    def save(self, s: Any, v: dict[str, Any]) -> ServiceView:
+        return services.record_service(
+            self.actor,
+            s,
+            self.client_id,
+            service_date=v["service_date"],
+            code=v["code"],
+            units=v["units"],
+            note=v["note"],
+        )
 
-    def _problem(self, message: str | None) -> None:
-        box = self.query_one("#form-problem", Static)
-        box.update(Text(message or "", style="bold"))
-        box.display = bool(message)
+    def saved_message(self, result: ServiceView) -> str:
+        return f"Recorded {result.code} × {result.units} on {result.service_date}"
 
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        v = self.form.collect()
-        if v is None:
-            self._problem("Some fields need fixing (marked below)")
-            self.notify("Some fields need fixing", severity="error")
-            return
-        self._problem(None)
-        cid = self.client_id
-
-        def save(s: Any) -> ServiceView:
-            return services.record_service(
-                self.actor,
-                s,
-                cid,
-                service_date=v["service_date"],
-                code=v["code"],
-                units=v["units"],
-                note=v["note"],
-            )
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and self.form.show_errors(exc.fields):
-                self._problem("Some fields need fixing (marked below)")
-                self.notify("Some fields need fixing", severity="error")
-            elif isinstance(exc, ValidationError):
-                self._problem(str(exc))  # e.g. the client's account is closed
-                self.cd_app.show_error(exc)
-            else:
-                self.cd_app.show_error(exc)
-
-        def done(view: ServiceView) -> None:
-            self.notify(escape(f"Recorded {view.code} × {view.units} on {view.service_date}"))
-            self.dismiss(view)
-
-        self.db_call(save, done, write=True, on_error=failed, group="save")
-
-    @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         if isinstance(self.focused, OptionList):
             self.query_one("#input-code", Input).focus()  # Esc in the list goes back to typing
             return
-        self.dismiss(None)
+        super().action_cancel()

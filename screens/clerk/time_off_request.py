@@ -11,13 +11,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from db.errors import ConflictError, ValidationError
+from db.errors import ConflictError
 from db.models import RequestStatus
 from db.timeutil import office_today
 from scheduling import timeoff
 from scheduling.timeoff import TimeOffView
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
+from tui.dialogs import collect_or_mark, show_refusal
 from tui.widgets.forms import Field, Form, parse_date
 from tui.widgets.header import OfficeHeader
 
@@ -69,6 +70,7 @@ class TimeOffRequestScreen(DbScreen):
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(Text("My time off", style="bold"), classes="title")
         with Vertical(id="to-form"), Form():
+            yield Static("", id="form-problem", classes="form-problem")
             tomorrow = self.today() + dt.timedelta(days=1)
             yield Field(
                 "start_date",
@@ -157,19 +159,23 @@ class TimeOffRequestScreen(DbScreen):
                 out.append(r.decision_reason, style="italic")
         box.update(out)
 
+    def problem(self, message: str | None) -> None:
+        box = self.query_one("#form-problem", Static)
+        box.update(Text(message or ""))
+        box.display = bool(message)
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#ask")
     def action_submit(self) -> None:
+        # The form sits on the screen (the list of requests below it), so it uses the form base's
+        # two halves rather than the dialog.
         form = self.query_one(Form)
-        values = form.collect()
+        values = collect_or_mark(form, self.problem)
         if values is None:
-            self.notify("Some fields need fixing", severity="error")
             return
 
         def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                self.notify("Some fields need fixing", severity="error")
-            else:
+            if not show_refusal(form, exc, self.problem):
                 self.cd_app.show_error(exc)
 
         def done(r: TimeOffView) -> None:

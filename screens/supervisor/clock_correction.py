@@ -10,23 +10,21 @@ broken; its message is shown in the form and nothing changes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Static
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
-from db.errors import ValidationError
 from db.models import ClockKind
 from db.timeutil import local_instant
 from scheduling import clock
 from scheduling.clock import KIND_LABEL, ClockEventView, Punch
-from screens.common.time_view import ReasonDialog, day_words, local_time, refusal_text
-from tui.base import DbModal
-from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
+from screens.common.time_view import ReasonDialog, day_words, local_time
+from tui.dialogs import FormDialog
+from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date
 
 KIND_CHOICES = [
     ("clock-in", ClockKind.IN.value),
@@ -50,15 +48,13 @@ def parse_clock_time(text: str) -> dt.time:
     return dt.time(hh, mm)
 
 
-class ClockEventForm(DbModal[ClockEventView | None]):
+class ClockEventForm(FormDialog[ClockEventView]):
     """Correct an event (``event`` given) or add one for ``user_id`` (a forgotten clock-out)."""
 
-    BINDINGS = [
-        Binding(
-            "ctrl+s", "save", "Save", id="clock_correction.save", tooltip="Record the change with its reason"
-        ),
-        Binding("escape", "cancel", "Cancel", id="clock_correction.cancel", tooltip="Change nothing"),
-    ]
+    FORM_ID = "clock_correction"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
+    FIELD_ALIASES = {"at": "time"}  # the service names the instant; here it is the date and time typed
 
     def __init__(
         self,
@@ -78,93 +74,54 @@ class ClockEventForm(DbModal[ClockEventView | None]):
         self.day = day
         self.kind = kind
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
         ev = self.event
-        if ev is not None:
-            local = ev.at.in_timezone(self.tz)
-            title = f"Correct {self.who}'s {KIND_LABEL[ev.kind]} of {day_words(local.date())} {local_time(ev.at, self.tz)}"
-            kind, day, at = ev.kind.value, local.date().isoformat(), local.format("HH:mm")
+        if ev is None:
+            return f"Add a clock event for {self.who}"
+        local = ev.at.in_timezone(self.tz)
+        return f"Correct {self.who}'s {KIND_LABEL[ev.kind]} of {day_words(local.date())} {local_time(ev.at, self.tz)}"
+
+    def intro(self) -> Iterable[Widget]:
+        if self.event is not None:
             what = (
                 "The original event is kept (voided) and the corrected one replaces it on the card. "
                 "Times are the office clock."
             )
         else:
-            title = f"Add a clock event for {self.who}"
+            what = "For a forgotten clock-in or clock-out. Times are the office clock."
+        yield Static(Text(what, style="dim"))
+
+    def fields(self) -> ComposeResult:
+        ev = self.event
+        if ev is not None:
+            local = ev.at.in_timezone(self.tz)
+            kind, day, at = ev.kind.value, local.date().isoformat(), local.format("HH:mm")
+        else:
             kind = (self.kind or ClockKind.OUT).value
             day, at = (self.day.isoformat() if self.day else ""), ""
-            what = "For a forgotten clock-in or clock-out. Times are the office clock."
-        with Vertical(classes="dialog"):
-            yield Static(Text(title, style="bold"), classes="dialog-title")
-            yield Static(Text(what, style="dim"))
-            with Form():
-                yield ChoiceField("kind", "Event", KIND_CHOICES, value=kind, required=True)
-                yield Field(
-                    "day", "Date (YYYY-MM-DD)", value=day, parse=parse_date, required=True, max_length=10
-                )
-                yield Field(
-                    "time", "Time (HH:MM)", value=at, parse=parse_clock_time, required=True, max_length=5
-                )
-                yield Field(
-                    "reason",
-                    "Reason",
-                    required=True,
-                    max_length=500,
-                    placeholder="required; kept with the event",
-                )
-            yield Static("", classes="form-problem time-problem")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+        yield ChoiceField("kind", "Event", KIND_CHOICES, value=kind, required=True)
+        yield Field("day", "Date (YYYY-MM-DD)", value=day, parse=parse_date, required=True, max_length=10)
+        yield Field("time", "Time (HH:MM)", value=at, parse=parse_clock_time, required=True, max_length=5)
+        yield Field(
+            "reason", "Reason", required=True, max_length=500, placeholder="required; kept with the event"
+        )
 
-    def on_mount(self) -> None:
+    def start_focus(self) -> Widget:
         # The typical correction is the time; a new event starts at the time field too.
-        self.query_one("#input-time", Input).focus()
+        return self.query_one("#input-time", Input)
 
-    def problem(self, message: str) -> None:
-        box = self.query_one(".time-problem", Static)
-        box.update(Text(message))
-        box.display = bool(message)
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.problem("")
-            return
+    def save(self, s: Any, values: dict[str, Any]) -> ClockEventView:
         at = local_instant(values["day"], values["time"], self.tz)
         kind = ClockKind(values["kind"])
-        reason = values["reason"]
-        ev, user_id = self.event, self.user_id
+        if self.event is not None:
+            return clock.correct_clock_event(
+                self.actor, s, self.event.id, reason=values["reason"], at=at, kind=kind
+            )
+        assert self.user_id is not None
+        return clock.add_clock_event(self.actor, s, self.user_id, kind, at, values["reason"])
 
-        def save(s: Any) -> ClockEventView:
-            if ev is not None:
-                return clock.correct_clock_event(self.actor, s, ev.id, reason=reason, at=at, kind=kind)
-            assert user_id is not None
-            return clock.add_clock_event(self.actor, s, user_id, kind, at, reason)
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError):
-                # The service names the instant "at"; here it is the date and time typed.
-                fields = dict(exc.fields)
-                if "at" in fields:
-                    fields["time"] = fields.pop("at")
-                if form.show_errors(fields):
-                    self.problem("")
-                    return
-            self.problem(refusal_text(exc))
-            self.cd_app.show_error(exc)
-
-        self.db_call(save, self.close_with, write=True, on_error=failed)
-
-    def close_with(self, result: Any) -> None:
-        """Close with the service's answer (the callback of a finished save)."""
-        self.dismiss(result)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved_message(self, result: ClockEventView) -> str:
+        return ""  # the card behind shows the new event
 
 
 def void_dialog(who: str, ev: Punch, tz: str) -> ReasonDialog[ClockEventView]:

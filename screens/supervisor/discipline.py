@@ -11,6 +11,7 @@ supervisor saves it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +21,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Footer, Input, SelectionList, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, SelectionList, Static
 
-from db.errors import ValidationError
 from db.models import DisciplineKind, Role
 from db.timeutil import office_today
 from scheduling import attendance, staff
@@ -35,9 +36,10 @@ from scheduling.attendance import (
     Suggestion,
 )
 from scheduling.staff import StaffRow
-from screens.common.time_view import InfoDialog, refusal_text
-from tui.base import DbModal, DbScreen
-from tui.widgets.forms import ChoiceField, Field, Form, parse_date
+from screens.common.time_view import InfoDialog
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.widgets.forms import ChoiceField, Field, parse_date
 from tui.widgets.header import OfficeHeader
 
 HISTORY_DAYS = 90  # how far back a person's incidents are listed
@@ -57,13 +59,12 @@ class Person:
     name: str
 
 
-class DisciplineForm(DbModal[DisciplineView | None]):
+class DisciplineForm(FormDialog[DisciplineView]):
     """Record discipline for one person, linked to incidents picked from theirs."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="discipline_form.save", tooltip="Record this discipline"),
-        Binding("escape", "cancel", "Cancel", id="discipline_form.cancel", tooltip="Record nothing"),
-    ]
+    FORM_ID = "discipline_form"
+    SAVE_LABEL = "Record"
+    SUBMIT_ON_ENTER = True
 
     def __init__(
         self,
@@ -79,167 +80,99 @@ class DisciplineForm(DbModal[DisciplineView | None]):
         self.linked = linked  # incident id → the discipline record it is already on
         self.today = today
         self.suggestion = suggestion
+        self.picked: list[int] = []  # the incidents marked when save was asked for
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
+        return f"Record discipline for {self.person.name} ({self.person.login})"
+
+    def intro(self) -> Iterable[Widget]:
+        sug = self.suggestion
+        if sug is not None:
+            yield Static(
+                Text.assemble(
+                    ("Suggested by the rule ", "bold"), sug.rule.text, ". Nothing is recorded until you save."
+                )
+            )
+
+    def fields(self) -> ComposeResult:
         sug = self.suggestion
         picked = {i.id for i in sug.incidents} if sug else set()
-        with Vertical(classes="dialog -wide"):
-            yield Static(
-                Text(f"Record discipline for {self.person.name} ({self.person.login})", style="bold"),
-                classes="dialog-title",
-            )
-            if sug is not None:
-                yield Static(
-                    Text.assemble(
-                        ("Suggested by the rule ", "bold"),
-                        sug.rule.text,
-                        ". Nothing is recorded until you save.",
-                    )
-                )
-            with Form():
-                yield ChoiceField(
-                    "kind",
-                    "Kind",
-                    KIND_CHOICES,
-                    value=(sug.rule.suggests.value if sug else None),
-                    required=True,
-                )
-                yield Field(
-                    "day", "Date (YYYY-MM-DD)", value=self.today.isoformat(), parse=parse_date, required=True
-                )
-                yield Field(
-                    "reason", "Reason", required=True, max_length=2000, placeholder="the clerk reads this"
-                )
-            yield Static(
-                Text(f"Linked incidents (space marks; last {HISTORY_DAYS} days)", style="bold"),
-                classes="section-title",
-            )
-            choices: list[tuple[Text, int, bool]] = []
-            for i in self.incidents:
-                label = Text(f"{i.day.isoformat()}  {incident_words(i)}")
-                if i.id in self.linked:
-                    label.append(f"  (on record #{self.linked[i.id]})", style="dim")
-                choices.append((label, i.id, i.id in picked))
-            sel: SelectionList[int] = SelectionList(*choices, id="disc-incidents-pick")
-            sel.display = bool(choices)
-            yield sel
-            if not choices:
-                yield Static(Text(f"No incidents in the last {HISTORY_DAYS} days.", style="dim"))
-            yield Static("", classes="form-problem time-problem")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Record (ctrl+s)", variant="primary", id="save", compact=True)
+        yield ChoiceField(
+            "kind", "Kind", KIND_CHOICES, value=(sug.rule.suggests.value if sug else None), required=True
+        )
+        yield Field("day", "Date (YYYY-MM-DD)", value=self.today.isoformat(), parse=parse_date, required=True)
+        yield Field("reason", "Reason", required=True, max_length=2000, placeholder="the clerk reads this")
+        yield Static(
+            Text(f"Linked incidents (space marks; last {HISTORY_DAYS} days)", style="bold"),
+            classes="section-title",
+        )
+        choices: list[tuple[Text, int, bool]] = []
+        for i in self.incidents:
+            label = Text(f"{i.day.isoformat()}  {incident_words(i)}")
+            if i.id in self.linked:
+                label.append(f"  (on record #{self.linked[i.id]})", style="dim")
+            choices.append((label, i.id, i.id in picked))
+        sel: SelectionList[int] = SelectionList(*choices, id="disc-incidents-pick")
+        sel.display = bool(choices)
+        yield sel
+        if not choices:
+            yield Static(Text(f"No incidents in the last {HISTORY_DAYS} days.", style="dim"))
 
-    def on_mount(self) -> None:
-        self.query_one("#input-reason", Input).focus()
+    def start_focus(self) -> Widget:
+        return self.query_one("#input-reason", Input)
 
-    def problem(self, message: str) -> None:
-        box = self.query_one(".time-problem", Static)
-        box.update(Text(message))
-        box.display = bool(message)
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.problem("")
-            return
-        ids = list(self.query_one("#disc-incidents-pick", SelectionList).selected)
-        uid = self.person.id
+        # Read the marks here, in the UI thread; the save runs in a worker.
+        self.picked = list(self.query_one("#disc-incidents-pick", SelectionList).selected)
+        super().action_save()
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                self.problem("")
-                return
-            self.problem(refusal_text(exc))
-            self.cd_app.show_error(exc)
-
-        self.db_call(
-            lambda s: attendance.record_discipline(
-                self.actor, s, uid, values["kind"], values["reason"], day=values["day"], incident_ids=ids
-            ),
-            self.close_with,
-            write=True,
-            on_error=failed,
+    def save(self, s: Any, values: dict[str, Any]) -> DisciplineView:
+        return attendance.record_discipline(
+            self.actor,
+            s,
+            self.person.id,
+            values["kind"],
+            values["reason"],
+            day=values["day"],
+            incident_ids=self.picked,
         )
 
-    def close_with(self, result: Any) -> None:
-        """Close with the service's answer (the callback of a finished save)."""
-        self.dismiss(result)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved_message(self, result: DisciplineView) -> str:
+        return ""  # the screen behind says what was recorded
 
 
-class IncidentRunDialog(DbModal[IncidentRun | None]):
+class IncidentRunDialog(FormDialog[IncidentRun]):
     """Record a day's incidents now (the nightly job does the same; running it twice is harmless)."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Record", id="incident_run.save", tooltip="Record the day's incidents"),
-        Binding("escape", "cancel", "Cancel", id="incident_run.cancel", tooltip="Record nothing"),
-    ]
+    FORM_ID = "incident_run"
+    SAVE_LABEL = "Record"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
+    FIELD_ALIASES = {"date": "day"}
 
     def __init__(self, day: dt.date) -> None:
         super().__init__()
         self.day = day
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Text("Record attendance incidents", style="bold"), classes="dialog-title")
-            yield Static(
-                Text(
-                    "Compares the day's clock events with the published schedule: late beyond the "
-                    "grace, left early, absent. Incidents already recorded are not added twice."
-                )
+    def heading(self) -> str:
+        return "Record attendance incidents"
+
+    def intro(self) -> Iterable[Widget]:
+        yield Static(
+            Text(
+                "Compares the day's clock events with the published schedule: late beyond the "
+                "grace, left early, absent. Incidents already recorded are not added twice."
             )
-            with Form():
-                yield Field(
-                    "day", "Day (YYYY-MM-DD)", value=self.day.isoformat(), parse=parse_date, required=True
-                )
-            yield Static("", classes="form-problem time-problem")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Record (ctrl+s)", variant="primary", id="save", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            return
-        problem = self.query_one(".time-problem", Static)
-
-        def failed(exc: BaseException) -> None:
-            fields = dict(exc.fields) if isinstance(exc, ValidationError) else {}
-            if "date" in fields:
-                fields["day"] = fields.pop("date")
-            if fields and form.show_errors(fields):
-                return
-            problem.update(Text(refusal_text(exc)))
-            problem.display = True
-            self.cd_app.show_error(exc)
-
-        self.db_call(
-            lambda s: attendance.record_incidents(self.actor, s, values["day"]),
-            self.close_with,
-            write=True,
-            on_error=failed,
         )
 
-    def close_with(self, result: Any) -> None:
-        """Close with the service's answer (the callback of a finished save)."""
-        self.dismiss(result)
+    def fields(self) -> ComposeResult:
+        yield Field("day", "Day (YYYY-MM-DD)", value=self.day.isoformat(), parse=parse_date, required=True)
 
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def save(self, s: Any, values: dict[str, Any]) -> IncidentRun:
+        return attendance.record_incidents(self.actor, s, values["day"])
+
+    def saved_message(self, result: IncidentRun) -> str:
+        return ""  # the screen behind shows the run's result
 
 
 class DisciplineScreen(DbScreen):

@@ -66,8 +66,6 @@ class EligibilityOverrideDialog(FormDialog[OverrideView]):
         if not self.actor.can(Action.ELIGIBILITY_OVERRIDE):  # check first: refuse before any typing
             self.notify(REFUSED, severity="error")
             self.dismiss(None)
-            return
-        super().on_mount()
 
     def save(self, s: Any, values: dict[str, Any]) -> OverrideView:
         return coverage.grant_eligibility_override(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Static
 
 from db.errors import ConflictError, ValidationError
@@ -47,7 +48,8 @@ from scheduling.shifts import (
 from scheduling.timeoff import TimeOffView
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
-from tui.widgets.forms import ChoiceField, Field, Form, parse_int
+from tui.dialogs import FormDialog, collect_or_mark
+from tui.widgets.forms import ChoiceField, Field, parse_int
 from tui.widgets.header import OfficeHeader
 
 if TYPE_CHECKING:
@@ -244,11 +246,14 @@ class BuildChoice:
     time_limit: int
 
 
-class BuildDialog(ModalScreen[BuildChoice | None]):
+class BuildDialog(FormDialog[BuildChoice]):
     """What to build: the whole period, or only the empty cells (every existing cell kept)."""
 
+    FORM_ID = "build_dialog"
+    SAVE_LABEL = "Build"
+    WIDE = False
     BINDINGS = [
-        Binding("ctrl+s", "build", "Build", id="build_dialog.build", tooltip="Start the roster builder"),
+        Binding("ctrl+s", "save", "Build", id="build_dialog.build", tooltip="Start the roster builder"),
         Binding("escape", "cancel", "Cancel", id="build_dialog.cancel", tooltip="Do not build"),
     ]
 
@@ -256,56 +261,41 @@ class BuildDialog(ModalScreen[BuildChoice | None]):
         super().__init__()
         self.start, self.end, self.fixed, self.drafts = start, end, fixed, drafts
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(
-                Text(f"Build the roster for {long_day(self.start)} – {long_day(self.end)}", style="bold"),
-                classes="dialog-title",
+    def heading(self) -> str:
+        return f"Build the roster for {long_day(self.start)} – {long_day(self.end)}"
+
+    def intro(self) -> Iterable[Widget]:
+        yield Static(
+            Text(
+                f"Published shifts and hand edits ({self.fixed} cell{'s' if self.fixed != 1 else ''} "
+                "marked + or published) are "
+                f"always kept. 'Whole period' may replace the {self.drafts} other draft shifts; "
+                "'Only empty cells' keeps every cell that holds a shift and fills the rest."
             )
-            yield Static(
-                Text(
-                    f"Published shifts and hand edits ({self.fixed} cell{'s' if self.fixed != 1 else ''} "
-                    "marked + or published) are "
-                    f"always kept. 'Whole period' may replace the {self.drafts} other draft shifts; "
-                    "'Only empty cells' keeps every cell that holds a shift and fills the rest."
-                )
-            )
-            with Form():
-                yield ChoiceField(
-                    "mode",
-                    "Fill",
-                    [("Whole period", "all"), ("Only empty cells (keep edits)", "empty")],
-                    value="all",
-                    required=True,
-                )
-                yield Field(
-                    "seconds",
-                    "Time limit (seconds)",
-                    value="10",
-                    parse=lambda t: parse_int(t, 1, 600),
-                    required=True,
-                    max_length=4,
-                )
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Build (ctrl+s)", variant="primary", id="build", compact=True)
+        )
 
-    def on_mount(self) -> None:
-        from textual.widgets import Select
+    def fields(self) -> ComposeResult:
+        yield ChoiceField(
+            "mode",
+            "Fill",
+            [("Whole period", "all"), ("Only empty cells (keep edits)", "empty")],
+            value="all",
+            required=True,
+        )
+        yield Field(
+            "seconds",
+            "Time limit (seconds)",
+            value="10",
+            parse=lambda t: parse_int(t, 1, 600),
+            required=True,
+            max_length=4,
+        )
 
-        self.query_one(Select).focus()
-
-    @on(Button.Pressed, "#build")
-    def action_build(self) -> None:
-        values = self.query_one(Form).collect()
-        if values is None:
-            self.notify("Some fields need fixing", severity="error")
-            return
-        self.dismiss(BuildChoice(values["mode"] == "empty", values["seconds"]))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def action_save(self) -> None:
+        # Nothing to write: the choice goes back to the grid, which runs the builder.
+        values = collect_or_mark(self.form, self.problem)
+        if values is not None:
+            self.dismiss(BuildChoice(values["mode"] == "empty", values["seconds"]))
 
 
 @dataclass(frozen=True)

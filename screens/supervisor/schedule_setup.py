@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,17 +17,17 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from db.errors import ValidationError
 from db.models import Role
 from db.timeutil import office_today
 from scheduling import shifts, staff
 from scheduling.shifts import CoverageView, HolidayView, RuleView, ShiftTypeView, fmt_hm
 from screens.common.confirm import ConfirmDialog
-from tui.base import DbModal, DbScreen
-from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date, parse_int, parse_time
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date, parse_int, parse_time
 from tui.widgets.header import OfficeHeader
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -111,62 +112,30 @@ def describe_rule(r: RuleView) -> list[str]:
 # --------------------------------------------------------------------------- forms
 
 
-class SetupForm(DbModal[bool]):
-    """A dialog with a Form: subclasses give the fields and the service call."""
+class SetupForm(FormDialog[bool]):
+    """A set-up dialog: subclasses give the fields and the service call; True once saved."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="schedule_setup_form.save", tooltip="Save"),
-        Binding(
-            "escape", "cancel", "Cancel", id="schedule_setup_form.cancel", tooltip="Close without saving"
-        ),
-    ]
+    FORM_ID = "schedule_setup_form"
+    SUBMIT_ON_ENTER = True
     TITLE_TEXT = ""
     NOTE = ""
 
-    def fields(self) -> ComposeResult:
-        raise NotImplementedError
+    def heading(self) -> str:
+        return self.TITLE_TEXT
+
+    def intro(self) -> Iterable[Widget]:
+        if self.NOTE:
+            yield Static(Text(self.NOTE, style="dim"))
 
     def call(self, s: Any, values: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog -wide"):
-            yield Static(Text(self.TITLE_TEXT, style="bold"), classes="dialog-title")
-            if self.NOTE:
-                yield Static(Text(self.NOTE, style="dim"))
-            with VerticalScroll(), Form():
-                yield from self.fields()
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+    def save(self, s: Any, values: dict[str, Any]) -> bool:
+        self.call(s, values)
+        return True
 
-    def on_mount(self) -> None:
-        widgets = self.query("Input, Select")
-        if widgets:
-            widgets.first().focus()
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.notify("Some fields need fixing", severity="error")
-            return
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                self.notify("Some fields need fixing", severity="error")
-            else:
-                self.cd_app.show_error(exc)
-
-        self.db_call(
-            lambda s: self.call(s, values), lambda _: self.dismiss(True), write=True, on_error=failed
-        )
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+    def saved_message(self, result: bool) -> str:
+        return ""  # the set-up screen says "Saved" and shows the new row
 
 
 class ShiftTypeForm(SetupForm):

@@ -7,22 +7,23 @@ fixed days off, so those shifts become rule breaks on the grid until someone mov
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static
 
-from db.errors import ValidationError
 from db.models import RequestStatus
 from db.timeutil import office_today
 from scheduling import timeoff
 from scheduling.timeoff import TimeOffView
-from tui.base import DbModal, DbScreen
-from tui.widgets.forms import Field, Form
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.widgets.forms import Field
 from tui.widgets.header import OfficeHeader
 
 WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -46,78 +47,56 @@ def clash_text(r: TimeOffView) -> Text:
     return Text(f"already scheduled on {days}", style="bold")
 
 
-class DecisionDialog(DbModal[TimeOffView | None]):
+class DecisionDialog(FormDialog[TimeOffView]):
     """Approve (an optional note) or decline (a reason the clerk will read) one request."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="timeoff_decision.save", tooltip="Record the decision"),
-        Binding("escape", "cancel", "Cancel", id="timeoff_decision.cancel", tooltip="Decide later"),
-    ]
+    FORM_ID = "timeoff_decision"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
 
     def __init__(self, request: TimeOffView, approve: bool) -> None:
         super().__init__()
         self.request = request
         self.approve = approve
 
-    def compose(self) -> ComposeResult:
+    def save_label(self) -> str:
+        return "Approve" if self.approve else "Decline"
+
+    def heading(self) -> str:
+        return f"{self.save_label()} {self.request.name}'s time off"
+
+    def intro(self) -> Iterable[Widget]:
         r = self.request
-        verb = "Approve" if self.approve else "Decline"
-        with Vertical(classes="dialog"):
-            yield Static(Text(f"{verb} {r.name}'s time off", style="bold"), classes="dialog-title")
-            yield Static(Text(f"{span(r)} ({r.days} day{'s' if r.days != 1 else ''})"))
-            yield Static(Text.assemble("Reason given: ", (r.reason or "(none)", "italic")))
-            yield Static(clash_text(r))
-            if self.approve and r.clashes:
-                yield Static(
-                    Text(
-                        "Approving makes those days fixed days off: the shifts stay on the grid, "
-                        "marked as rule breaks, until you move them."
-                    )
+        yield Static(Text(f"{span(r)} ({r.days} day{'s' if r.days != 1 else ''})"))
+        yield Static(Text.assemble("Reason given: ", (r.reason or "(none)", "italic")))
+        yield Static(clash_text(r))
+        if self.approve and r.clashes:
+            yield Static(
+                Text(
+                    "Approving makes those days fixed days off: the shifts stay on the grid, "
+                    "marked as rule breaks, until you move them."
                 )
-            with Form():
-                if self.approve:
-                    yield Field("note", "Note to the clerk", max_length=500, placeholder="optional")
-                else:
-                    yield Field(
-                        "reason",
-                        "Why it is declined",
-                        required=True,
-                        max_length=500,
-                        placeholder="the clerk reads this",
-                    )
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button(f"{verb} (ctrl+s)", variant="primary", id="save", compact=True)
+            )
 
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
+    def fields(self) -> ComposeResult:
+        if self.approve:
+            yield Field("note", "Note to the clerk", max_length=500, placeholder="optional")
+        else:
+            yield Field(
+                "reason",
+                "Why it is declined",
+                required=True,
+                max_length=500,
+                placeholder="the clerk reads this",
+            )
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.notify("Some fields need fixing", severity="error")
-            return
-        rid = self.request.id
+    def save(self, s: Any, values: dict[str, Any]) -> TimeOffView:
+        if self.approve:
+            return timeoff.approve_time_off(self.actor, s, self.request.id, values["note"])
+        return timeoff.decline_time_off(self.actor, s, self.request.id, values["reason"])
 
-        def save(s: Any) -> TimeOffView:
-            if self.approve:
-                return timeoff.approve_time_off(self.actor, s, rid, values["note"])
-            return timeoff.decline_time_off(self.actor, s, rid, values["reason"])
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                self.notify("Some fields need fixing", severity="error")
-            else:
-                self.cd_app.show_error(exc)
-
-        self.db_call(save, self.dismiss, write=True, on_error=failed)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved_message(self, result: TimeOffView) -> str:
+        return ""  # the list behind shows the decision
 
 
 class TimeOffApprovalScreen(DbScreen):

@@ -19,6 +19,7 @@ class Probe(FormDialog[dict[str, Any]]):
     """Saves by raising what the test puts in ``answer`` (or returns the values)."""
 
     FORM_ID = "probe"
+    FIELD_ALIASES = {"qty": "count"}  # the service's name for the count
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,11 +58,14 @@ async def test_form_base_keeps_values_marks_fields_and_says_why(office: Office) 
         assert "Count must be between 0 and 9" in screen_text(app)
         # A service refusal with fields, some on the form and one not.
         name.value, count.value = "Ann", "3"
-        probe.answer = ValidationError.from_fields({"count": "is taken", "team": "is closed"})
+        probe.answer = ValidationError.from_fields(
+            {"qty": "is taken", "team": "is closed", "period": "the period runs until Friday"}
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         text = screen_text(app)
         assert probe.calls == 1 and "Count is taken" in text and "team: is closed" in text
+        assert "The period runs until Friday" in text and "period: " not in text
         assert app.focused is count and (name.value, count.value) == ("Ann", "3")
         # A conflict: on the problem line, with its title, the form stays.
         probe.answer = ConflictError("someone else saved Ann first")
@@ -117,3 +121,35 @@ async def test_db_call_shows_errors_of_its_callback_and_can_keep_only_the_latest
         gate.set()
         await settle(pilot)
         assert got == ["new"]
+
+
+class Custom(Probe):
+    """A dialog with its own start, on_mount and save step: the base must not undo them."""
+
+    own_saves = 0
+    mounted = False
+
+    def start_focus(self) -> Input:
+        return self.query_one("#input-count", Input)
+
+    def on_mount(self) -> None:  # Textual runs the base's on_mount after this one
+        self.mounted = True
+
+    def action_save(self) -> None:
+        self.own_saves += 1
+
+
+async def test_a_dialog_keeps_its_own_start_and_actions(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog = Custom()
+        app.push_screen(dialog)
+        await settle(pilot)
+        assert dialog.mounted and app.focused is dialog.query_one("#input-count", Input)
+        await pilot.click("#save")  # the button runs the dialog's action_save, not the base's
+        await settle(pilot)
+        assert dialog.own_saves == 1 and dialog.calls == 0
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert app.screen is not dialog

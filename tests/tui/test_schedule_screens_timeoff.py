@@ -100,6 +100,9 @@ async def test_clerk_bad_dates_are_refused_and_nothing_is_stored(office: Office)
         await settle(pilot)
         assert "2026-11-20 is before the first day 2026-11-27" in screen_text(app)
         assert screen.query_one("#input-end_date").value == "2026-11-20"  # type: ignore[attr-defined]
+        # The form's problem line says so and the cursor is on the wrong field (the form base).
+        assert "Some fields need fixing (marked below)" in screen_text(app)
+        assert app.focused is screen.query_one("#input-end_date")
         await type_into(pilot, "start_date", "2026-11-02")
         await type_into(pilot, "end_date", "2026-11-03")
         await pilot.press("ctrl+s")

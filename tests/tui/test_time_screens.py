@@ -216,9 +216,9 @@ async def test_done_when_clock_submit_sign_frozen_unlock_correct_resign_export(
         await replace(pilot, "#input-reason", "bus strike, agreed")
         await press(pilot, "ctrl+s")
         assert isinstance(app.screen, ClockEventForm)  # still open, with the service's refusal
-        assert (
-            "The timecard of cleo for 2026-11-09 – 2026-11-15 is signed (by sam on 2026-11-16 10:00); "
-            "a supervisor must unlock it before its clock events can change" in screen_text(app)
+        assert (  # on the form's problem line, with the refusal's title
+            "Locked: the timecard of cleo for 2026-11-09 – 2026-11-15 is signed (by sam on 2026-11-16 "
+            "10:00); a supervisor must unlock it before its clock events can change" in screen_text(app)
         )
         assert events(office, office.clerk) == before
         await press(pilot, "escape")
