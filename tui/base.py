@@ -8,6 +8,7 @@ error becomes a message, anything else an error dialog. Never a crash.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,11 +64,13 @@ class DbMixin:
         generations: dict[str, int] = self.__dict__.setdefault("_db_generations", {})
         generation = generations[group] = generations.get(group, 0) + 1
 
-        def deliver(callback: Callable[[Any], None], value: Any) -> None:
+        async def deliver(callback: Callable[[Any], Any], value: Any) -> None:
             if latest and generations.get(group) != generation:
                 return
             try:
-                callback(value)
+                answer = callback(value)
+                if inspect.isawaitable(answer):  # an async callback (a screen that mounts rows)
+                    await answer
             except Exception as exc:
                 app.show_error(exc)
 

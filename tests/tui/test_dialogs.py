@@ -153,3 +153,18 @@ async def test_a_dialog_keeps_its_own_start_and_actions(office: Office) -> None:
         await pilot.click("#cancel")
         await settle(pilot)
         assert app.screen is not dialog
+
+
+async def test_db_call_awaits_an_async_callback(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        got: list[int] = []
+
+        async def mount_rows(value: int) -> None:
+            await pilot.pause()
+            got.append(value)
+
+        app.screen.db_call(lambda s: 7, mount_rows)  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert got == [7]
