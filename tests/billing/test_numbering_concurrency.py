@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing as mp
 from collections.abc import Callable
 from multiprocessing.queues import Queue
@@ -76,7 +77,12 @@ def world(office: Office) -> World:
 @pytest.mark.slow
 def test_eight_processes_issue_without_gaps_or_duplicates(world: World, db_url: str) -> None:
     bo = world.new_client()
-    sids = [world.service("T1013", client=bo) for _ in range(PROCESSES * PER_PROCESS)]
+    # One service a day: the same code twice on one day is a duplicate the issue check refuses.
+    first = dt.date(2026, 1, 1)
+    sids = [
+        world.service("T1013", client=bo, day=first + dt.timedelta(days=k))
+        for k in range(PROCESSES * PER_PROCESS)
+    ]
     drafts = [
         world.w(world.clerk, lambda a, s, sid=sid: invoices.build_invoices(a, s, bo, service_ids=[sid]))
         .drafts[0]

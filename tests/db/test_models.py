@@ -26,6 +26,7 @@ from db.engine import Database
 from db.models import (
     Adjustment,
     AdjustmentKind,
+    AdjustmentReason,
     Agency,
     Allocation,
     Assignment,
@@ -49,6 +50,7 @@ from db.models import (
     DisputeReason,
     DunningEvent,
     DunningLevel,
+    DunningPause,
     DunningRun,
     EligibilityCheck,
     EligibilityResult,
@@ -105,7 +107,8 @@ def build_base(s: Session) -> Ids:
     level2 = DunningLevel(level=2, name="Demand", days_overdue=30, letter_text="Pay now", fee=M("10.00"))
     st = ShiftType(code="E", name="Early", start_time=dt.time(7), minutes=480)
     holiday = Holiday(day=dt.date(2026, 12, 25), name="Christmas")
-    s.add_all([team, team2, sup, clerk, payer, code, code2, agency, level1, level2, st, holiday])
+    reason = AdjustmentReason(code="WAIVE", description="Fee waived", kind=AdjustmentKind.WAIVE)
+    s.add_all([team, team2, sup, clerk, payer, code, code2, agency, level1, level2, st, holiday, reason])
     s.add(Setting(key="office.name", value="Test office"))
     s.flush()
     client = Client(account_number="C-0001", first_name="Ann", last_name="Able", owner_id=clerk.id)
@@ -728,6 +731,32 @@ CASES: list[Case] = [
         dunning_event,
         lambda i: {"level_id": i["level1"]},
         unique=("dunning_events", ("invoice_id", "level_id")),
+    ),
+    C(
+        "adjustment reason code twice",
+        AdjustmentReason,
+        lambda i: {"code": "GOODWILL", "description": "Goodwill", "kind": AdjustmentKind.WAIVE},
+        {"code": "WAIVE"},
+        unique=("adjustment_reasons", ("code",)),
+    ),
+    C(
+        "adjustment reason without a code",
+        AdjustmentReason,
+        lambda i: {"code": "GOODWILL", "description": "Goodwill", "kind": AdjustmentKind.WAIVE},
+        {"code": ""},
+        check="ck_adjustment_reasons_code_not_empty",
+    ),
+    C(
+        "dunning pause without a reason",
+        DunningPause,
+        lambda i: {
+            "client_id": i["client"],
+            "reason": "on the phone with the payer",
+            "until": D0,
+            "created_by": i["sup"],
+        },
+        {"reason": ""},
+        check="ck_dunning_pauses_reason_required",
     ),
     C("agency fee over 100%", Agency, agency, {"fee_bp": 10001}, check="ck_agencies_fee"),
     C("agency fee negative", Agency, agency, {"fee_bp": -1}, check="ck_agencies_fee"),
