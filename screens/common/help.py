@@ -43,7 +43,9 @@ class HelpScreen(ModalScreen[None]):
             # The screen's own keys first, then the app's (go to, help, quit), then generic
             # widget keys (scrolling, focus) that every screen has.
             b = active.binding
-            if active.node is self.target and not (b.id or "").startswith("focus."):
+            if not b.id:  # Textual's own (copy, scroll, ...): every ClerkDesk key has an id
+                return 2
+            if active.node is self.target and not b.id.startswith("focus."):
                 return 0
             return 1 if active.node is self.app else 2
 
