@@ -14,7 +14,7 @@ from scheduling.roster.problem import (
     StaffRules,
     validate,
 )
-from scheduling.roster.solver import ProgressCallback, RosterSolution, SolveStatus, solve
+from scheduling.roster.solver import ProgressCallback, RosterSolution, SolveStatus, StopReason, solve
 
 __all__ = [
     "Assignment",
@@ -33,6 +33,7 @@ __all__ = [
     "ShiftType",
     "SolveStatus",
     "StaffRules",
+    "StopReason",
     "Violation",
     "evaluate",
     "explain",
