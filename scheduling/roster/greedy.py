@@ -38,7 +38,8 @@ def _initial_state(ix: ProblemIndex, c: ClerkIndex) -> _State:
     return _State(kind, run, run < len(hist), 0, [0] * ix.n_shifts, set(), hist[-1])
 
 
-def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
+def greedy_rows(ix: ProblemIndex, *, fill: bool = True) -> list[list[int]]:
+    """The constructive roster; ``fill=False`` leaves out the :func:`top_up` pass."""
     D = ix.n_days
     clerks = ix.clerks
     weekend_of = {d: k for k, g in enumerate(ix.weekends) for d in g}
@@ -197,7 +198,8 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
                 if wk is not None:
                     st.weekends.add(wk)
             st.last = s
-    top_up(ix, rows)
+    if fill:
+        top_up(ix, rows)
     return rows
 
 
@@ -330,7 +332,9 @@ def _top_up_clerk(
         return chosen
 
     added = 0
-    longest = max(r.min_consecutive_work, 1)
+    # A block as long as the minimum work run starts a new run; one as long as a day-off run
+    # fills it (joining the work runs on both sides) where shortening it would break its minimum.
+    longest = max(r.min_consecutive_work, r.min_consecutive_off, 1)
     for _ in range(2):  # a block passed over can fit once its neighbours work
         order = sorted(
             (d for d in range(D) if free_day(d)),
@@ -344,7 +348,7 @@ def _top_up_clerk(
                 continue
             for length in range(1, longest + 1):
                 got = None
-                for lo in (d, d - length + 1) if length > 1 else (d,):
+                for lo in range(d, d - length, -1):
                     hi = lo + length - 1
                     if lo < 0 or hi >= D:
                         continue

@@ -160,6 +160,7 @@ class _Run:
     ) -> None:
         self.ix = ix
         self.t0 = time.monotonic()
+        self.cpu0 = time.process_time()  # every thread of the process, CP-SAT's included
         self.deadline = self.t0 + time_limit
         self.workers = workers
         self.progress = progress
@@ -428,6 +429,7 @@ def solve(
             stats=dict(run.repair_stats),
         )
     start_time = time.monotonic() - run.t0
+    start_cpu = time.process_time() - run.cpu0
     penalty = run.evaluator.penalty_rows(rows)
     run.report(penalty, None)
     size = sum(len(c.qualified) for c in ix.clerks) * ix.n_days
@@ -465,6 +467,7 @@ def solve(
         method=method,
         stats={
             "start_time": start_time,
+            "start_cpu": start_cpu,
             "start_penalty": float(penalty),
             "cell_vars": float(size),
             **run.repair_stats,
