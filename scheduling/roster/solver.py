@@ -126,16 +126,31 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 
 class _SoftStop(cp_model.CpSolverSolutionCallback):
-    """Stops the search at the first solution found after ``soft`` seconds (or on cancel)."""
+    """Stops the search ``soft`` seconds after it started, once it has a solution (or on cancel).
 
-    def __init__(self, soft: float, cancel: threading.Event | None) -> None:
+    The callback only runs when a solution arrives; the proof that follows the last one can go
+    on for the whole time limit, so a timer stops the search once ``soft`` is up.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, soft: float, cancel: threading.Event | None) -> None:
         super().__init__()
+        self.solver = solver
         self.until = time.monotonic() + soft
         self.cancel = cancel
+        self.timer: threading.Timer | None = None
 
     def on_solution_callback(self) -> None:
-        if time.monotonic() >= self.until or (self.cancel is not None and self.cancel.is_set()):
+        now = time.monotonic()
+        if now >= self.until or (self.cancel is not None and self.cancel.is_set()):
             self.stop_search()
+        elif self.timer is None:
+            self.timer = threading.Timer(self.until - now, self.solver.stop_search)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
@@ -225,11 +240,17 @@ class _Run:
             ("none", budget * 0.4),
         )
         for objective, cap in steps:
-            rm = build_model(self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective)
+            # No hint: the row breaks rules, and CP-SAT complains on stderr about an infeasible hint.
+            rm = build_model(
+                self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective, hint=False
+            )
             solver = _solver(min(max(self.left(), 0.05), cap), self.workers, self.seed)
-            cb = _SoftStop(soft, self.cancel)
-            with _Stopper(solver, self.cancel):
-                status = solver.solve(rm.model, cb)
+            cb = _SoftStop(solver, soft, self.cancel)
+            try:
+                with _Stopper(solver, self.cancel):
+                    status = solver.solve(rm.model, cb)
+            finally:
+                cb.close()
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return True, rm.rows(solver, rows)[i]
             if status == cp_model.INFEASIBLE:
