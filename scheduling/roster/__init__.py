@@ -22,7 +22,7 @@ from scheduling.roster.problem import (
     StaffRules,
     validate,
 )
-from scheduling.roster.status import SolveStatus
+from scheduling.roster.status import SolveStatus, StopReason
 
 if TYPE_CHECKING:
     from scheduling.roster.explain import Conflict, explain
@@ -66,6 +66,7 @@ __all__ = [
     "ShiftType",
     "SolveStatus",
     "StaffRules",
+    "StopReason",
     "Violation",
     "evaluate",
     "explain",

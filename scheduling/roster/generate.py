@@ -31,7 +31,11 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "40x4w": (40, 28, 5),
     "120x4w": (120, 28, 18),
     "100x26w": (100, 182, 8),
+    "50x26w-low": (50, 182, 8),
+    "150x52w-low": (150, 364, 8),
 }
+# Sizes whose office asks for half the usual coverage (see ``cover`` in :func:`generate`).
+COVER: dict[str, float] = {"50x26w-low": 0.5, "150x52w-low": 0.5}
 
 MIN_REST_HOURS = 11
 
@@ -118,11 +122,14 @@ def generate(
     start: date = date(2026, 3, 2),
     history_days: int = 7,
     fixed_cells: int = 0,
+    cover: float = 1.0,
 ) -> RosterProblem:
     """A feasible problem of the given size (``start`` should be a Monday).
 
     ``fixed_cells`` pins that many cells per clerk to a qualified shift, as a supervisor
-    would before asking the solver to fill the rest.
+    would before asking the solver to fill the rest. ``cover`` scales the coverage asked for:
+    at 0.5 the office wants fewer hours than its staff's minimum minutes add up to, so
+    covering the days alone leaves nearly every clerk short of their minimum.
     """
     rng = random.Random(f"roster-{n_clerks}-{n_days}-{n_shifts}-{seed}")
     days = [start + timedelta(days=k) for k in range(n_days)]
@@ -189,7 +196,7 @@ def generate(
     coverage = []
     for k, d in enumerate(days):
         for s, sw in zip(shifts, shift_weight, strict=True):
-            exact = capacity * day_weight[k] * sw / total_w / s.minutes
+            exact = cover * capacity * day_weight[k] * sw / total_w / s.minutes
             req = int(exact) + (1 if rng.random() < exact - int(exact) else 0)
             if req == 0 and d.weekday() >= 5:
                 continue
@@ -282,4 +289,4 @@ def _witness(
 def generate_size(name: str, *, seed: int = 0) -> RosterProblem:
     """One of the named sizes in :data:`SIZES`, e.g. ``generate_size("20x4w")``."""
     n_clerks, n_days, n_shifts = SIZES[name]
-    return generate(n_clerks, n_days, n_shifts, seed=seed)
+    return generate(n_clerks, n_days, n_shifts, seed=seed, cover=COVER.get(name, 1.0))

@@ -1,8 +1,12 @@
 """Fast constructive roster used as the CP-SAT hint and as the first LNS solution.
 
 Day by day it fills the coverage still missing, forcing the run-length rules as it goes and
-looking a few days ahead before it starts or ends a run. It is a heuristic: rows it gets
-wrong are repaired per clerk by a small CP-SAT model in :mod:`scheduling.roster.solver`.
+looking a few days ahead before it starts or ends a run. A second pass (:func:`top_up`) then
+gives clerks still below their minimum minutes extra shifts on the days coverage wants most,
+wherever no hard rule breaks: when the office asks for less cover than its staff's minimum
+hours, the first pass leaves nearly every clerk short, and each short row would otherwise need
+its own CP-SAT repair. It is a heuristic: rows it gets wrong are repaired per clerk by a small
+CP-SAT model in :mod:`scheduling.roster.solver`.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ def _initial_state(ix: ProblemIndex, c: ClerkIndex) -> _State:
     return _State(kind, run, run < len(hist), 0, [0] * ix.n_shifts, set(), hist[-1])
 
 
-def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
+def greedy_rows(ix: ProblemIndex, *, fill: bool = True) -> list[list[int]]:
+    """The constructive roster; ``fill=False`` leaves out the :func:`top_up` pass."""
     D = ix.n_days
     clerks = ix.clerks
     weekend_of = {d: k for k, g in enumerate(ix.weekends) for d in g}
@@ -193,4 +198,175 @@ def greedy_rows(ix: ProblemIndex) -> list[list[int]]:
                 if wk is not None:
                     st.weekends.add(wk)
             st.last = s
+    if fill:
+        top_up(ix, rows)
     return rows
+
+
+def top_up(ix: ProblemIndex, rows: list[list[int]]) -> int:
+    """Add shifts to the rows of clerks below ``min_minutes``, in place; returns how many.
+
+    A block of one or more off days becomes worked only if every hard rule of that clerk still
+    holds around it (runs, days off, weekends, sequences and rest, counts, maximum minutes,
+    fixed cells); the checks are conservative, so a block the rules might allow can be passed
+    over, never the other way round. Days are tried in order of the coverage still missing.
+    """
+    D = ix.n_days
+    weekend_of = {d: k for k, g in enumerate(ix.weekends) for d in g}
+    count = [[0] * ix.n_shifts for _ in range(D)]
+    for row in rows:
+        for d, s in enumerate(row):
+            if s != OFF:
+                count[d][s] += 1
+    added = 0
+    short: list[tuple[int, ClerkIndex]] = []
+    for c in ix.clerks:
+        got = sum(ix.day_minutes[d][s] for d, s in enumerate(rows[c.i]) if s != OFF)
+        if got < c.rules.min_minutes:
+            short.append((got - c.rules.min_minutes, c))
+    for _, c in sorted(short, key=lambda t: (t[0], t[1].i)):
+        added += _top_up_clerk(ix, c, rows[c.i], count, weekend_of)
+    return added
+
+
+def _top_up_clerk(
+    ix: ProblemIndex, c: ClerkIndex, row: list[int], count: list[list[int]], weekend_of: dict[int, int]
+) -> int:
+    D = ix.n_days
+    r = c.rules
+    h = len(c.history)
+    minutes = sum(ix.day_minutes[d][s] for d, s in enumerate(row) if s != OFF)
+    counts = [0] * ix.n_shifts
+    weekends: set[int] = set()
+    for d, s in enumerate(row):
+        if s != OFF:
+            counts[s] += 1
+            if d in weekend_of:
+                weekends.add(weekend_of[d])
+    req_on: dict[int, int] = {}
+    req_off: dict[int, int] = {}
+    for d, s, on, _w in c.requests:
+        (req_on if on else req_off)[d] = -2 if s is None else s
+
+    def gain(d: int, s: int) -> tuple[int, int, int, int]:
+        """How much the office wants clerk c on shift s on day d (bigger is better)."""
+        cov = ix.coverage[d][s]
+        if cov is None:
+            return (0, 0, 0, 0)
+        req, wu, wo = cov
+        missing = req - count[d][s]
+        wish = (1 if req_on.get(d) in (-2, s) else 0) - (1 if req_off.get(d) in (-2, s) else 0)
+        return (1 if missing > 0 else 0, wish, wu if missing > 0 else -wo, missing)
+
+    def free_day(d: int) -> bool:
+        return row[d] == OFF and d not in c.fixed_off and d not in c.fixed_cells
+
+    def worked(q: int) -> bool:
+        """Day q of history + period (q < 0: history)."""
+        if q < 0:
+            return c.history[h + q] != OFF
+        return row[q] != OFF
+
+    def block(lo: int, hi: int) -> list[int] | None:
+        """Shifts for days lo..hi (all free) that keep every hard rule, or None."""
+        if not all(free_day(d) for d in range(lo, hi + 1)):
+            return None
+        # The work run the block joins or starts (history counts for the maximum).
+        left = 0
+        while lo - left - 1 >= -h and worked(lo - left - 1):
+            left += 1
+        right = 0
+        while hi + right + 1 < D and worked(hi + right + 1):
+            right += 1
+        run = left + (hi - lo + 1) + right
+        if r.max_consecutive_work is not None and run > r.max_consecutive_work:
+            return None
+        if hi + right < D - 1 and run < r.min_consecutive_work:
+            return None  # held to the minimum unless it reaches the period end
+        # The day-off runs on either side get shorter; each must still reach its minimum.
+        if left == 0:
+            off = 0
+            while lo - off - 1 >= -h and not worked(lo - off - 1):
+                off += 1
+            if 0 < off < r.min_consecutive_off and lo - off - 1 >= -h:
+                return None  # (a run from the very first history day has no known start)
+        if right == 0 and hi < D - 1:
+            off = 0
+            while hi + off + 1 < D and not worked(hi + off + 1):
+                off += 1
+            if off < r.min_consecutive_off and hi + off < D - 1:
+                return None
+        if r.max_weekends is not None:
+            new = {weekend_of[d] for d in range(lo, hi + 1) if d in weekend_of} - weekends
+            if len(weekends) + len(new) > r.max_weekends:
+                return None
+        if lo > 0:
+            prev = row[lo - 1]
+        else:
+            prev = c.history[-1] if c.history else OFF
+        chosen: list[int] = []
+        extra = 0
+        used = [0] * ix.n_shifts
+        for d in range(lo, hi + 1):
+            best, best_key = None, None
+            for s in c.qualified:
+                if prev != OFF and s in c.forbidden_next[prev]:
+                    continue
+                limit = c.max_count[s]
+                if limit is not None and counts[s] + used[s] >= limit:
+                    continue
+                m = ix.day_minutes[d][s]
+                if r.max_minutes is not None and minutes + extra + m > r.max_minutes:
+                    continue
+                if d == hi and hi + 1 < D and row[hi + 1] != OFF and row[hi + 1] in c.forbidden_next[s]:
+                    continue
+                key = (*gain(d, s), m)
+                if best_key is None or key > best_key:
+                    best, best_key = s, key
+            if best is None:
+                return None
+            chosen.append(best)
+            used[best] += 1
+            extra += ix.day_minutes[d][best]
+            prev = best
+        return chosen
+
+    added = 0
+    # A block as long as the minimum work run starts a new run; one as long as a day-off run
+    # fills it (joining the work runs on both sides) where shortening it would break its minimum.
+    longest = max(r.min_consecutive_work, r.min_consecutive_off, 1)
+    for _ in range(2):  # a block passed over can fit once its neighbours work
+        order = sorted(
+            (d for d in range(D) if free_day(d)),
+            key=lambda d: max((gain(d, s) for s in c.qualified), default=(0, 0, 0, 0)),
+            reverse=True,
+        )
+        for d in order:
+            if minutes >= r.min_minutes:
+                return added
+            if not free_day(d):
+                continue
+            for length in range(1, longest + 1):
+                got = None
+                for lo in range(d, d - length, -1):
+                    hi = lo + length - 1
+                    if lo < 0 or hi >= D:
+                        continue
+                    shifts = block(lo, hi)
+                    if shifts is not None:
+                        got = (lo, shifts)
+                        break
+                if got is None:
+                    continue
+                lo, shifts = got
+                for k, s in enumerate(shifts):
+                    dd = lo + k
+                    row[dd] = s
+                    count[dd][s] += 1
+                    counts[s] += 1
+                    minutes += ix.day_minutes[dd][s]
+                    if dd in weekend_of:
+                        weekends.add(weekend_of[dd])
+                    added += 1
+                break
+    return added

@@ -14,6 +14,7 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,7 +26,7 @@ from scheduling.roster.explain import Conflict, explain_clerk, precheck
 from scheduling.roster.greedy import greedy_rows
 from scheduling.roster.model import build_model
 from scheduling.roster.problem import Assignment, ProblemIndex, RosterProblem, Rule
-from scheduling.roster.status import SolveStatus
+from scheduling.roster.status import SolveStatus, StopReason
 
 ProgressCallback = Callable[[int, int | None, float], None]
 """progress(best_penalty, lower_bound or None, elapsed_seconds); may run on a solver thread."""
@@ -34,6 +35,11 @@ ProgressCallback = Callable[[int, int | None, float], None]
 FULL_MODEL_LIMIT = 20_000
 # Seconds per LNS neighbourhood: short steps that keep moving beat long proofs of small blocks.
 LNS_SUB_LIMIT = 0.3
+# First budget in seconds for one clerk's repair model; a clerk that runs out is retried later
+# with four times as much (bounded by a share of the time left).
+REPAIR_BUDGET = 1.0
+# A repair keeps looking for a closer row this long after its first one (see _Run.repair).
+REPAIR_SOFT = 0.2
 
 
 @dataclass
@@ -46,6 +52,9 @@ class RosterSolution:
     by_rule: dict[Rule, int] = field(default_factory=dict)
     by_clerk: dict[str, int] = field(default_factory=dict)  # requests only; coverage is per day
     conflicts: list[Conflict] = field(default_factory=list)  # why, when infeasible
+    stop_reason: StopReason = StopReason.DONE
+    # Clerks whose rows still broke a hard rule when the start phase was cut short (status unknown).
+    unrepaired: list[str] = field(default_factory=list)
     wall_time: float = 0.0
     first_solution_time: float | None = None
     method: str = ""  # "cp-sat", "lns" or "greedy" (cancelled before improving)
@@ -101,6 +110,34 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+class _SoftStop(cp_model.CpSolverSolutionCallback):
+    """Stops the search ``soft`` seconds after it started, once it has a solution (or on cancel).
+
+    The callback only runs when a solution arrives; the proof that follows the last one can go
+    on for the whole time limit, so a timer stops the search once ``soft`` is up.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, soft: float, cancel: threading.Event | None) -> None:
+        super().__init__()
+        self.solver = solver
+        self.until = time.monotonic() + soft
+        self.cancel = cancel
+        self.timer: threading.Timer | None = None
+
+    def on_solution_callback(self) -> None:
+        now = time.monotonic()
+        if now >= self.until or (self.cancel is not None and self.cancel.is_set()):
+            self.stop_search()
+        elif self.timer is None:
+            self.timer = threading.Timer(self.until - now, self.solver.stop_search)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
 def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
     s = cp_model.CpSolver()
     s.parameters.max_time_in_seconds = max(time_limit, 0.01)
@@ -123,6 +160,7 @@ class _Run:
     ) -> None:
         self.ix = ix
         self.t0 = time.monotonic()
+        self.cpu0 = time.process_time()  # every thread of the process, CP-SAT's included
         self.deadline = self.t0 + time_limit
         self.workers = workers
         self.progress = progress
@@ -134,12 +172,19 @@ class _Run:
         self.first_solution_time: float | None = None
         self.lock = threading.Lock()
         self.lns_stats: dict[str, tuple[int, int]] = {}  # neighbourhood kind -> (tried, improved)
+        self.repair_stats: dict[str, float] = {}
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     def stopped(self) -> bool:
         return self.left() <= 0 or (self.cancel is not None and self.cancel.is_set())
+
+    def stop_reason(self) -> StopReason:
+        """Why an unfinished search stopped (cancel wins when both apply)."""
+        if self.cancel is not None and self.cancel.is_set():
+            return StopReason.CANCELLED
+        return StopReason.TIME_LIMIT
 
     def report(self, penalty: int, bound: int | None) -> None:
         """Record a roster's penalty and/or a new lower bound; tell the caller if either moved.
@@ -164,20 +209,33 @@ class _Run:
 
     # -- starting roster -------------------------------------------------------------------
 
-    def repair(self, rows: list[list[int]], i: int) -> tuple[bool | None, list[int] | None]:
+    def repair(self, rows: list[list[int]], i: int, budget: float) -> tuple[bool | None, list[int] | None]:
         """A row for clerk ``i`` that keeps all their hard rules, close to their greedy row.
 
         Returns (True, row), (False, None) when the clerk's rules cannot hold, or
-        (None, None) when time ran out before an answer.
+        (None, None) when ``budget`` seconds (or the whole run) ran out before an answer.
         """
-        # Fewest changed cells first, briefly: proving that minimum can take long on a
-        # 26-week row, and any valid row will do since the improvement phase follows.
-        steps: tuple[tuple[Literal["distance", "none"], float], ...] = (("distance", 1.0), ("none", 10.0))
+        # Fewest changed cells, but not to the proof: CP-SAT finds a close row in a fraction of
+        # the time it takes to prove the closest one, and the improvement phase follows. So the
+        # search stops at the first solution after ``soft`` seconds. Plain feasibility (any valid
+        # row) gets what is left of the budget when no row turned up.
+        soft = min(REPAIR_SOFT, budget / 4)
+        steps: tuple[tuple[Literal["distance", "none"], float], ...] = (
+            ("distance", budget * 0.6),
+            ("none", budget * 0.4),
+        )
         for objective, cap in steps:
-            rm = build_model(self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective)
-            solver = _solver(min(max(self.left(), 0.05), cap), 1, self.seed)
-            with _Stopper(solver, self.cancel):
-                status = solver.solve(rm.model)
+            # No hint: the row breaks rules, and CP-SAT complains on stderr about an infeasible hint.
+            rm = build_model(
+                self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective, hint=False
+            )
+            solver = _solver(min(max(self.left(), 0.05), cap), self.workers, self.seed)
+            cb = _SoftStop(solver, soft, self.cancel)
+            try:
+                with _Stopper(solver, self.cancel):
+                    status = solver.solve(rm.model, cb)
+            finally:
+                cb.close()
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return True, rm.rows(solver, rows)[i]
             if status == cp_model.INFEASIBLE:
@@ -186,33 +244,51 @@ class _Run:
                 break
         return None, None
 
-    def start(self) -> tuple[list[list[int]] | None, list[Conflict], bool]:
-        """(feasible rows or None, conflicts, timed out)."""
+    def start(self) -> tuple[list[list[int]] | None, list[Conflict], list[str]]:
+        """(feasible rows or None, conflicts, ids of clerks still unrepaired when time ran out).
+
+        A clerk whose repair runs out of its budget goes back in the queue with a budget four
+        times larger; only the end of the run (time limit or cancel) stops the repairs, never
+        one slow clerk.
+        """
         ix = self.ix
         conflicts = precheck(ix)
         flagged = {c.clerk for c in conflicts}
         rows = greedy_rows(ix)
-        timed_out = False
-        for c in ix.clerks:
-            if c.id in flagged or not self.evaluator.clerk_violations(c, rows[c.i]):
-                continue
+        queue = deque(
+            c.i for c in ix.clerks if c.id not in flagged and self.evaluator.clerk_violations(c, rows[c.i])
+        )
+        self.repair_stats["clerks_repaired"] = 0.0
+        self.repair_stats["repair_retries"] = 0.0
+        tries: dict[int, int] = {}
+        while queue:
             if self.stopped():
-                timed_out = True
                 break
-            ok, row = self.repair(rows, c.i)
+            i = queue[0]
+            n = tries.get(i, 0)
+            # A fair share of the time left, growing with each retry of this clerk.
+            budget = max(0.1, min(REPAIR_BUDGET * 4**n, self.left() / len(queue) * (1 + n)))
+            ok, row = self.repair(rows, i, budget)
+            if ok is None:
+                if self.stopped():
+                    break
+                tries[i] = n + 1
+                self.repair_stats["repair_retries"] += 1
+                queue.rotate(-1)  # the others first: they may be quick
+                continue
+            queue.popleft()
             if ok:
                 assert row is not None
-                rows[c.i] = row
-            elif ok is None:
-                timed_out = True
-                break
+                rows[i] = row
+                self.repair_stats["clerks_repaired"] += 1
             else:
-                conflict = explain_clerk(ix, c.i, time_limit=max(min(self.left(), 10.0), 1.0))
+                conflict = explain_clerk(ix, i, time_limit=max(min(self.left(), 10.0), 1.0))
                 if conflict is not None:
                     conflicts.append(conflict)
-        if conflicts or timed_out:
-            return None, conflicts, timed_out
-        return rows, [], False
+        unrepaired = [ix.clerks[i].id for i in queue]
+        if conflicts or unrepaired:
+            return None, conflicts, unrepaired
+        return rows, [], []
 
     # -- improvement ------------------------------------------------------------------------
 
@@ -343,19 +419,23 @@ def solve(
     """
     run = _Run(ProblemIndex(problem), time_limit, workers, progress, cancel, seed)
     ix = run.ix
-    rows, conflicts, timed_out = run.start()
+    rows, conflicts, unrepaired = run.start()
     if rows is None:
-        status = SolveStatus.INFEASIBLE if conflicts and not timed_out else SolveStatus.UNKNOWN
+        status = SolveStatus.UNKNOWN if unrepaired else SolveStatus.INFEASIBLE
         return RosterSolution(
             status,
             None,
             None,
             None,
             conflicts=conflicts,
+            stop_reason=run.stop_reason() if unrepaired else StopReason.DONE,
+            unrepaired=unrepaired,
             wall_time=time.monotonic() - run.t0,
             method="greedy",
+            stats=dict(run.repair_stats),
         )
     start_time = time.monotonic() - run.t0
+    start_cpu = time.process_time() - run.cpu0
     penalty = run.evaluator.penalty_rows(rows)
     run.report(penalty, None)
     size = sum(len(c.qualified) for c in ix.clerks) * ix.n_days
@@ -381,6 +461,7 @@ def solve(
         run.bound = ev.penalty
     return RosterSolution(
         status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
+        stop_reason=StopReason.DONE if optimal else run.stop_reason(),
         assignment=ix.assignment_from(rows),
         penalty=ev.penalty,
         lower_bound=run.bound,
@@ -392,8 +473,10 @@ def solve(
         method=method,
         stats={
             "start_time": start_time,
+            "start_cpu": start_cpu,
             "start_penalty": float(penalty),
             "cell_vars": float(size),
+            **run.repair_stats,
             **{f"lns_{k}_tried": float(v[0]) for k, v in run.lns_stats.items()},
             **{f"lns_{k}_improved": float(v[1]) for k, v in run.lns_stats.items()},
         },
