@@ -141,6 +141,13 @@ class ClientAccountScreen(DbScreen):
             "p", "post_payment", "Post payment", id="client_account.post_payment", tooltip="Post a payment"
         ),
         Binding("l", "set_up_plan", "Plan", id="client_account.set_up_plan", tooltip="Set up a payment plan"),
+        Binding(
+            "k",
+            "log_contact",
+            "Log contact",
+            id="client_account.log_contact",
+            tooltip="Log a call, letter, visit…",
+        ),
         *[
             Binding(
                 str(n),
@@ -527,6 +534,18 @@ class ClientAccountScreen(DbScreen):
             self.notify("Payment plans are not available in this version yet", severity="warning")
             return
         self._open(PlanSetupScreen(client_id=self.client_id))
+
+    def action_log_contact(self) -> None:
+        d = self._loaded()
+        if d is None:
+            return
+        from screens.clerk.contact_form import ContactDialog
+
+        c = d.summary.client
+        self.app.push_screen(
+            ContactDialog(self.client_id, f"{c.display_name} ({c.account_number})", owed=d.summary.overdue),
+            lambda view: self.reload() if view is not None else None,
+        )
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
