@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from rich.text import Text
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from db.money import fmt_money
 from db.rights import Action
 from tui.base import DbMixin
 from tui.widgets.forms import ParseError, parse_date
+from tui.widgets.header import OfficeHeader
 
 # Typed text is capped: a note is a note, not a document.
 NOTE_MAX = 2000
@@ -46,6 +50,21 @@ def as_of_parser(today: dt.date) -> Callable[[str], dt.date]:
         return day
 
     return parse
+
+
+def refused(screen: Screen[Any], action: Action, what: str) -> bool:
+    """On mount of a supervisor's screen: True (and the screen shows only the refusal) when the
+    person may not use it. Reached only by a direct push: the menus do not offer it to them."""
+    actor = screen.app.actor  # type: ignore[attr-defined]
+    if actor.can(action):
+        return False
+    message = f"Only a supervisor can {what}."
+    screen.notify(message, title="Supervisor needed", severity="error", timeout=10)
+    for child in list(screen.children):
+        if not isinstance(child, OfficeHeader | Footer):
+            child.remove()
+    screen.mount(Static(Text(f"{message} Esc goes back.", style="bold"), classes="refusal"))
+    return True
 
 
 def allowed(screen: DbMixin, action: Action, what: str) -> bool:

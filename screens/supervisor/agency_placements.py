@@ -40,7 +40,7 @@ from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
 from screens.clerk.invoice_view import resolve_folder
 from screens.clerk.payment_widgets import parse_amount, received_date_parser
-from screens.common.collections_bits import REASON_MAX, allowed, cut, money_cell
+from screens.common.collections_bits import REASON_MAX, cut, money_cell, refused
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import ReasonDialog
 from tui.base import DbModal, DbScreen
@@ -545,8 +545,7 @@ class AgencyPlacementsScreen(DbScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        if not allowed(self, Action.AGENCY_PLACE, "work with collection agencies"):
-            self.call_after_refresh(self.app.pop_screen)
+        if refused(self, Action.AGENCY_PLACE, "work with collection agencies"):
             return
         t = self.query_one("#agencies", DataTable)
         for name, width in (("Agency", 30), ("Fee", 8), ("Active placements", 17), ("Contact", 30)):
@@ -555,6 +554,8 @@ class AgencyPlacementsScreen(DbScreen):
         self.reload()
 
     def reload(self) -> None:
+        if not self.actor.can(Action.AGENCY_PLACE):
+            return  # the screen shows the refusal only
         self.db_call(lambda s: agency.list_agencies(self.actor, s), self.show_agencies, group="agencies")
 
     def show_agencies(self, rows: tuple[AgencyView, ...]) -> None:
@@ -599,6 +600,8 @@ class AgencyPlacementsScreen(DbScreen):
         self.query_one("#placements", ListTable).focus()
 
     def fetch(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
+        if not self.actor.can(Action.AGENCY_PLACE):
+            return Page(rows=[], next_after=None)  # the screen shows the refusal only
         aid = self.agency_id
         if aid is None:
             return Page(rows=[], next_after=None)

@@ -25,7 +25,7 @@ from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
-from screens.common.collections_bits import allowed, as_of_parser, cut, money_cell, words
+from screens.common.collections_bits import as_of_parser, cut, money_cell, refused, words
 from tui.base import DbScreen
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
@@ -73,8 +73,7 @@ class AgingReportScreen(DbScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        if not allowed(self, Action.REPORTS_TEAM, "see the office's aging report"):
-            self.call_after_refresh(self.app.pop_screen)
+        if refused(self, Action.REPORTS_TEAM, "see the office's aging report"):
             return
         t = self.query_one("#aging-table", DataTable)
         t.add_column("Days past due", key="bucket", width=16)
@@ -84,6 +83,8 @@ class AgingReportScreen(DbScreen):
         self.reload()
 
     def reload(self) -> None:
+        if not self.actor.can(Action.REPORTS_TEAM):
+            return  # the screen shows the refusal only
         day = self.as_of
         self.db_call(lambda s: aging.office_aging(self.actor, s, as_of=day), self.show, group="aging")
 

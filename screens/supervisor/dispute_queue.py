@@ -33,7 +33,7 @@ from db.rights import Action
 from screens.clerk.client_search import ListTable
 from screens.clerk.invoice_view import parse_lines
 from screens.clerk.payment_widgets import parse_amount
-from screens.common.collections_bits import REASON_MAX, allowed, cut, money_cell, words
+from screens.common.collections_bits import REASON_MAX, cut, money_cell, refused, words
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
 from tui.widgets.forms import Field, Form
@@ -329,13 +329,14 @@ class DisputeQueueScreen(DbScreen):
         )
 
     def on_mount(self) -> None:
-        if not allowed(self, Action.DISPUTE_DECIDE, "decide disputes"):
-            self.call_after_refresh(self.app.pop_screen)
+        if refused(self, Action.DISPUTE_DECIDE, "decide disputes"):
             return
         self.query_one("#dispute-explain", DataTable).add_columns("Step", "Amount")
         self.query_one("#disputes", ListTable).focus()
 
     def fetch(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
+        if not self.actor.can(Action.DISPUTE_DECIDE):
+            return Page(rows=[], next_after=None)  # the screen shows the refusal only
         status = DisputeStatus.OPEN if self.only_open else None
         page = disputes.dispute_queue(
             self.actor, session, status=status, after=after, limit=limit, filter_text=text
@@ -364,6 +365,8 @@ class DisputeQueueScreen(DbScreen):
         return Page(rows=rows, next_after=page.next_after)
 
     def reload(self) -> None:
+        if not self.actor.can(Action.DISPUTE_DECIDE):
+            return  # the screen shows the refusal only
         self._shown_id = None
         self.query_one("#disputes", ListTable).refresh_page()
 

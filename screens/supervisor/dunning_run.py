@@ -23,7 +23,7 @@ from billing.dunning import DunningPreview, PreviewRow, RunResult
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
-from screens.common.collections_bits import allowed, as_of_parser, money_cell
+from screens.common.collections_bits import as_of_parser, money_cell, refused
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import InfoDialog
 from tui.base import DbScreen
@@ -155,8 +155,7 @@ class DunningRunScreen(DbScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        if not allowed(self, Action.DUNNING_RUN, "run dunning"):
-            self.call_after_refresh(self.app.pop_screen)
+        if refused(self, Action.DUNNING_RUN, "run dunning"):
             return
         t = self.query_one("#dunning-rows", DataTable)
         for name, width in COLUMNS:
@@ -165,6 +164,8 @@ class DunningRunScreen(DbScreen):
         self.reload()
 
     def reload(self) -> None:
+        if not self.actor.can(Action.DUNNING_RUN):
+            return  # the screen shows the refusal only
         day = self.as_of
         self.query_one("#dunning-summary", Static).update("Computing the preview…")
         self.db_call(lambda s: dunning.preview_run(self.actor, s, as_of=day), self.show, group="preview")
