@@ -753,7 +753,8 @@ def account_summary(actor: Actor, session: Session, client_id: int) -> AccountSu
                 sa.func.coalesce(sa.func.sum(sa.case((Invoice.due_date < today, open_balance), else_=0)), 0),
                 Money,
             ),
-            sa.func.count(),
+            # Open bills: a $0.00 invoice (a payer that owes nothing) is not one.
+            sa.func.coalesce(sa.func.sum(sa.case((open_balance > ZERO, 1), else_=0)), 0),
         )
         .where(
             Invoice.client_id == client_id,

@@ -178,7 +178,7 @@ class InvoicePage:
 class Problem:
     """One failed accuracy check."""
 
-    check: str  # coverage, eligibility, mapping, deductible, billed_twice, totals, client_data, order
+    check: str  # coverage, eligibility, mapping, deductible, billed_twice, duplicate, totals, client_data, order
     line_no: int | None
     message: str  # names the line: "line 2 (G0008, 2026-11-02): …"
 
@@ -806,7 +806,66 @@ def _problems(session: Session, inv: Invoice, today: dt.date) -> list[Problem]:
                         f"billed on {_label(other)}",
                     )
                 )
+    problems += _duplicate_problems(session, inv, lines, services)
     return problems
+
+
+_DUPLICATE_HINT = "if it was given twice record it once with 2 units, else void the duplicate"
+
+
+def _duplicate_problems(
+    session: Session, inv: Invoice, lines: Sequence[InvoiceLine], services: Mapping[int, ServiceRendered]
+) -> list[Problem]:
+    """The same code on the same day for the client twice (two service records): on this
+    invoice, or on another live document to the same party. Names both lines."""
+    out: list[Problem] = []
+    first: dict[tuple[int, dt.date], tuple[InvoiceLine, int]] = {}
+    for ln in lines:
+        svc = services.get(ln.service_id) if ln.service_id is not None else None
+        if svc is None or svc.voided:
+            continue
+        key = (svc.service_code_id, svc.service_date)
+        if key in first and first[key][1] != svc.id:
+            other_ln, other_id = first[key]
+            out.append(
+                Problem(
+                    "duplicate",
+                    ln.line_no,
+                    f"{_line_label(ln)}: same code on the same day as line {other_ln.line_no} "
+                    f"(services #{other_id} and #{svc.id}); {_DUPLICATE_HINT}",
+                )
+            )
+        first.setdefault(key, (ln, svc.id))
+    if not first:
+        return out
+    ours = {s.id for s in services.values()}
+    twins = session.scalars(
+        sa.select(ServiceRendered).where(
+            ServiceRendered.client_id == inv.client_id,
+            ServiceRendered.voided.is_(False),
+            sa.or_(
+                *(
+                    sa.and_(ServiceRendered.service_code_id == code, ServiceRendered.service_date == day)
+                    for code, day in first
+                )
+            ),
+        )
+    ).all()
+    twin_of = {t.id: (t.service_code_id, t.service_date) for t in twins if t.id not in ours}
+    for other_ln, other in live_lines(session, list(twin_of), exclude_invoice_id=inv.id):
+        if not (other.bill_to == inv.bill_to and other.payer_id == inv.payer_id and other.kind == inv.kind):
+            continue
+        assert other_ln.service_id is not None
+        ln, sid = first[twin_of[other_ln.service_id]]
+        out.append(
+            Problem(
+                "duplicate",
+                ln.line_no,
+                f"{_line_label(ln)}: same code on the same day as {_label(other)} line {other_ln.line_no} "
+                f"(services #{sid} and #{other_ln.service_id}); {_DUPLICATE_HINT}",
+            )
+        )
+    return out
 
 
 def check_invoice(actor: Actor, session: Session, invoice_id: int) -> tuple[Problem, ...]:

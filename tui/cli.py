@@ -438,6 +438,14 @@ main.add_command(import_group)
 main.add_command(invoice_group)
 
 
+from tui.cli_collections import agency_group, aging_cmd, dispute_group, dunning_group  # noqa: E402
+
+main.add_command(dunning_group)
+main.add_command(aging_cmd)
+main.add_command(agency_group)
+main.add_command(dispute_group)
+
+
 def run() -> None:
     main(prog_name="clerkdesk")
 

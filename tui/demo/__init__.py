@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from db.engine import Database
 from tui.demo.billing import build_billing
+from tui.demo.collections import build_collections
 from tui.demo.context import DemoContext
 from tui.demo.payments import build_payments
 from tui.demo.schedule import build_schedule
@@ -24,8 +25,9 @@ Step = Callable[[DemoContext], None]
 
 def steps() -> list[Step]:
     """The build order. Later steps use what earlier ones made (staff before clients, …)."""
-    # build_payments pays the billing history: it must stay after the billing step.
-    return [build_staff, build_billing, build_schedule, build_time, build_payments]
+    # build_payments pays the billing history: it must stay after the billing step;
+    # build_collections needs what the payments left overdue.
+    return [build_staff, build_billing, build_schedule, build_time, build_payments, build_collections]
 
 
 def build_demo(db: Database, seed: int = 1) -> DemoContext:

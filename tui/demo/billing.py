@@ -310,7 +310,11 @@ def build_billing(ctx: DemoContext) -> None:
                     code = "G0008"
                 lo, hi = units_for[code]
                 visits.append((monday + dt.timedelta(days=rng.randint(0, 4)), code, rng.randint(lo, hi)))
-            work.append((plan, visits))
+            # One record per code and day (the accuracy checks refuse a code entered twice on a day).
+            once: dict[tuple[dt.date, str], tuple[dt.date, str, int]] = {}
+            for v in visits:
+                once.setdefault((v[0], v[1]), v)
+            work.append((plan, list(once.values())))
         with _clock_at(ctx, billing_day):
             for batch in range(0, len(work), 40):
                 part = work[batch : batch + 40]
@@ -506,17 +510,15 @@ def _todays_work(
         _check_eligibility(
             plan.owner, s, plan, now_day - dt.timedelta(days=rng.randint(0, 3)), last_check, rng
         )
+        seen: set[tuple[dt.date, str]] = set()
         for _ in range(rng.choice([1, 1, 2])):
             code = _weighted(rng, mix)
             lo, hi = units_for[code]
-            services.record_service(
-                plan.owner,
-                s,
-                plan.client_id,
-                service_date=now_day - dt.timedelta(days=rng.randint(0, 3)),
-                code=code,
-                units=rng.randint(lo, hi),
-            )
+            day, units = now_day - dt.timedelta(days=rng.randint(0, 3)), rng.randint(lo, hi)
+            if (day, code) in seen:
+                continue  # one record per code and day, as the accuracy checks want
+            seen.add((day, code))
+            services.record_service(plan.owner, s, plan.client_id, service_date=day, code=code, units=units)
         ids.append(plan.client_id)
     # A Harborview client with a code Harborview has not mapped: "code mapped" fails until a
     # supervisor adds the crosswalk entry.
