@@ -38,7 +38,7 @@ from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
-from tui.widgets.paged import Page, PagedTable
+from tui.widgets.paged import Page
 
 COLUMNS = ["Opened", "Account", "Client", "Invoice", "Disputed", "Reason", "By"]
 WIDTHS = (10, 8, 16, 10, 10, 14, 8)
@@ -333,6 +333,8 @@ class DisputeQueueScreen(DbScreen):
             return
         self.query_one("#dispute-explain", DataTable).add_columns("Step", "Amount")
         self.query_one("#disputes", ListTable).focus()
+        # A page arriving moves no cursor (no event to follow): look at the highlighted row often.
+        self.set_interval(0.2, self._follow)
 
     def fetch(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
         if not self.actor.can(Action.DISPUTE_DECIDE):
@@ -369,11 +371,6 @@ class DisputeQueueScreen(DbScreen):
             return  # the screen shows the refusal only
         self._shown_id = None
         self.query_one("#disputes", ListTable).refresh_page()
-
-    @on(PagedTable.Loaded)
-    def _page_loaded(self) -> None:
-        # After the table shows the page (the Loaded handler runs first): follow the cursor.
-        self.call_after_refresh(self._follow)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
