@@ -28,7 +28,7 @@ from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
 COLUMNS = ["Account", "Client", "Past due", "Days", "Lvl", "Last contact", "Note"]
-WIDTHS = (8, 18, 11, 4, 3, 12, 16)
+WIDTHS = (8, 15, 10, 4, 3, 10, 14)  # 80 columns with the scrollbar
 
 
 def note_text(r: WorklistRow) -> Text:
@@ -37,9 +37,9 @@ def note_text(r: WorklistRow) -> Text:
     if r.broken_promise:
         parts.append(("PROMISE BROKEN", "bold reverse"))
     elif r.open_promise_date is not None:
-        parts.append((f"promised {r.open_promise_date.isoformat()}", ""))
+        parts.append((f"promise {r.open_promise_date.strftime('%m-%d')}", ""))
     if r.open_disputes:
-        parts.append((f"{r.open_disputes} disputed", "bold"))
+        parts.append((f"{r.open_disputes} DISPUTED", "bold"))
     out = Text()
     for i, (words_, style) in enumerate(parts):
         if i:
@@ -49,17 +49,16 @@ def note_text(r: WorklistRow) -> Text:
 
 
 def row_cells(r: WorklistRow, tz: str) -> list[Any]:
-    last = ""
+    last = "never"
     if r.last_contact_at is not None:
-        when = pendulum.instance(r.last_contact_at).in_timezone(tz).format("YYYY-MM-DD")
-        last = f"{when} {r.last_contact_channel.value if r.last_contact_channel else ''}".strip()
+        last = pendulum.instance(r.last_contact_at).in_timezone(tz).format("YYYY-MM-DD")
     return [
         r.account_number,
-        cut(r.client_name, 18),
+        cut(r.client_name, 15),
         money_cell(r.past_due, bold=True),
         Text(str(r.days_past_due), justify="right"),
         Text(str(r.dunning_level or "")),
-        cut(last or "never", 12),
+        last,
         note_text(r),
     ]
 

@@ -48,9 +48,10 @@ from tui.widgets.forms import Field, Form, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
-PLACEMENT_COLUMNS = ["Account", "Client", "Placed", "Placed bal.", "Owes now", "Collected", "Status"]
-PLACEMENT_WIDTHS = (8, 18, 10, 11, 11, 11, 9)
-LISTED = 12
+PLACEMENT_COLUMNS = ["Account", "Client", "Placed", "Placed $", "Owes now", "Collected", "Status"]
+PLACEMENT_WIDTHS = (8, 12, 10, 9, 9, 9, 8)  # 80 columns
+_last_folder = "~/clerkdesk-exports"  # one person per process: remember their folder for the session
+LISTED = 6  # accounts named one by one in the confirmation (it must fit 80×24)
 
 
 def fee_of(gross: Decimal, fee_bp: int) -> Decimal:
@@ -349,6 +350,8 @@ class ExportDialog(DbModal[ExportResult | None]):
                 self.cd_app.show_error(exc)
 
         def done(r: ExportResult) -> None:
+            global _last_folder
+            _last_folder = self.query_one("#input-folder", Input).value.strip()
             self.notify(escape(f"Wrote {r.path} ({r.rows} accounts)"), title="Placement file", timeout=8)
             self.dismiss(r)
 
@@ -548,7 +551,7 @@ class AgencyPlacementsScreen(DbScreen):
         if refused(self, Action.AGENCY_PLACE, "work with collection agencies"):
             return
         t = self.query_one("#agencies", DataTable)
-        for name, width in (("Agency", 30), ("Fee", 8), ("Active placements", 17), ("Contact", 30)):
+        for name, width in (("Agency", 24), ("Fee", 8), ("Placed", 6), ("Contact", 30)):
             t.add_column(name, width=width)
         t.focus()
         self.reload()
@@ -615,7 +618,7 @@ class AgencyPlacementsScreen(DbScreen):
                     p,
                     [
                         p.account_number,
-                        cut(p.client_name, 18),
+                        cut(p.client_name, 12),
                         p.placed_on.isoformat(),
                         money_cell(p.balance_placed),
                         money_cell(p.balance_now, bold=True),

@@ -44,7 +44,9 @@ class AgingReportScreen(DbScreen):
     )
     BINDINGS = [
         Binding("a", "as_of", "As of", id="aging.as_of", tooltip="Change the 'as of' day"),
-        Binding("enter", "drill", "Accounts", id="aging.drill", tooltip="The accounts behind the amount"),
+        Binding(
+            "o", "drill", "Accounts", id="aging.drill", tooltip="The accounts behind the amount (or Enter)"
+        ),
         Binding("escape", "back", "Back", id="aging.back", tooltip="Back to the previous screen"),
     ]
 
@@ -267,9 +269,9 @@ class AgingInvoicesScreen(DbScreen):
             ("Due", 10),
             ("Days", 5),
             ("Bucket", 8),
-            ("Total", 11),
-            ("Balance", 11),
-            ("", 8),
+            ("Total", 10),
+            ("Balance", 10),
+            ("", 10),
         ):
             t.add_column(name, width=width)
         if self.side == Side.PAYER:

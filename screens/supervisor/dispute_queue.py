@@ -40,8 +40,8 @@ from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page
 
-COLUMNS = ["Opened", "Account", "Client", "Invoice", "Disputed", "Reason", "By"]
-WIDTHS = (10, 8, 16, 10, 10, 14, 8)
+COLUMNS = ["On", "Account", "Client", "Invoice", "Disputed", "Reason", "By"]
+WIDTHS = (5, 8, 14, 12, 10, 10, 6)  # 80 columns with the scrollbar
 HISTORY_CONTACTS = 5
 
 
@@ -346,7 +346,7 @@ class DisputeQueueScreen(DbScreen):
         tz = self.cd_app.tz
         rows = []
         for d in page.rows:
-            opened = pendulum.instance(d.opened_at).in_timezone(tz).format("YYYY-MM-DD")
+            opened = pendulum.instance(d.opened_at).in_timezone(tz).format("MM-DD")
             disputed = (
                 money_cell(disputed_amount(d)) if d.status == DisputeStatus.OPEN else Text(d.status.value)
             )
@@ -359,8 +359,8 @@ class DisputeQueueScreen(DbScreen):
                         cut(d.client_name, 16),
                         d.invoice_number + (f":{d.line_no}" if d.line_no else ""),
                         disputed,
-                        cut(d.reason_text, 14),
-                        cut(d.opened_by_login, 8),
+                        cut(d.reason_text, 10),
+                        cut(d.opened_by_login, 6),
                     ],
                 )
             )
@@ -410,6 +410,8 @@ class DisputeQueueScreen(DbScreen):
         t = self.query_one("#dispute-explain", DataTable)
         t.clear()
         lines = [ln for ln in inv.lines if d.line_no is None or ln.line_no == d.line_no]
+        # Half the screen each; the amounts must stay visible, so the labels are cut to fit.
+        room = max(12, self.size.width // 2 - 17)
         title.update(
             Text.assemble(
                 ("Explain ", "bold"),
@@ -419,12 +421,14 @@ class DisputeQueueScreen(DbScreen):
         )
         for ln in lines:
             t.add_row(
-                Text(f"Line {ln.line_no} {ln.code} {ln.description[:24]}", style="bold"),
+                Text(cut(f"Line {ln.line_no} {ln.code} {ln.description}", room).plain, style="bold"),
                 money_cell(ln.amount, bold=True),
                 key=f"l{ln.line_no}",
             )
             for n, step in enumerate(ln.explain, start=1):
-                t.add_row(Text(f"  {n}. {step.label}"), money_cell(step.amount), key=f"l{ln.line_no}.{n}")
+                t.add_row(
+                    cut(f"  {n}. {step.label}", room), money_cell(step.amount), key=f"l{ln.line_no}.{n}"
+                )
 
     # ------------------------------------------------------------------ actions
 

@@ -19,7 +19,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Input, Static
 
 from billing import dunning
-from billing.dunning import DunningPreview, PreviewRow, RunResult
+from billing.dunning import SKIP_TEXT, DunningPreview, PreviewRow, RunResult
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
@@ -30,22 +30,14 @@ from tui.base import DbScreen
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
 
-COLUMNS = (
-    ("Account", 8),
-    ("Invoice", 10),
-    ("Days", 4),
-    ("Balance", 11),
-    ("Lvl", 3),
-    ("Fee", 8),
-    ("What", 40),
-)
-LISTED = 12  # accounts named one by one in the confirmation
+COLUMNS = (("Account", 8), ("Invoice", 10), ("Days", 4), ("Balance", 10), ("Lvl", 3), ("Fee", 6))
+LISTED = 5  # accounts named one by one in the confirmation (it must fit 80×24)
 
 
 def what_cell(r: PreviewRow) -> Text:
     if r.fires:
-        return Text(f"send: {r.level_name} ({r.channel.value})")
-    return Text.assemble(("SKIP ", "bold reverse"), f" {r.why}")
+        return Text(f"send {r.channel.value}: {r.level_name}")
+    return Text.assemble(("SKIP", "bold reverse"), f" {r.why}")
 
 
 def summary(p: DunningPreview) -> Text:
@@ -63,20 +55,22 @@ def summary(p: DunningPreview) -> Text:
 
 
 def confirm_text(p: DunningPreview) -> str:
+    """What the run will do, short enough for a dialog at 80×24 (the list has every row)."""
     firing = p.firing
     by_account: dict[int, list[PreviewRow]] = {}
     for r in firing:
         by_account.setdefault(r.client_id, []).append(r)
+    fees = sum(1 for r in firing if r.fee)
+    fee_text = f"{fees} fee invoices for {fmt_money(p.fees)}" if fees else "no fees"
     lines = [
         f"As of {p.as_of.isoformat()} the run fires {len(firing)} dunning levels and writes "
-        f"{len(by_account)} letters (one per account). Fee invoices: "
-        f"{sum(1 for r in firing if r.fee)} for {fmt_money(p.fees)}. Each level fires once per invoice: "
-        "a repeated run does not send these again.",
+        f"{len(by_account)} letters (one per account), {fee_text}. Each level fires once per "
+        "invoice: a repeated run does not send these again.",
         "",
     ]
     for n, rows in enumerate(by_account.values()):
         if n == LISTED:
-            lines.append(f"… and {len(by_account) - LISTED} more accounts")
+            lines.append(f"… and {len(by_account) - LISTED} more accounts (all in the list)")
             break
         first = rows[0]
         items = ", ".join(f"{r.invoice_number} {fmt_money(r.balance)} L{r.level}" for r in rows)
@@ -86,12 +80,14 @@ def confirm_text(p: DunningPreview) -> str:
             + (f" + fee {fmt_money(fee)}" if fee else "")
         )
     if p.skipped:
-        lines.append("")
-        lines.append(
-            f"Skipped {len(p.skipped)} (not touched): "
-            + "; ".join(f"{r.invoice_number} {r.why}" for r in p.skipped[:LISTED])
-            + (" …" if len(p.skipped) > LISTED else "")
-        )
+        reasons: dict[str, list[str]] = {}
+        for r in p.skipped:
+            reasons.setdefault(SKIP_TEXT[r.skipped] if r.skipped else "", []).append(r.invoice_number)
+        parts = [
+            f"{len(nums)} {why} ({', '.join(nums[:3])}{' …' if len(nums) > 3 else ''})"
+            for why, nums in reasons.items()
+        ]
+        lines += ["", f"Skipped {len(p.skipped)}, not touched: " + "; ".join(parts)]
     return "\n".join(lines)
 
 
@@ -160,6 +156,8 @@ class DunningRunScreen(DbScreen):
         t = self.query_one("#dunning-rows", DataTable)
         for name, width in COLUMNS:
             t.add_column(name, width=width)
+        # The reason takes what is left of the width (the detail line below has it in full).
+        t.add_column("What", width=max(20, self.size.width - 58))
         t.focus()
         self.reload()
 

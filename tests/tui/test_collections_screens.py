@@ -222,8 +222,8 @@ async def clerk_logs_a_promise_and_disputes(desk: Desk) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ClientAccountScreen)
-        assert (
-            "Logged: outbound call, promise to pay, promise to pay $50.00 by 2026-11-30" in notifications(app)
+        assert "Logged: outbound call, promise to pay, promise to pay $50.00 by 2026-11-30" in notifications(
+            app
         )
         # The dispute: the invoices tab, the statement, d.
         await pilot.press("3")
@@ -240,8 +240,9 @@ async def clerk_logs_a_promise_and_disputes(desk: Desk) -> None:
         await settle(pilot)
         assert isinstance(app.screen, InvoiceViewScreen)
         number = desk.number(desk.doe_inv)
-        assert f"Dispute #1 opened on line 1 of {number}: on hold until a supervisor decides" in notifications(
-            app
+        assert (
+            f"Dispute #1 opened on line 1 of {number}: on hold until a supervisor decides"
+            in notifications(app)
         )
         assert "ON DISPUTE HOLD" in screen_text(app)
 
@@ -292,15 +293,17 @@ async def test_done_when_walk(desk: Desk) -> None:
         shown = flat(screen_text(app))
         assert "Run as of 2026-11-16: 2 invoices get a level, 2 letters, fees $5.00 · 1 skipped" in shown
         assert f"{doe_no} | 46 | $150.00 | 2 | | SKIP invoice on dispute hold" in shown
-        assert f"{garcia_no} | 77 | $150.00 | 2 | $5.00 | send: Second notice (letter)" in shown
-        assert f"{smith_no} | 16 | $1,000.00 | 1 | | send: First reminder (letter)" in shown
+        assert f"{garcia_no} | 77 | $150.00 | 2 | $5.00 | send letter: Second notice" in shown
+        assert f"{smith_no} | 16 | $1,000.00 | 1 | | send letter: First reminder" in shown
         assert desk.count(DunningEvent) == 0  # a preview writes nothing
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         ask = flat(screen_text(app))
-        assert "fires 2 dunning levels and writes 2 letters (one per account). Fee invoices: 1 for $5.00" in ask
-        assert f"Skipped 1 (not touched): {doe_no} invoice on dispute hold" in ask
+        assert (
+            "fires 2 dunning levels and writes 2 letters (one per account), 1 fee invoices for $5.00" in ask
+        )
+        assert f"Skipped 1, not touched: 1 invoice on dispute hold ({doe_no})" in ask
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, InfoDialog)
@@ -319,7 +322,7 @@ async def test_done_when_walk(desk: Desk) -> None:
         assert isinstance(app.screen, DisputeQueueScreen)
         await settle(pilot)
         shown = flat(screen_text(app))
-        assert f"Doe, Jane | {doe_no}:1 | $150.00 | amount differ… | cleo" in shown
+        assert f"Doe, Jane | {doe_no}:1 | $150.00 | amount di… | cleo" in shown
         assert "Dispute #1 on line 1 of" in shown and "[Smith] quoted 125.00 for the visit" in shown
         assert "promise $50.00 by 2026-11-30, pending" in shown
         assert "Line 1 G0001 Office visit | $150.00" in shown
@@ -342,7 +345,7 @@ async def test_done_when_walk(desk: Desk) -> None:
         await go_to(pilot, "j")
         await pilot.press("r")
         await settle(pilot)
-        assert f"{doe_no} | 46 | $125.00 | 2 | $5.00 | send: Second notice (letter)" in flat(screen_text(app))
+        assert f"{doe_no} | 46 | $125.00 | 2 | $5.00 | send letter: Second notice" in flat(screen_text(app))
 
     def decided(s: Session) -> tuple[Any, ...]:
         d = s.scalars(sa.select(Dispute)).one()
