@@ -73,10 +73,10 @@ def promise_date_parser(today: dt.date) -> Any:
 
 
 def logged_text(v: ContactView) -> str:
-    text = f"Logged: {v.direction.value} {CHANNEL_WORD[v.channel]}, {words(v.outcome.value)}"
+    text = f"Logged: {v.direction.value} {CHANNEL_WORD[v.channel]}"
     if v.promise_amount is not None and v.promise_date is not None:
-        text += f", promise to pay {fmt_money(v.promise_amount)} by {v.promise_date.isoformat()}"
-    return text
+        return f"{text}, promise to pay {fmt_money(v.promise_amount)} by {v.promise_date.isoformat()}"
+    return f"{text}, {words(v.outcome.value)}"
 
 
 class ContactDialog(DbModal[ContactView | None]):

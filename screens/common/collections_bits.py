@@ -29,6 +29,11 @@ def money_cell(value: Decimal | None, *, bold: bool = False) -> Text:
     return Text(fmt_money(value), justify="right", style="bold" if bold else "")
 
 
+def n_of(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 account``, ``2 accounts``."""
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
+
+
 def words(value: str) -> str:
     """An enum value for a person: ``promise_to_pay`` → ``promise to pay``."""
     return value.replace("_", " ")

@@ -40,7 +40,7 @@ from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
 from screens.clerk.invoice_view import resolve_folder
 from screens.clerk.payment_widgets import parse_amount, received_date_parser
-from screens.common.collections_bits import REASON_MAX, cut, money_cell, refused
+from screens.common.collections_bits import REASON_MAX, cut, money_cell, n_of, refused
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import ReasonDialog
 from tui.base import DbModal, DbScreen
@@ -93,7 +93,7 @@ class AgencyDialog(DbModal[AgencyView | None]):
             with Form():
                 yield Field("name", "Name", required=True, max_length=120)
                 yield Field(
-                    "fee_bp", "Fee percent", required=True, max_length=12, placeholder="e.g. 30 or 27.5"
+                    "fee", "Fee percent", required=True, max_length=12, placeholder="e.g. 30 or 27.5"
                 )
                 yield Field("contact", "Contact", max_length=300, placeholder="phone, e-mail, person")
             with Horizontal(classes="buttons"):
@@ -125,7 +125,7 @@ class AgencyDialog(DbModal[AgencyView | None]):
 
         self.db_call(
             lambda s: agency.add_agency(
-                self.actor, s, name=v["name"], fee_bp=v["fee_bp"], contact=v["contact"]
+                self.actor, s, name=v["name"], fee_bp=v["fee"], contact=v["contact"]
             ),
             done,
             write=True,
@@ -352,7 +352,9 @@ class ExportDialog(DbModal[ExportResult | None]):
         def done(r: ExportResult) -> None:
             global _last_folder
             _last_folder = self.query_one("#input-folder", Input).value.strip()
-            self.notify(escape(f"Wrote {r.path} ({r.rows} accounts)"), title="Placement file", timeout=8)
+            self.notify(
+                escape(f"Wrote {r.path} ({n_of(r.rows, 'account')})"), title="Placement file", timeout=8
+            )
             self.dismiss(r)
 
         self.db_call(job, done, on_error=failed, group="export")
@@ -442,7 +444,7 @@ class PlaceAccountsScreen(DbScreen):
         )
         total = sum((m.balance for m in self.marked.values()), ZERO)
         self.query_one("#marked", Static).update(
-            Text(f"Marked {len(self.marked)} accounts, {fmt_money(total)} · ctrl+s places them")
+            Text(f"Marked {n_of(len(self.marked), 'account')}, {fmt_money(total)} · ctrl+s places them")
             if self.marked
             else Text("Nothing marked yet (space marks)")
         )
@@ -464,7 +466,7 @@ class PlaceAccountsScreen(DbScreen):
         if len(rows) > LISTED:
             lines.append(f"… and {len(rows) - LISTED} more")
         text = (
-            f"Place {len(rows)} accounts with {self.agency.name} (fee {percent(self.agency.fee_bp)}), "
+            f"Place {n_of(len(rows), 'account')} with {self.agency.name} (fee {percent(self.agency.fee_bp)}), "
             f"balance placed {fmt_money(total)}:\n\n" + "\n".join(lines) + "\n\nThe accounts leave internal "
             "dunning and the work lists until they are recalled. Payments the agency collects are posted "
             "net of its fee."
@@ -485,7 +487,7 @@ class PlaceAccountsScreen(DbScreen):
                 placed_total = sum((p.balance_placed for p in placed), ZERO)
                 self.notify(
                     escape(
-                        f"Placed {len(placed)} accounts with {self.agency.name}: {fmt_money(placed_total)}"
+                        f"Placed {n_of(len(placed), 'account')} with {self.agency.name}: {fmt_money(placed_total)}"
                     )
                 )
                 self.dismiss(placed)  # type: ignore[arg-type]
@@ -498,7 +500,7 @@ class PlaceAccountsScreen(DbScreen):
                 group="place",
             )
 
-        self.app.push_screen(ConfirmDialog(f"Place {len(rows)} accounts?", text, "Place"), decided)
+        self.app.push_screen(ConfirmDialog(f"Place {n_of(len(rows), 'account')}?", text, "Place"), decided)
 
     def action_back(self) -> None:
         self.dismiss(None)  # type: ignore[arg-type]

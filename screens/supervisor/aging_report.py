@@ -25,7 +25,7 @@ from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
-from screens.common.collections_bits import as_of_parser, cut, money_cell, refused, words
+from screens.common.collections_bits import as_of_parser, cut, money_cell, n_of, refused, words
 from tui.base import DbScreen
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
@@ -299,7 +299,9 @@ class AgingInvoicesScreen(DbScreen):
             t.add_row(*cells, key=str(r.invoice_id))
         total = sum((r.balance for r in rows), ZERO)
         self.query_one("#aging-inv-note", Static).update(
-            Text(f"{len(rows)} invoices with a balance as of {self.as_of.isoformat()}, {fmt_money(total)}")
+            Text(
+                f"{n_of(len(rows), 'invoice')} with a balance as of {self.as_of.isoformat()}, {fmt_money(total)}"
+            )
             if rows
             else Text("No invoice had a balance on that side that day.")
         )

@@ -23,7 +23,7 @@ from billing.dunning import SKIP_TEXT, DunningPreview, PreviewRow, RunResult
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
-from screens.common.collections_bits import as_of_parser, money_cell, refused
+from screens.common.collections_bits import as_of_parser, money_cell, n_of, refused
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import InfoDialog
 from tui.base import DbScreen
@@ -46,7 +46,9 @@ def summary(p: DunningPreview) -> Text:
     out = Text()
     out.append(f"Run as of {p.as_of.isoformat()}: ", "bold")
     if firing:
-        out.append(f"{len(firing)} invoices get a level, {accounts} letters, fees {fmt_money(p.fees)}")
+        out.append(
+            f"{n_of(len(firing), 'invoice')} get a level, {n_of(accounts, 'letter')}, fees {fmt_money(p.fees)}"
+        )
     else:
         out.append("nothing new to send", "bold")
     if p.skipped:
@@ -61,10 +63,10 @@ def confirm_text(p: DunningPreview) -> str:
     for r in firing:
         by_account.setdefault(r.client_id, []).append(r)
     fees = sum(1 for r in firing if r.fee)
-    fee_text = f"{fees} fee invoices for {fmt_money(p.fees)}" if fees else "no fees"
+    fee_text = f"{n_of(fees, 'fee invoice')} for {fmt_money(p.fees)}" if fees else "no fees"
     lines = [
-        f"As of {p.as_of.isoformat()} the run fires {len(firing)} dunning levels and writes "
-        f"{len(by_account)} letters (one per account), {fee_text}. Each level fires once per "
+        f"As of {p.as_of.isoformat()} the run fires {n_of(len(firing), 'dunning level')} and writes "
+        f"{n_of(len(by_account), 'letter')} (one per account), {fee_text}. Each level fires once per "
         "invoice: a repeated run does not send these again.",
         "",
     ]
@@ -97,7 +99,7 @@ def result_text(r: RunResult) -> Text:
         out.append("Nothing new to send: every level due was sent before.", "bold")
     else:
         out.append(
-            f"Run #{r.run_id} as of {r.as_of.isoformat()}: {len(r.fired)} levels fired, {r.letters} letters.",
+            f"Run #{r.run_id} as of {r.as_of.isoformat()}: {n_of(len(r.fired), 'level')} fired, {n_of(r.letters, 'letter')}.",
             "bold",
         )
         for e in r.fired[:40]:

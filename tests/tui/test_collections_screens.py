@@ -222,9 +222,7 @@ async def clerk_logs_a_promise_and_disputes(desk: Desk) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ClientAccountScreen)
-        assert "Logged: outbound call, promise to pay, promise to pay $50.00 by 2026-11-30" in notifications(
-            app
-        )
+        assert "Logged: outbound call, promise to pay $50.00 by 2026-11-30" in notifications(app)
         # The dispute: the invoices tab, the statement, d.
         await pilot.press("3")
         await settle(pilot)
@@ -300,9 +298,7 @@ async def test_done_when_walk(desk: Desk) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         ask = flat(screen_text(app))
-        assert (
-            "fires 2 dunning levels and writes 2 letters (one per account), 1 fee invoices for $5.00" in ask
-        )
+        assert "fires 2 dunning levels and writes 2 letters (one per account), 1 fee invoice for $5.00" in ask
         assert f"Skipped 1, not touched: 1 invoice on dispute hold ({doe_no})" in ask
         await pilot.press("y")
         await settle(pilot)
@@ -375,7 +371,7 @@ async def test_agency_place_pay_recall(desk: Desk, tmp_path: Any) -> None:
         await settle(pilot)
         assert isinstance(app.screen, AgencyDialog)
         await replace(pilot, "#input-name", "Acme Collections")
-        await replace(pilot, "#input-fee_bp", "30")
+        await replace(pilot, "#input-fee", "30")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "Acme Collections | 30.00 % | 0" in flat(screen_text(app))
@@ -385,17 +381,17 @@ async def test_agency_place_pay_recall(desk: Desk, tmp_path: Any) -> None:
         assert flat(screen_text(app)).index("Garcia, Luis") < flat(screen_text(app)).index("Doe, Jane")
         await pilot.press("space")  # Garcia, the first row
         await settle(pilot)
-        assert "Marked 1 accounts, $150.00" in screen_text(app)
+        assert "Marked 1 account, $150.00" in screen_text(app)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         ask = flat(screen_text(app))
-        assert "Place 1 accounts with Acme Collections (fee 30.00 %), balance placed $150.00" in ask
+        assert "Place 1 account with Acme Collections (fee 30.00 %), balance placed $150.00" in ask
         assert "Garcia, Luis: $150.00" in ask
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, AgencyPlacementsScreen)
-        assert "Placed 1 accounts with Acme Collections: $150.00" in notifications(app)
+        assert "Placed 1 account with Acme Collections: $150.00" in notifications(app)
         shown = flat(screen_text(app))
         assert "Garcia, Luis | 2026-11-16 | $150.00 | $150.00 | $0.00 | active" in shown
         # The agency payment: the dialog shows fee and net before anything is saved.
@@ -422,7 +418,7 @@ async def test_agency_place_pay_recall(desk: Desk, tmp_path: Any) -> None:
         await replace(pilot, "#input-folder", str(tmp_path))
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "(1 accounts)" in notifications(app)
+        assert "(1 account)" in notifications(app)
         written = list(tmp_path.glob("placements-Acme-Collections-2026-11-16.csv"))
         assert len(written) == 1 and "Garcia" in written[0].read_text()
         await pilot.press("c")

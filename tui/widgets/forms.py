@@ -32,7 +32,7 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
         raise ParseError("has more than 2 decimals")
     try:
         v = to_money(t)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ArithmeticError):  # ArithmeticError: "1e309" cannot be quantized
         raise ParseError(f"{text!r} is not an amount (like 125.50)") from None
     if v < 0 and not allow_negative:
         raise ParseError("must not be negative")
