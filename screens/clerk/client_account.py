@@ -19,7 +19,7 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from billing import catalog, clients, coverage, invoices, ledger, plans, services
+from billing import catalog, clients, contacts, coverage, invoices, ledger, plans, services
 from billing.catalog import PayerView
 from billing.clients import AccountSummary, ContactChangeView
 from billing.coverage import CoverageView, EligibilityState
@@ -40,6 +40,7 @@ TABS = [
     ("tab-payments", "Payments"),
     ("tab-plan", "Plan"),
     ("tab-history", "Contact history"),
+    ("tab-contacts", "Contacts"),
 ]
 SERVICE_LIMIT = 200
 LEDGER_LIMIT = 100
@@ -110,8 +111,8 @@ def coverage_line(cov: CoverageView) -> Text:
 class ClientAccountScreen(DbScreen):
     HELP_TITLE = "Client account"
     HELP = (
-        "The client's account. 1-6 switch tabs (coverage, services, invoices, payments, plan, "
-        "contact history); Enter on an invoice opens it. Warnings in the header stop billing "
+        "The client's account. 1-7 switch tabs (coverage, services, invoices, payments, plan, "
+        "contact-data history, contact log); k logs a call, letter or visit; Enter on an invoice opens it. Warnings in the header stop billing "
         "until they are dealt with."
     )
     BINDINGS = [
@@ -197,6 +198,14 @@ class ClientAccountScreen(DbScreen):
             with TabPane("Contact history", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="history-note", classes="muted")
+            with TabPane("Contacts", id="tab-contacts"):
+                yield ListTable(
+                    ["When", "Channel", "Dir", "Outcome", "Promise", "By", "Notes"],
+                    self.fetch_contacts,
+                    widths=(16, 7, 3, 14, 22, 8, 30),
+                    page_size=50,
+                    id="contacts",
+                )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -230,6 +239,7 @@ class ClientAccountScreen(DbScreen):
         self.db_call(lambda s: load_account(self.actor, s, cid), self.show, group="account")
         if self.is_mounted:
             self.query_one("#invoices", ListTable).refresh_page()
+            self.query_one("#contacts", ListTable).refresh_page()
 
     def fetch_invoices(self, session: Any, after: Any, limit: int, text: str) -> Page[int]:
         status, kind = invoice_filter(text)
@@ -255,6 +265,15 @@ class ClientAccountScreen(DbScreen):
                 for r in page.rows
             ],
             next_after=page.next_after,
+        )
+
+    def fetch_contacts(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
+        """The contact log (calls, letters, promises), newest first; k logs one."""
+        from screens.clerk.contact_form import contact_cells
+
+        page = contacts.list_contacts(self.actor, session, self.client_id, after=after, limit=limit)
+        return Page(
+            rows=[(c.id, contact_cells(c, self.cd_app.tz)) for c in page.rows], next_after=page.next_after
         )
 
     def show(self, d: AccountData) -> None:

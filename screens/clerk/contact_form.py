@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pendulum
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,7 +22,7 @@ from textual.markup import escape
 from textual.widgets import Button, Select, Static
 
 from billing import contacts
-from billing.contacts import ContactView
+from billing.contacts import ContactView, PromiseState
 from db.errors import ValidationError
 from db.models import Channel, ContactDirection, ContactOutcome
 from db.money import fmt_money
@@ -70,6 +71,25 @@ def promise_date_parser(today: dt.date) -> Any:
         return day
 
     return parse
+
+
+def contact_cells(v: ContactView, tz: str) -> list[Any]:
+    """A row of the account's contact log."""
+    promise = ""
+    if v.promise_amount is not None and v.promise_date is not None:
+        state = v.promise_state.value if v.promise_state is not None else ""
+        if v.promise_state == PromiseState.BROKEN:
+            state = state.upper()  # in words, not only in bold
+        promise = f"{fmt_money(v.promise_amount)} {v.promise_date.strftime('%m-%d')} {state}"
+    return [
+        pendulum.instance(v.at).in_timezone(tz).format("YYYY-MM-DD HH:mm"),
+        CHANNEL_WORD[v.channel],
+        "out" if v.direction == ContactDirection.OUTBOUND else "in",
+        words(v.outcome.value),
+        Text(promise, style="bold" if v.promise_state == PromiseState.BROKEN else ""),
+        v.made_by_login,
+        Text(v.notes[:200]),
+    ]
 
 
 def logged_text(v: ContactView) -> str:

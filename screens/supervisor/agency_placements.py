@@ -92,9 +92,7 @@ class AgencyDialog(DbModal[AgencyView | None]):
             yield Static(Text("New collection agency", style="bold"), classes="dialog-title")
             with Form():
                 yield Field("name", "Name", required=True, max_length=120)
-                yield Field(
-                    "fee", "Fee percent", required=True, max_length=12, placeholder="e.g. 30 or 27.5"
-                )
+                yield Field("fee", "Fee percent", required=True, max_length=12, placeholder="e.g. 30 or 27.5")
                 yield Field("contact", "Contact", max_length=300, placeholder="phone, e-mail, person")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -124,9 +122,7 @@ class AgencyDialog(DbModal[AgencyView | None]):
             self.dismiss(a)
 
         self.db_call(
-            lambda s: agency.add_agency(
-                self.actor, s, name=v["name"], fee_bp=v["fee"], contact=v["contact"]
-            ),
+            lambda s: agency.add_agency(self.actor, s, name=v["name"], fee_bp=v["fee"], contact=v["contact"]),
             done,
             write=True,
             on_error=failed,

@@ -223,6 +223,12 @@ async def clerk_logs_a_promise_and_disputes(desk: Desk) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ClientAccountScreen)
         assert "Logged: outbound call, promise to pay $50.00 by 2026-11-30" in notifications(app)
+        await pilot.press("7")  # the contact log tab
+        await settle(pilot)
+        assert (
+            "call | out | promise to pay | $50.00 11-30 pending | cleo | spoke to Jane; pays after payday"
+            in flat(screen_text(app))
+        )
         # The dispute: the invoices tab, the statement, d.
         await pilot.press("3")
         await settle(pilot)
