@@ -27,7 +27,7 @@ from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
-COLUMNS = ["Account", "Client", "Past due", "Days", "Lvl", "Last contact", "Note"]
+COLUMNS = ["Account", "Client", "Past due", "Days", "Lvl", "Contacted", "Note"]
 WIDTHS = (8, 15, 10, 4, 3, 10, 14)  # 80 columns with the scrollbar
 
 
@@ -36,10 +36,10 @@ def note_text(r: WorklistRow) -> Text:
     parts: list[tuple[str, str]] = []
     if r.broken_promise:
         parts.append(("PROMISE BROKEN", "bold reverse"))
-    elif r.open_promise_date is not None:
-        parts.append((f"promise {r.open_promise_date.strftime('%m-%d')}", ""))
     if r.open_disputes:
-        parts.append((f"{r.open_disputes} DISPUTED", "bold"))
+        parts.append(("DISPUTED" if r.open_disputes == 1 else f"{r.open_disputes} DISPUTED", "bold"))
+    if r.open_promise_date is not None and not r.broken_promise:
+        parts.append((f"promise {r.open_promise_date.strftime('%m-%d')}", ""))
     out = Text()
     for i, (words_, style) in enumerate(parts):
         if i:
