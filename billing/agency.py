@@ -159,8 +159,8 @@ def _placement_view(session: Session, p: Placement) -> PlacementView:
     client = session.get(Client, p.client_id)
     agency = session.get(Agency, p.agency_id)
     assert client is not None and agency is not None
-    net_ = payments_sum(session, p.id)
-    fees_ = fees_sum(session, p.id)
+    net_ = _payments_sum(session, p.id)
+    fees_ = _fees_sum(session, p.id)
     login = session.scalar(sa.select(User.login).where(User.id == p.placed_by)) or ""
     return PlacementView(
         p.id,
@@ -182,12 +182,12 @@ def _placement_view(session: Session, p: Placement) -> PlacementView:
     )
 
 
-def payments_sum(session: Session, placement_id: int) -> Decimal:
+def _payments_sum(session: Session, placement_id: int) -> Decimal:
     rows = session.scalars(sa.select(Payment.amount).where(Payment.placement_id == placement_id)).all()
     return sum(rows, ZERO)
 
 
-def fees_sum(session: Session, placement_id: int) -> Decimal:
+def _fees_sum(session: Session, placement_id: int) -> Decimal:
     rows = session.scalars(
         sa.select(Adjustment.amount).where(
             Adjustment.kind == AdjustmentKind.AGENCY_FEE, Adjustment.reason.startswith(_fee_tag(placement_id))

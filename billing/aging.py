@@ -180,6 +180,14 @@ class ClientAging:
 
 
 @dataclass(frozen=True)
+class PayerAgingRow:
+    payer_id: int
+    payer_name: str
+    buckets: BucketAmounts
+    accounts: int  # clients with a balance at this payer
+
+
+@dataclass(frozen=True)
 class AgingAccountKey:
     """Keyset cursor of ``accounts_in_bucket``: (account number, client id)."""
 
@@ -211,6 +219,8 @@ def _resolve_day(session: Session, as_of: dt.date | None) -> tuple[dt.date, bool
     """(the day, whether it is today or later: then the invoices' own figures are the answer)."""
     today = office_day(session)
     day = as_of if as_of is not None else today
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        day = dt.date(day.year, day.month, day.day)  # plain date: pendulum's subtraction is slow
     if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
         raise ValidationError.from_fields({"as_of": "must be a date"})
     return day, day >= today
@@ -390,6 +400,28 @@ def office_aging(actor: Actor, session: Session, *, as_of: dt.date | None = None
                 shifted, _ = _with_plan(day, plain, plans[cid])
                 client = _add(_add(client, plain, -1), shifted)
     return OfficeAging(day, client, payer, n_client, n_payer)
+
+
+def payer_aging(actor: Actor, session: Session, *, as_of: dt.date | None = None) -> tuple[PayerAgingRow, ...]:
+    """The payer side by payer (one row per payer with a balance), by payer name."""
+    require(actor, Action.VIEW)
+    day, current = _resolve_day(session, as_of)
+    stmt, _ = _aged(session, day, current)
+    sub = (
+        stmt.add_columns(Invoice.payer_id.label("payer_id")).where(Invoice.bill_to == BillTo.PAYER).subquery()
+    )
+    q = (
+        sa.select(
+            Payer.id,
+            Payer.name,
+            sa.func.count(sa.distinct(sub.c.client_id)),
+            *_bucket_cases(day, sub.c.due, sub.c.bal),
+        )
+        .join(sub, sub.c.payer_id == Payer.id)
+        .group_by(Payer.id, Payer.name)
+        .order_by(Payer.name)
+    )
+    return tuple(PayerAgingRow(r[0], r[1], _amounts(r[3:]), int(r[2])) for r in session.execute(q))
 
 
 def _aged_invoices(

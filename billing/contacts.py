@@ -404,7 +404,7 @@ def broken_promises(
 def promise_kept_rates(
     actor: Actor, session: Session, *, since: dt.date, as_of: dt.date | None = None
 ) -> tuple[KeptRate, ...]:
-    """Per clerk who took them: promises made since ``since`` whose date passed, and kept."""
+    """Per clerk who took them: promises due from ``since`` whose date has passed, and how many were kept."""
     require(actor, Action.VIEW)
     day = as_of or office_day(session)
     rows = session.execute(

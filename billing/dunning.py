@@ -12,9 +12,11 @@
 * Skipped, with the reason in the preview: invoice on dispute hold, account in a current
   (active) payment plan, account placed with an agency, dunning paused for the account or the
   invoice. When the hold ends, the next run fires the next level: dunning resumes where it was.
-* ``preview_run`` writes nothing; ``apply_run`` recomputes the same rows, records a
-  ``DunningRun`` with one ``DunningEvent`` per fired level, issues one fee invoice per fired
-  level with a fee, and audits the run. One letter per account per run lists its items.
+* ``preview_run`` (everything) and ``preview_page`` (one page by key, for screens) write
+  nothing; ``apply_run`` recomputes the same rows, records a ``DunningRun`` with one
+  ``DunningEvent`` per fired level, issues one fee invoice per fired level with a fee, and
+  audits the run. One letter per account per run lists its items. Rows are in account number,
+  then invoice id order.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pendulum
 import sqlalchemy as sa
@@ -53,6 +56,7 @@ from db.models import (
     PlacementStatus,
     PlanStatus,
     User,
+    name_search_key,
 )
 from db.money import ZERO, fmt_money, to_money
 from db.rights import Action, Actor, require
@@ -142,6 +146,21 @@ class DunningPreview:
     @property
     def fees(self) -> Decimal:
         return sum((r.fee for r in self.firing), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class PreviewKey:
+    """Keyset cursor of ``preview_page``: (account number, invoice id)."""
+
+    account_number: str
+    invoice_id: int
+
+
+@dataclass(frozen=True)
+class PreviewPage:
+    as_of: dt.date
+    rows: tuple[PreviewRow, ...]
+    next_after: PreviewKey | None
 
 
 @dataclass(frozen=True)
@@ -327,6 +346,8 @@ def set_level(
 def _resolve_day(session: Session, as_of: dt.date | None) -> dt.date:
     today = office_day(session)
     day = as_of if as_of is not None else today
+    if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+        day = dt.date(day.year, day.month, day.day)  # plain date: pendulum's subtraction is slow
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
         raise ValidationError.from_fields({"as_of": "must be a date"})
     if day > today:
@@ -335,26 +356,49 @@ def _resolve_day(session: Session, as_of: dt.date | None) -> dt.date:
 
 
 @dataclass(frozen=True)
+class _Level:
+    id: int
+    level: int
+    name: str
+    days_overdue: int
+    channel: Channel
+    fee: Decimal
+
+
+@dataclass(frozen=True)
 class _Pending:
     row: PreviewRow
     level_id: int
 
 
-def _compute(session: Session, day: dt.date) -> list[_Pending]:
-    levels = session.scalars(
-        sa.select(DunningLevel).where(DunningLevel.active.is_(True)).order_by(DunningLevel.level)
-    ).all()
-    if not levels:
-        return []
+def _levels(session: Session) -> list[DunningLevel]:
+    return list(
+        session.scalars(
+            sa.select(DunningLevel).where(DunningLevel.active.is_(True)).order_by(DunningLevel.level)
+        )
+    )
+
+
+def _candidates(
+    session: Session,
+    day: dt.date,
+    levels: Sequence[DunningLevel],
+    *,
+    after: PreviewKey | None = None,
+    limit: int | None = None,
+    filter_text: str = "",
+) -> list[Any]:
+    """Open client-side items past the lowest level's days, by (account number, invoice id)."""
     min_days = min(lv.days_overdue for lv in levels)
-    fired = (
-        sa.select(DunningEvent.invoice_id, sa.func.max(DunningLevel.level).label("top"))
-        .join(DunningLevel, DunningLevel.id == DunningEvent.level_id)
-        .group_by(DunningEvent.invoice_id)
-        .subquery()
+    top = (
+        sa.select(sa.func.coalesce(sa.func.max(DunningLevel.level), 0))
+        .join(DunningEvent, DunningEvent.level_id == DunningLevel.id)
+        .where(DunningEvent.invoice_id == Invoice.id)
+        .correlate(Invoice)
+        .scalar_subquery()
     )
     bal = ledger.balance_expr()
-    rows = session.execute(
+    stmt = (
         sa.select(
             Invoice.id,
             Invoice.number,
@@ -362,13 +406,12 @@ def _compute(session: Session, day: dt.date) -> list[_Pending]:
             Invoice.due_date,
             bal,
             Invoice.dispute_hold,
-            sa.func.coalesce(fired.c.top, 0),
+            top,
             Client.account_number,
             Client.last_name,
             Client.first_name,
         )
         .join(Client, Client.id == Invoice.client_id)
-        .outerjoin(fired, fired.c.invoice_id == Invoice.id)
         .where(
             Invoice.bill_to == BillTo.CLIENT,
             Invoice.kind.in_(DUNNED_KINDS),
@@ -376,8 +419,38 @@ def _compute(session: Session, day: dt.date) -> list[_Pending]:
             bal > ZERO,
             Invoice.due_date <= day - dt.timedelta(days=min_days),
         )
-        .order_by(Client.account_number, Invoice.due_date, Invoice.number)
-    ).all()
+        .order_by(Client.account_number, Invoice.id)
+    )
+    text = filter_text.strip()
+    if text:
+        stmt = stmt.where(
+            sa.or_(
+                Client.account_number.startswith(text, autoescape=True),
+                Client.search_name.startswith(name_search_key(text, ""), autoescape=True),
+            )
+        )
+    if after is not None:
+        stmt = stmt.where(
+            sa.or_(
+                Client.account_number > after.account_number,
+                sa.and_(Client.account_number == after.account_number, Invoice.id > after.invoice_id),
+            )
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).all())
+
+
+def _compute(session: Session, day: dt.date) -> list[_Pending]:
+    levels = _levels(session)
+    if not levels:
+        return []
+    return _evaluate(session, day, levels, _candidates(session, day, levels))
+
+
+def _evaluate(
+    session: Session, day: dt.date, levels: Sequence[DunningLevel], rows: Sequence[Any]
+) -> list[_Pending]:
     if not rows:
         return []
     client_ids = sorted({r[2] for r in rows})
@@ -410,13 +483,16 @@ def _compute(session: Session, day: dt.date) -> list[_Pending]:
         ):
             target = paused_client if p.invoice_id is None else paused_invoice
             target[p.client_id if p.invoice_id is None else p.invoice_id] = p
+    # Plain tuples, highest level first: ORM attribute access per row was most of the time.
+    ladder = [
+        _Level(lv.id, lv.level, lv.name, lv.days_overdue, lv.channel, lv.fee) for lv in reversed(levels)
+    ]
     out: list[_Pending] = []
     for iid, number, cid, due, balance, hold, top, acct, last, first in rows:
         days = (day - due).days
-        reach = [lv for lv in levels if lv.days_overdue <= days and lv.level > top]
-        if not reach:
+        lv = next((x for x in ladder if x.days_overdue <= days), None)  # the highest level reached
+        if lv is None or lv.level <= top:
             continue
-        lv = reach[-1]
         skip: SkipReason | None = None
         detail = ""
         if cid in placed:
@@ -446,6 +522,40 @@ def _compute(session: Session, day: dt.date) -> list[_Pending]:
         )
         out.append(_Pending(row, lv.id))
     return out
+
+
+def preview_page(
+    actor: Actor,
+    session: Session,
+    *,
+    as_of: dt.date | None = None,
+    after: PreviewKey | None = None,
+    limit: int = 50,
+    filter_text: str = "",
+) -> PreviewPage:
+    """One page of the preview (rows that fire or are skipped), by account number and invoice,
+    for a screen: the office-wide preview can be tens of thousands of rows. Writes nothing."""
+    require(actor, Action.VIEW)
+    day = _resolve_day(session, as_of)
+    limit = max(1, min(int(limit), 500))
+    levels = _levels(session)
+    if not levels:
+        return PreviewPage(day, (), None)
+    rows: list[PreviewRow] = []
+    cursor = after
+    chunk = max(limit * 4, 200)
+    while True:
+        raw = _candidates(session, day, levels, after=cursor, limit=chunk, filter_text=filter_text)
+        if not raw:
+            return PreviewPage(day, tuple(rows), None)
+        for p in _evaluate(session, day, levels, raw):
+            if len(rows) == limit:
+                last = rows[-1]
+                return PreviewPage(day, tuple(rows), PreviewKey(last.account_number, last.invoice_id))
+            rows.append(p.row)
+        if len(raw) < chunk:
+            return PreviewPage(day, tuple(rows), None)
+        cursor = PreviewKey(raw[-1][7], raw[-1][0])
 
 
 def preview_run(actor: Actor, session: Session, *, as_of: dt.date | None = None) -> DunningPreview:
@@ -771,16 +881,3 @@ def list_pauses(actor: Actor, session: Session, client_id: int) -> tuple[PauseVi
         .order_by(DunningPause.id.desc())
     ).all()
     return tuple(_pause_view(session, p) for p in rows)
-
-
-def current_levels(session: Session, invoice_ids: Sequence[int]) -> dict[int, int]:
-    """Invoice id → the highest dunning level fired on it (helper for the worklist)."""
-    if not invoice_ids:
-        return {}
-    rows = session.execute(
-        sa.select(DunningEvent.invoice_id, sa.func.max(DunningLevel.level))
-        .join(DunningLevel, DunningLevel.id == DunningEvent.level_id)
-        .where(DunningEvent.invoice_id.in_(list(invoice_ids)))
-        .group_by(DunningEvent.invoice_id)
-    ).all()
-    return {i: int(n) for i, n in rows}

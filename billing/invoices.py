@@ -178,7 +178,9 @@ class InvoicePage:
 class Problem:
     """One failed accuracy check."""
 
-    check: str  # coverage, eligibility, mapping, deductible, billed_twice, duplicate, totals, client_data, order
+    check: (
+        str  # coverage, eligibility, mapping, deductible, billed_twice, duplicate, totals, client_data, order
+    )
     line_no: int | None
     message: str  # names the line: "line 2 (G0008, 2026-11-02): …"
 

@@ -226,10 +226,16 @@ def _bucket_row(label: str, b: BucketAmounts, sym: str) -> list[str]:
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Aging as of YYYY-MM-DD (default today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text")
 @click.option("--client", "account", metavar="ACCOUNT", help="One account instead of the office.")
+@click.option("--by-payer", is_flag=True, help="The payer side, one row per payer.")
 @pass_ctx
-def aging_cmd(c: Ctx, as_of: dt.datetime | None, fmt: str, account: str | None) -> None:
+def aging_cmd(c: Ctx, as_of: dt.datetime | None, fmt: str, account: str | None, by_payer: bool) -> None:
     """Receivables by days past due, client and payer side apart."""
     day = _day(as_of)
+    if by_payer:
+        if account:
+            fail("--by-payer is for the office; leave out --client", EXIT_USAGE)
+        _by_payer(c, day, fmt)
+        return
 
     def go(actor: Actor, s: Session) -> tuple[dt.date, BucketAmounts, BucketAmounts, str, str]:
         if account:
@@ -269,6 +275,55 @@ def aging_cmd(c: Ctx, as_of: dt.datetime | None, fmt: str, account: str | None) 
         tabulate(
             [_bucket_row("Client", client, sym), _bucket_row("Payer", payer, sym)],
             headers=["", *(BUCKET_LABELS[b] for b in BUCKETS), "Total"],
+            disable_numparse=True,
+            colalign=("left", *(["right"] * 7)),
+        )
+    )
+
+
+def _by_payer(c: Ctx, day: dt.date | None, fmt: str) -> None:
+    def go(actor: Actor, s: Session) -> tuple[dt.date, tuple[aging.PayerAgingRow, ...], str]:
+        when = day or office_day(s)
+        return when, aging.payer_aging(actor, s, as_of=day), _symbol(s)
+
+    when, rows, sym = c.read(go)
+    keys = [b.value for b in BUCKETS]
+    if fmt == "json":
+        data = {
+            "as_of": when.isoformat(),
+            "payers": [
+                {
+                    "payer": r.payer_name,
+                    "accounts": r.accounts,
+                    **{k: f"{v:.2f}" for k, v in zip(keys, r.buckets.as_tuple(), strict=True)},
+                    "total": f"{r.buckets.total:.2f}",
+                }
+                for r in rows
+            ],
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["as_of", "payer", "accounts", *keys, "total"])
+        for r in rows:
+            w.writerow(
+                [
+                    when.isoformat(),
+                    r.payer_name,
+                    r.accounts,
+                    *(f"{v:.2f}" for v in r.buckets.as_tuple()),
+                    f"{r.buckets.total:.2f}",
+                ]
+            )
+        click.echo(buf.getvalue(), nl=False)
+        return
+    click.echo(f"payer aging as of {when.isoformat()}")
+    click.echo(
+        tabulate(
+            [_bucket_row(r.payer_name, r.buckets, sym) for r in rows],
+            headers=["Payer", *(BUCKET_LABELS[b] for b in BUCKETS), "Total"],
             disable_numparse=True,
             colalign=("left", *(["right"] * 7)),
         )

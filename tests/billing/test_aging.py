@@ -414,3 +414,27 @@ def test_buckets_always_sum_to_the_balance(
     now = office.db.read(lambda s: aging.client_aging(office.clerk, s, cid))
     assert now.client.total == office.db.read(lambda s: ledger.client_balance(s, cid))
     assert sum(now.client.as_tuple(), D("0")) == now.client.total
+
+
+def test_payer_side_by_payer(office: Office, books: dict[str, int]) -> None:
+    def go(s: Session) -> None:
+        other = make_payer(s, "Zen Care")
+        make_invoice(
+            s,
+            client_id=books["client"],
+            created_by=office.sup.user_id,
+            total="45.00",
+            payer_id=other,
+            issue_date=dt.date(2026, 11, 1),
+            due_date=dt.date(2026, 12, 1),
+            number="P-2",
+        )
+
+    office.db.write(go)
+    rows = office.db.read(lambda s: aging.payer_aging(office.clerk, s))
+    assert [(r.payer_name, r.buckets, r.accounts) for r in rows] == [
+        ("Acme Health", B("0", "0", "0", "300.00", "0", "0"), 1),
+        ("Zen Care", B("45.00", "0", "0", "0", "0", "0"), 1),
+    ]
+    past = office.db.read(lambda s: aging.payer_aging(office.clerk, s, as_of=dt.date(2026, 10, 15)))
+    assert [(r.payer_name, r.buckets.total) for r in past] == [("Acme Health", D("300.00"))]

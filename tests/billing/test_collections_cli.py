@@ -194,3 +194,16 @@ def test_dispute_list(db_url: str, office: Office, setup: dict[str, int]) -> Non
     )
     out = run(db_url, "dispute", "list").output
     assert "A-1001" in out and "S-1" in out and "service not rendered" in out and "cleo" in out
+
+
+def test_aging_by_payer(db_url: str, office: Office, setup: dict[str, int]) -> None:
+    out = run(db_url, "aging", "--by-payer", "--format", "csv", "--as-of", "2026-11-16")
+    assert out.exit_code == 0, out.output
+    assert out.output == (
+        "as_of,payer,accounts,current,1-30,31-60,61-90,91-120,120+,total\n"
+        "2026-11-16,Acme Health,1,0.00,0.00,0.00,0.00,0.00,80.00,80.00\n"
+    )
+    text = run(db_url, "aging", "--by-payer")
+    assert text.output.splitlines()[0] == "payer aging as of 2026-11-16"
+    bad = run(db_url, "aging", "--by-payer", "--client", "A-1001")
+    assert bad.exit_code == 2 and "--by-payer is for the office" in bad.output

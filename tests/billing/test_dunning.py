@@ -377,3 +377,65 @@ def test_ended_pause_no_longer_skips(office: Office, world: dict[str, int]) -> N
         office.db.write(
             lambda s: dunning.pause_dunning(office.sup, s, client_id=world["e"], reason=" ", until=TODAY)
         )
+
+
+def test_preview_pages_by_key(office: Office, world: dict[str, int]) -> None:
+    full = office.db.read(lambda s: dunning.preview_run(office.clerk, s)).rows
+    seen: list[dunning.PreviewRow] = []
+    after = None
+    for _ in range(10):
+        page = office.db.read(
+            lambda s, after=after: dunning.preview_page(office.clerk, s, after=after, limit=2)
+        )
+        seen += page.rows
+        after = page.next_after
+        if after is None:
+            break
+    assert seen == list(full) and len(seen) == 6
+    tran = office.db.read(lambda s: dunning.preview_page(office.clerk, s, filter_text="tran"))
+    assert [(r.invoice_number, r.why) for r in tran.rows] == [("S-4", "invoice on dispute hold")]
+    assert office.db.read(lambda s: dunning.preview_page(office.clerk, s, filter_text="[%")).rows == ()
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_fire_each_level_once(
+    office: Office, world: dict[str, int], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from db.engine import Database
+
+    real = dunning._fee_invoice
+
+    def slow(*a: object, **kw: object) -> object:
+        time.sleep(0.05)  # widen the window between computing the run and writing its events
+        return real(*a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dunning, "_fee_invoice", slow)
+    barrier = threading.Barrier(2)
+    results: list[dunning.RunResult] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        db = Database(db_url)
+        try:
+            barrier.wait()
+            results.append(db.write(lambda s: dunning.apply_run(office.sup, s)))
+        except BaseException as e:  # asserted below
+            errors.append(e)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(len(r.fired) for r in results) == [0, 2]
+    assert count_rows(office.db, DunningEvent) == 2
+    fees = office.db.read(
+        lambda s: s.scalar(sa.select(sa.func.count()).where(Invoice.kind == InvoiceKind.FEE))
+    )
+    assert fees == 1
