@@ -29,6 +29,7 @@ from billing.services import ServiceView
 from db.models import InvoiceKind, InvoiceStatus
 from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
+from screens.clerk.contact_form import ContactLogTable, contact_cells
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
@@ -199,7 +200,7 @@ class ClientAccountScreen(DbScreen):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="history-note", classes="muted")
             with TabPane("Contacts", id="tab-contacts"):
-                yield ListTable(
+                yield ContactLogTable(
                     ["When", "Channel", "Dir", "Outcome", "Promise", "By", "Notes"],
                     self.fetch_contacts,
                     widths=(16, 7, 3, 14, 22, 8, 30),
@@ -239,7 +240,7 @@ class ClientAccountScreen(DbScreen):
         self.db_call(lambda s: load_account(self.actor, s, cid), self.show, group="account")
         if self.is_mounted:
             self.query_one("#invoices", ListTable).refresh_page()
-            self.query_one("#contacts", ListTable).refresh_page()
+            self.query_one("#contacts", ContactLogTable).refresh_page()
 
     def fetch_invoices(self, session: Any, after: Any, limit: int, text: str) -> Page[int]:
         status, kind = invoice_filter(text)
@@ -269,8 +270,6 @@ class ClientAccountScreen(DbScreen):
 
     def fetch_contacts(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
         """The contact log (calls, letters, promises), newest first; k logs one."""
-        from screens.clerk.contact_form import contact_cells
-
         page = contacts.list_contacts(self.actor, session, self.client_id, after=after, limit=limit)
         return Page(
             rows=[(c.id, contact_cells(c, self.cd_app.tz)) for c in page.rows], next_after=page.next_after

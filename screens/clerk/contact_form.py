@@ -27,6 +27,7 @@ from db.errors import ValidationError
 from db.models import Channel, ContactDirection, ContactOutcome
 from db.money import fmt_money
 from db.timeutil import office_today
+from screens.clerk.client_search import ListTable
 from screens.clerk.payment_widgets import parse_amount
 from screens.common.collections_bits import NOTE_MAX, words
 from tui.base import DbModal
@@ -71,6 +72,16 @@ def promise_date_parser(today: dt.date) -> Any:
         return day
 
     return parse
+
+
+class ContactLogTable(ListTable, inherit_bindings=False):
+    """The account's contact log: paged, newest first, no filter (there is nothing to type)."""
+
+    BINDINGS = [
+        Binding("pagedown", "next_page", "Next page", id="list.next_page", tooltip="Fetch the next page"),
+        Binding("pageup", "prev_page", "Prev page", id="list.prev_page", tooltip="Back to the previous page"),
+        Binding("y", "copy_row", "Copy", id="list.copy", tooltip="Copy the row to the clipboard (OSC 52)"),
+    ]
 
 
 def contact_cells(v: ContactView, tz: str) -> list[Any]:

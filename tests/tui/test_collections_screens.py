@@ -54,8 +54,9 @@ from screens.supervisor.aging_report import AgingAccountsScreen, AgingInvoicesSc
 from screens.supervisor.dispute_queue import DecideDialog, DisputeQueueScreen
 from screens.supervisor.dunning_run import DunningRunScreen
 from tests.conftest import FROZEN_NOW, Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_payment_screens import flat, notifications, open_screen, replace, settle, type_text
+from tests.tui.conftest import screen_text
+from tests.tui.test_billing_screens import make_app, notes
+from tests.tui.test_payment_screens import flat, open_screen, replace, settle, type_text
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)  # the frozen office day
@@ -161,6 +162,11 @@ def desk(office: Office) -> Desk:
 
 
 # --------------------------------------------------------------------------- driving
+
+
+def notifications(app: Any) -> str:
+    """Every notification shown so far (kept by the test app: on screen they expire)."""
+    return notes(app)
 
 
 async def choose_option(pilot: Any, selector: str, text: str) -> None:
@@ -533,3 +539,69 @@ async def test_a_clerk_cannot_open_supervisor_screens(desk: Desk) -> None:
             await pilot.press("escape")
             await settle(pilot)
     assert desk.count(DunningEvent) == 0
+
+
+async def test_confirm_and_correct_by_keys(desk: Desk) -> None:
+    clerk = desk.office.clerk
+
+    def open_two(s: Session) -> None:
+        from billing import disputes
+
+        disputes.open_dispute(clerk, s, invoice_id=desk.garcia_inv, reason="not_rendered")
+        disputes.open_dispute(clerk, s, invoice_id=desk.smith_inv, reason="amount_differs", line_no=1)
+
+    desk.office.db.write(open_two)
+    garcia_no, smith_no = desk.number(desk.garcia_inv), desk.number(desk.smith_inv)
+    app = make_app(desk.office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_screen(pilot, DisputeQueueScreen())
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert f"Dispute #1 on {garcia_no}: service not rendered" in flat(screen_text(app))
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, DecideDialog)
+        await replace(pilot, "#input-reason", "the visit is in the schedule")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert f"The charge on {garcia_no} stands ($150.00 owed)" in flat(screen_text(app))
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Dispute #1 confirmed" in notifications(app)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert f"Dispute #2 on line 1 of {smith_no}" in flat(screen_text(app))
+        await pilot.press("r")
+        await settle(pilot)
+        await replace(pilot, "#input-amounts", "1=800")
+        await replace(pilot, "#input-reason", "estimate was 800.00")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        ask = flat(screen_text(app))
+        assert f"{smith_no} is credited with a credit note and a new invoice is issued" in ask
+        assert "line 1 G0002 $1,000.00 → $800.00" in ask
+        await pilot.press("y")
+        await settle(pilot)
+        shown = notifications(app)
+        assert "Dispute #2 corrected: credit note" in shown and ", new invoice " in shown
+        assert "No open disputes." in screen_text(app)
+
+    def facts(s: Session) -> tuple[Any, ...]:
+        d1, d2 = s.scalars(sa.select(Dispute).order_by(Dispute.id)).all()
+        garcia = s.get(Invoice, desk.garcia_inv)
+        smith = s.get(Invoice, desk.smith_inv)
+        assert garcia is not None and smith is not None
+        newest = s.scalars(
+            sa.select(Invoice).where(Invoice.client_id == desk.smith).order_by(Invoice.id.desc())
+        ).first()
+        assert newest is not None
+        return d1.status, garcia.dispute_hold, garcia.balance, d2.status, smith.balance, newest.total
+
+    assert desk.office.db.read(facts) == (
+        DisputeStatus.CONFIRMED,
+        False,
+        D("150.00"),
+        DisputeStatus.CORRECTED,
+        D("0.00"),
+        D("800.00"),
+    )

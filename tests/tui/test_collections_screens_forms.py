@@ -22,9 +22,16 @@ from screens.supervisor.aging_report import AgingReportScreen
 from screens.supervisor.dispute_queue import DecideDialog, DisputeQueueScreen
 from screens.supervisor.dunning_run import DunningRunScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_collections_screens import Desk, choose_option, field_error, make_desk
-from tests.tui.test_payment_screens import notifications, open_screen, replace, settle
+from tests.tui.conftest import screen_text
+from tests.tui.test_collections_screens import (
+    Desk,
+    choose_option,
+    field_error,
+    make_app,
+    make_desk,
+    notifications,
+)
+from tests.tui.test_payment_screens import open_screen, replace, settle
 
 HUGE = "9" * 40
 
