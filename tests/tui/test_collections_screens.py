@@ -605,3 +605,33 @@ async def test_confirm_and_correct_by_keys(desk: Desk) -> None:
         D("0.00"),
         D("800.00"),
     )
+
+
+async def test_palette_and_help_list_the_collections_screens(desk: Desk) -> None:
+    app = make_app(desk.office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in (
+            "Collections worklist",
+            "Aging report",
+            "Dunning run",
+            "Agency placements",
+            "Dispute queue",
+        ):
+            assert f"Go to {title}" in titles
+        await open_screen(pilot, DunningRunScreen())
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Apply run (a)" in titles and "Preview (r)" in titles
+        await pilot.press("f1")
+        await settle(pilot)
+        help_text = screen_text(app)
+        assert "Apply run | Send the letters (asks first)" in help_text
+    clerk = make_app(desk.office, "clerk")
+    async with clerk.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in clerk.get_system_commands(clerk.screen)]
+        assert "Go to Collections worklist" in titles and "Go to Dunning run" not in titles
+        await open_screen(pilot, ClientAccountScreen(desk.doe))
+        titles = [c.title for c in clerk.get_system_commands(clerk.screen)]
+        assert "Log contact (k)" in titles
