@@ -71,8 +71,9 @@ def parse_file_name(text: str) -> str:
     t = text.strip()
     if not t:
         raise ParseError("is required")
-    if len(t) > 120 or "/" in t or "\\" in t or t.startswith(".") or any(ord(c) < 32 for c in t):
-        raise ParseError("must be a plain file name (no folders, at most 120 characters)")
+    # 40: the export's audit entry keeps the file name in a 40-character column (see NEEDS.md).
+    if len(t) > 40 or "/" in t or "\\" in t or t.startswith(".") or any(ord(c) < 32 for c in t):
+        raise ParseError("must be a plain file name (no folders, at most 40 characters)")
     return t
 
 
@@ -294,7 +295,7 @@ class ExportDialog(DbModal[ExportResult | None]):
     def __init__(self, ag: AgencyView, today: dt.date) -> None:
         super().__init__()
         self.agency = ag
-        self.default_name = f"placements-{safe_name(ag.name)}-{today.isoformat()}.csv"
+        self.default_name = f"agency-{safe_name(ag.name)[:16]}-{today.strftime('%Y%m%d')}.csv"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog -wide"):

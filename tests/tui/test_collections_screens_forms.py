@@ -175,7 +175,7 @@ async def test_decide_dialog_bad_input(desk: Desk) -> None:
     assert desk.count(Adjustment) == 0
 
 
-async def test_agency_forms_bad_input(desk: Desk) -> None:
+async def test_agency_forms_bad_input(desk: Desk, tmp_path: Any) -> None:
     app = make_app(desk.office, "sup")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, AgencyDialog())
