@@ -29,6 +29,7 @@ from tui.widgets.paged import Page, PagedTable
 
 COLUMNS = ["Account", "Client", "Past due", "Days", "Lvl", "Contacted", "Note"]
 WIDTHS = (8, 15, 10, 4, 3, 10, 14)  # 80 columns with the scrollbar
+WIDE_WIDTHS = (8, 30, 10, 4, 3, 10, 40)  # 120 columns and more
 
 
 def note_text(r: WorklistRow) -> Text:
@@ -48,13 +49,13 @@ def note_text(r: WorklistRow) -> Text:
     return out
 
 
-def row_cells(r: WorklistRow, tz: str) -> list[Any]:
+def row_cells(r: WorklistRow, tz: str, name_width: int = 15) -> list[Any]:
     last = "never"
     if r.last_contact_at is not None:
         last = pendulum.instance(r.last_contact_at).in_timezone(tz).format("YYYY-MM-DD")
     return [
         r.account_number,
-        cut(r.client_name, 15),
+        cut(r.client_name, name_width),
         money_cell(r.past_due, bold=True),
         Text(str(r.days_past_due), justify="right"),
         Text(str(r.dunning_level or "")),
@@ -89,15 +90,17 @@ class CollectionsWorklistScreen(DbScreen):
     def __init__(self, *, mine: bool = False) -> None:
         super().__init__()
         self.mine = mine
+        self.wide = False  # set in compose from the terminal's width
         self._reload_on_resume = False
 
     def compose(self) -> ComposeResult:
+        self.wide = self.app.size.width >= 120
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(self._title(), id="worklist-title", classes="section-title")
         yield ListTable(
             COLUMNS,
             self.fetch,
-            widths=WIDTHS,
+            widths=WIDE_WIDTHS if self.wide else WIDTHS,
             page_size=50,
             filter_placeholder="account number or name…",
             id="worklist",
@@ -118,7 +121,8 @@ class CollectionsWorklistScreen(DbScreen):
         )
         tz = self.cd_app.tz
         # The key carries the row so Enter and k know the account without another read.
-        return Page(rows=[(r, row_cells(r, tz)) for r in page.rows], next_after=page.next_after)
+        width = WIDE_WIDTHS[1] if self.wide else WIDTHS[1]
+        return Page(rows=[(r, row_cells(r, tz, width)) for r in page.rows], next_after=page.next_after)
 
     def reload(self) -> None:
         self.query_one("#worklist", ListTable).reload()

@@ -42,6 +42,7 @@ from tui.widgets.paged import Page
 
 COLUMNS = ["On", "Account", "Client", "Invoice", "Disputed", "Reason", "By"]
 WIDTHS = (5, 8, 14, 12, 10, 10, 6)  # 80 columns with the scrollbar
+WIDE_WIDTHS = (5, 8, 28, 12, 10, 34, 12)  # 120 columns and more
 HISTORY_CONTACTS = 5
 
 
@@ -298,16 +299,18 @@ class DisputeQueueScreen(DbScreen):
     def __init__(self) -> None:
         super().__init__()
         self.only_open = True
+        self.wide = False  # set in compose from the terminal's width
         self.detail: DisputeDetail | None = None
         self._shown_id: int | None = None
 
     def compose(self) -> ComposeResult:
+        self.wide = self.app.size.width >= 120
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(self._title(), id="disputes-title", classes="section-title")
         yield ListTable(
             COLUMNS,
             self.fetch,
-            widths=WIDTHS,
+            widths=WIDE_WIDTHS if self.wide else WIDTHS,
             page_size=30,
             id="disputes",
             filter_placeholder="account, invoice or name…",
@@ -359,8 +362,8 @@ class DisputeQueueScreen(DbScreen):
                         cut(d.client_name, 16),
                         d.invoice_number + (f":{d.line_no}" if d.line_no else ""),
                         disputed,
-                        cut(d.reason_text, 10),
-                        cut(d.opened_by_login, 6),
+                        cut(d.reason_text, 34 if self.wide else 10),
+                        cut(d.opened_by_login, 12 if self.wide else 6),
                     ],
                 )
             )

@@ -330,7 +330,7 @@ async def test_done_when_walk(desk: Desk) -> None:
         assert isinstance(app.screen, DisputeQueueScreen)
         await settle(pilot)
         shown = flat(screen_text(app))
-        assert f"Doe, Jane | {doe_no}:1 | $150.00 | amount di… | cleo" in shown
+        assert f"Doe, Jane | {doe_no}:1 | $150.00 | amount differs from the estimate | cleo" in shown
         assert "Dispute #1 on line 1 of" in shown and "[Smith] quoted 125.00 for the visit" in shown
         assert "promise $50.00 by 2026-11-30, pending" in shown
         assert "Line 1 G0001 Office visit | $150.00" in shown
