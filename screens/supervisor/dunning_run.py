@@ -107,6 +107,9 @@ def result_text(r: RunResult) -> Text:
             out.append(f"\n  {e.invoice_number}: level {e.level}, {fmt_money(e.balance_dunned)} asked{fee}")
         if len(r.fired) > 40:
             out.append(f"\n  … and {len(r.fired) - 40} more")
+    if r.fired:
+        # The letters are printed from the command line for now (no viewer is opened over SSH).
+        out.append(f"\n\nThe letters: clerkdesk dunning letters {r.run_id} [--pdf-dir FOLDER]")
     if r.skipped:
         out.append(f"\n\nSkipped {len(r.skipped)}:", "bold")
         for s in r.skipped[:20]:
