@@ -169,6 +169,21 @@ NAV: list[NavEntry] = [
         ("supervisor",),
     ),
     NavEntry(
+        "l",
+        "Collections worklist",
+        "Overdue accounts by priority: promises, contacts, disputes",
+        "screens.clerk.collections_worklist:CollectionsWorklistScreen",
+        Action.CONTACT_LOG,
+    ),
+    NavEntry(
+        "k",
+        "Aging report",
+        "What is owed by days past due, as of a day; drill down to invoices",
+        "screens.supervisor.aging_report:AgingReportScreen",
+        Action.REPORTS_TEAM,
+        ("supervisor",),
+    ),
+    NavEntry(
         "v",
         "My output",
         "My figures by day, week, month and the records behind them",
@@ -185,12 +200,36 @@ NAV: list[NavEntry] = [
         ("supervisor",),
     ),
     NavEntry(
-        "l",
+        "w",  # the supervisor's w is the assignment screen: one list of work per role
         "My work list",
         "Today's published items in priority order; finish each with an outcome",
         "screens.clerk.my_list:MyListScreen",
         Action.WORK_FINISH,
         ("clerk",),
+    ),
+    NavEntry(
+        "j",
+        "Dunning run",
+        "Preview the reminder letters and fees, then send them",
+        "screens.supervisor.dunning_run:DunningRunScreen",
+        Action.DUNNING_RUN,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "v",
+        "Agency placements",
+        "Collection agencies: place, agency payments, recall, placement file",
+        "screens.supervisor.agency_placements:AgencyPlacementsScreen",
+        Action.AGENCY_PLACE,
+        ("supervisor",),
+    ),
+    NavEntry(
+        "q",
+        "Dispute queue",
+        "Open disputes with the client's history; waive, confirm or correct",
+        "screens.supervisor.dispute_queue:DisputeQueueScreen",
+        Action.DISPUTE_DECIDE,
+        ("supervisor",),
     ),
 ]
 

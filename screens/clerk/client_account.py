@@ -19,7 +19,7 @@ from textual.events import ScreenResume
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from billing import catalog, clients, coverage, invoices, ledger, plans, services
+from billing import catalog, clients, contacts, coverage, invoices, ledger, plans, services
 from billing.catalog import PayerView
 from billing.clients import AccountSummary, ContactChangeView
 from billing.coverage import CoverageView, EligibilityState
@@ -29,6 +29,7 @@ from billing.services import ServiceView
 from db.models import InvoiceKind, InvoiceStatus
 from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
+from screens.clerk.contact_form import ContactLogTable, contact_cells
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
@@ -41,6 +42,7 @@ TABS = [
     ("tab-payments", "Payments"),
     ("tab-plan", "Plan"),
     ("tab-history", "Contact history"),
+    ("tab-contacts", "Contacts"),
 ]
 SERVICE_LIMIT = 200
 LEDGER_LIMIT = 100
@@ -111,8 +113,8 @@ def coverage_line(cov: CoverageView) -> Text:
 class ClientAccountScreen(DbScreen):
     HELP_TITLE = "Client account"
     HELP = (
-        "The client's account. 1-6 switch tabs (coverage, services, invoices, payments, plan, "
-        "contact history); Enter on an invoice opens it. Warnings in the header stop billing "
+        "The client's account. 1-7 switch tabs (coverage, services, invoices, payments, plan, "
+        "contact-data history, contact log); k logs a call, letter or visit; Enter on an invoice opens it. Warnings in the header stop billing "
         "until they are dealt with."
     )
     BINDINGS = [
@@ -142,6 +144,13 @@ class ClientAccountScreen(DbScreen):
             "p", "post_payment", "Post payment", id="client_account.post_payment", tooltip="Post a payment"
         ),
         Binding("l", "set_up_plan", "Plan", id="client_account.set_up_plan", tooltip="Set up a payment plan"),
+        Binding(
+            "k",
+            "log_contact",
+            "Log contact",
+            id="client_account.log_contact",
+            tooltip="Log a call, letter, visit…",
+        ),
         *[
             Binding(
                 str(n),
@@ -192,6 +201,14 @@ class ClientAccountScreen(DbScreen):
             with TabPane("Contact history", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="history-note", classes="muted")
+            with TabPane("Contacts", id="tab-contacts"):
+                yield ContactLogTable(
+                    ["When", "Channel", "Dir", "Outcome", "Promise", "By", "Notes"],
+                    self.fetch_contacts,
+                    widths=(16, 7, 3, 14, 22, 8, 30),
+                    page_size=50,
+                    id="contacts",
+                )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -227,6 +244,7 @@ class ClientAccountScreen(DbScreen):
         self.db_call(lambda s: load_account(self.actor, s, cid), self.show, group="account")
         if self.is_mounted:
             self.query_one("#invoices", ListTable).refresh_page()
+            self.query_one("#contacts", ContactLogTable).refresh_page()
 
     def fetch_invoices(self, session: Any, after: Any, limit: int, text: str) -> Page[int]:
         status, kind = invoice_filter(text)
@@ -252,6 +270,13 @@ class ClientAccountScreen(DbScreen):
                 for r in page.rows
             ],
             next_after=page.next_after,
+        )
+
+    def fetch_contacts(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
+        """The contact log (calls, letters, promises), newest first; k logs one."""
+        page = contacts.list_contacts(self.actor, session, self.client_id, after=after, limit=limit)
+        return Page(
+            rows=[(c.id, contact_cells(c, self.cd_app.tz)) for c in page.rows], next_after=page.next_after
         )
 
     def show(self, d: AccountData) -> None:
@@ -557,6 +582,18 @@ class ClientAccountScreen(DbScreen):
             self.notify("Payment plans are not available in this version yet", severity="warning")
             return
         self._open(PlanSetupScreen(client_id=self.client_id))
+
+    def action_log_contact(self) -> None:
+        d = self._loaded()
+        if d is None:
+            return
+        from screens.clerk.contact_form import ContactDialog
+
+        c = d.summary.client
+        self.app.push_screen(
+            ContactDialog(self.client_id, f"{c.display_name} ({c.account_number})", owed=d.summary.overdue),
+            lambda view: self.reload() if view is not None else None,
+        )
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

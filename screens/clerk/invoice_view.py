@@ -356,7 +356,8 @@ class InvoiceViewScreen(DbScreen):
     HELP = (
         "Up/Down choose a line; the Explain panel shows how its amount was worked out. "
         "t / f write the document as text / PDF into a folder of your exports folder (nothing is opened). "
-        "n issues a credit note; x voids (supervisors)."
+        "n issues a credit note; x voids (supervisors); d opens a dispute on the highlighted line "
+        "or the whole invoice."
     )
     BINDINGS = [
         Binding(
@@ -368,6 +369,13 @@ class InvoiceViewScreen(DbScreen):
         ),
         Binding(
             "x", "void", "Void", id="invoice_view.void", tooltip="Supervisor: void the invoice (asks first)"
+        ),
+        Binding(
+            "d",
+            "dispute",
+            "Dispute",
+            id="invoice_view.dispute",
+            tooltip="Open a dispute on the invoice or line",
         ),
         Binding("escape", "back", "Back", id="invoice_view.back", tooltip="Back to the previous screen"),
     ]
@@ -589,6 +597,17 @@ class InvoiceViewScreen(DbScreen):
             )
             return
         self.app.push_screen(VoidDialog(v), lambda done: self.reload() if done else None)
+
+    def action_dispute(self) -> None:
+        v = self._loaded()
+        if v is None:
+            return
+        from screens.clerk.dispute_form import DisputeDialog
+
+        ln = self._current_line()
+        self.app.push_screen(
+            DisputeDialog(v, ln.line_no if ln is not None else None), lambda d: self.reload() if d else None
+        )
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

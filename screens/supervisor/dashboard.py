@@ -28,7 +28,7 @@ from tui.nav import find_entry
 from tui.widgets.header import OfficeHeader
 
 ASSIGN = "screens.supervisor.assign"  # the daily assignment screen (assign…, assignment…)
-COLLECT = ("screens.supervisor.collections", "screens.clerk.collections", "screens.supervisor.dunning")
+COLLECT = ("screens.supervisor.aging_report", "screens.clerk.collections", "screens.supervisor.dunning")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ COUNTERS: tuple[Counter, ...] = (
     Counter("items_open", "Items open", (ASSIGN,)),
     Counter("coverage_gaps", "Coverage gaps", ("screens.supervisor.schedule_grid",), True),
     Counter("timecards_to_sign", "Timecards to sign", ("screens.supervisor.timecards",), True),
-    Counter("disputes_open", "Disputes open", ("screens.supervisor.disputes",), True),
+    Counter("disputes_open", "Disputes open", ("screens.supervisor.dispute_queue",), True),
     Counter("time_off_pending", "Time-off requests", ("screens.supervisor.time_off_approval",), True),
     Counter("overrides_waiting", "Overrides waiting", (), True),  # decided per row of the inbox
     Counter("pending_approvals", "Approvals inbox", (), True),
@@ -302,7 +302,7 @@ class DashboardScreen(DbScreen):
 
             self.app.push_screen(TimeOffApprovalScreen())
         elif item.kind == "dispute":
-            self._open(("screens.supervisor.disputes",), "Disputes")
+            self._open(("screens.supervisor.dispute_queue",), "Disputes")
         elif item.kind == "override":
             from screens.supervisor.eligibility_override import EligibilityOverrideDialog
 

@@ -329,3 +329,13 @@ async def test_no_color_means_no_colour_and_no_grey(office: Office, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "Sam Super (supervisor)" in screen_text(app)
+
+
+def test_no_two_go_to_entries_of_one_role_share_a_key() -> None:
+    from collections import Counter
+
+    from tui.nav import NAV
+
+    for role in ("supervisor", "clerk"):
+        keys = Counter(e.key for e in NAV if role in e.roles)
+        assert [k for k, n in keys.items() if n > 1] == [], role
