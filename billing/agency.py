@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -628,7 +629,9 @@ def export_placement_file(
             ]
         )
     try:
-        with target.open("x", newline="", encoding="utf-8") as fh:  # "x": never overwrite
+        # O_EXCL: never overwrite; 0600: contact data and balances are for the office only.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(PLACEMENT_FILE_COLUMNS)
             writer.writerows(lines)
@@ -640,7 +643,7 @@ def export_placement_file(
         session,
         actor,
         "placement_file",
-        target.name,
+        str(rows[0].agency_id),  # entity_id is short (40): the file name goes in "after"
         "export",
         None,
         {"path": str(target), "placements": [p.id for p in rows]},

@@ -17,7 +17,6 @@ import datetime as dt
 import re
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -38,19 +37,20 @@ from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
-from screens.clerk.invoice_view import resolve_folder
+from screens.clerk.invoice_view import folder_parser
 from screens.clerk.payment_widgets import parse_amount, received_date_parser
 from screens.common.collections_bits import REASON_MAX, cut, money_cell, n_of, refused
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import ReasonDialog
 from tui.base import DbModal, DbScreen
+from tui.exports import ExportError, folder_target
 from tui.widgets.forms import Field, Form, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
 PLACEMENT_COLUMNS = ["Account", "Client", "Placed", "Placed $", "Owes now", "Collected", "Status"]
 PLACEMENT_WIDTHS = (8, 12, 10, 9, 9, 9, 8)  # 80 columns
-_last_folder = "~/clerkdesk-exports"  # one person per process: remember their folder for the session
+_last_folder = "placements"  # inside the exports folder; remembered for the session
 LISTED = 6  # accounts named one by one in the confirmation (it must fit 80×24)
 
 
@@ -303,12 +303,13 @@ class ExportDialog(DbModal[ExportResult | None]):
             yield Static(
                 Text(
                     f"One row per active placement ({self.agency.active_placements}) with contact data and the "
-                    "itemized balance. Nothing is opened; a relative folder is under your home."
+                    "itemized balance. Nothing is opened; the file goes into this folder of "
+                    f"{self.cd_app.exports} (created if needed), readable by you alone."
                 )
             )
             with Form():
                 yield Field(
-                    "folder", "Folder", value="~/clerkdesk-exports", parse=resolve_folder, required=True
+                    "folder", "Folder", value=_last_folder, parse=folder_parser(self.cd_app.exports)
                 )
                 yield Field(
                     "name", "File name", value=self.default_name, parse=parse_file_name, required=True
@@ -327,12 +328,17 @@ class ExportDialog(DbModal[ExportResult | None]):
         v = form.collect()
         if v is None:
             return
-        folder: Path = v["folder"]
+        root = self.cd_app.exports
+        try:
+            target = folder_target(root, v["folder"], v["name"])
+        except ExportError as e:
+            form.show_errors({"name": str(e)})
+            return
         aid = self.agency.id
 
         def job(s: Any) -> ExportResult:
-            folder.mkdir(parents=True, exist_ok=True)
-            return agency.export_placement_file(self.actor, s, path=folder / v["name"], agency_id=aid)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return agency.export_placement_file(self.actor, s, path=target, agency_id=aid)
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ConflictError):

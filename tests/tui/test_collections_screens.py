@@ -427,11 +427,12 @@ async def test_agency_place_pay_recall(desk: Desk, tmp_path: Any) -> None:
         # The file, then the recall.
         await pilot.press("x")
         await settle(pilot)
-        await replace(pilot, "#input-folder", str(tmp_path))
+        await replace(pilot, "#input-folder", "agency")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "(1 account)" in notifications(app), screen_text(app)
-        written = list(tmp_path.glob("agency-Acme-Collections-20261116.csv"))
+        written = list((app.exports / "agency").glob("agency-Acme-Collections-20261116.csv"))
+        assert oct(written[0].stat().st_mode & 0o777) == "0o600"
         assert len(written) == 1 and "Garcia" in written[0].read_text()
         await pilot.press("c")
         await settle(pilot)
