@@ -53,7 +53,11 @@ class FragileScreen(DbScreen):
 
 @pytest.mark.parametrize(
     "key,message",
-    [("x", "broke the action"), ("w", "a worker failed"), ("message", "a message handler failed")],
+    [
+        ("x", "client [Smith] 1e309 broke the action"),
+        ("w", "a worker failed"),
+        ("message", "a message handler failed"),
+    ],
 )
 async def test_an_exception_in_a_screen_shows_the_error_dialog_and_the_app_runs_on(
     office: Office, key: str, message: str
@@ -75,8 +79,8 @@ async def test_an_exception_in_a_screen_shows_the_error_dialog_and_the_app_runs_
                 break
             await asyncio.sleep(0.01)
         assert isinstance(app.screen, ErrorDialog)
-        assert message in app.screen.message
-        assert "Boom" in app.screen.message
+        assert app.screen.message == message  # the sentence, never the class name (issue 12)
+        assert "Boom" in app.screen.detail  # which stays in the details the copy key gives
         assert app.is_running
         await pilot.press("escape")
         await settle(pilot)
