@@ -159,23 +159,33 @@ def auto_assign(items: Sequence[PlanItem], clerks: Sequence[PlanClerk]) -> PlanR
         else:
             rest.append(it)
 
-    # Balance: least loaded (as a fraction of capacity) eligible clerk with room.
-    heaps: dict[frozenset[str], list[tuple[float, int, int]]] = {}
+    # Balance: the eligible clerk with room whose fraction of capacity would be lowest half-way
+    # through one more (average) item, then the larger capacity, then id: seat allocation by
+    # Sainte-Lague, which keeps each clerk within one item of the share. Ranking by the fraction
+    # before the item gave 4 items over 60/60/60/181 minutes 1-1-1-1 (the big clerk a whole item
+    # short); by the fraction after it, 2 items over 120/60/60/60/60 went 2-0-0-0-0.
+    balance = rest + later
+    unit = sum(it.effort for it in balance) / len(balance) if balance else 0.0
+
+    def key(cid: int) -> tuple[float, int, int, int]:
+        return ((load[cid] + unit / 2) / cap[cid], -cap[cid], cid, load[cid])
+
+    heaps: dict[frozenset[str], list[tuple[float, int, int, int]]] = {}
     no_fit: dict[frozenset[str], int] = {}  # the smallest effort known to fit nobody in the set
     smallest = min((it.effort for it in free), default=0)
-    for it in sorted(rest + later, key=_order):
+    for it in sorted(balance, key=_order):
         heap = heaps.get(it.needs)
         if heap is None:
-            heap = heaps[it.needs] = [(load[cid] / cap[cid], cid, load[cid]) for cid in group(it.needs)]
+            heap = heaps[it.needs] = [key(cid) for cid in group(it.needs)]
             heapq.heapify(heap)
         chosen: int | None = None
         if it.effort < no_fit.get(it.needs, 1 << 62):
-            held: list[tuple[float, int, int]] = []
+            held: list[tuple[float, int, int, int]] = []
             while heap:
                 entry = heapq.heappop(heap)
-                cid = entry[1]
-                if entry[2] != load[cid]:  # stale: re-key with the current load
-                    heapq.heappush(heap, (load[cid] / cap[cid], cid, load[cid]))
+                cid = entry[2]
+                if entry[3] != load[cid]:  # stale: re-key with the current load
+                    heapq.heappush(heap, key(cid))
                     continue
                 if load[cid] + it.effort <= cap[cid]:
                     chosen = cid
@@ -191,7 +201,7 @@ def auto_assign(items: Sequence[PlanItem], clerks: Sequence[PlanClerk]) -> PlanR
             continue
         placement[it.id] = chosen
         load[chosen] += it.effort
-        heapq.heappush(heap, (load[chosen] / cap[chosen], chosen, load[chosen]))
+        heapq.heappush(heap, key(chosen))
 
     # Continuity: of the planned items whose owner could have taken them, how many did.
     owner_eligible = owner_kept = 0
