@@ -224,7 +224,7 @@ def _bucket_row(label: str, b: BucketAmounts, sym: str) -> list[str]:
 
 @click.command("aging")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Aging as of YYYY-MM-DD (default today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "csv", "json"]), default="text")
 @click.option("--client", "account", metavar="ACCOUNT", help="One account instead of the office.")
 @click.option("--by-payer", is_flag=True, help="The payer side, one row per payer.")
 @pass_ctx
@@ -270,13 +270,16 @@ def aging_cmd(c: Ctx, as_of: dt.datetime | None, fmt: str, account: str | None, 
             w.writerow([when.isoformat(), side, *(f"{v:.2f}" for v in b.as_tuple()), f"{b.total:.2f}"])
         click.echo(buf.getvalue(), nl=False)
         return
-    click.echo(f"aging as of {when.isoformat()}: {who}")
+    click.echo(f"{'## ' if fmt == 'md' else ''}aging as of {when.isoformat()}: {who}")
+    if fmt == "md":
+        click.echo()
     click.echo(
         tabulate(
             [_bucket_row("Client", client, sym), _bucket_row("Payer", payer, sym)],
             headers=["", *(BUCKET_LABELS[b] for b in BUCKETS), "Total"],
             disable_numparse=True,
             colalign=("left", *(["right"] * 7)),
+            tablefmt="github" if fmt == "md" else "simple",
         )
     )
 
@@ -319,13 +322,16 @@ def _by_payer(c: Ctx, day: dt.date | None, fmt: str) -> None:
             )
         click.echo(buf.getvalue(), nl=False)
         return
-    click.echo(f"payer aging as of {when.isoformat()}")
+    click.echo(f"{'## ' if fmt == 'md' else ''}payer aging as of {when.isoformat()}")
+    if fmt == "md":
+        click.echo()
     click.echo(
         tabulate(
             [_bucket_row(r.payer_name, r.buckets, sym) for r in rows],
             headers=["Payer", *(BUCKET_LABELS[b] for b in BUCKETS), "Total"],
             disable_numparse=True,
             colalign=("left", *(["right"] * 7)),
+            tablefmt="github" if fmt == "md" else "simple",
         )
     )
 

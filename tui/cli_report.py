@@ -17,6 +17,7 @@ from db.settings import get_setting
 from reports.export import FORMATS, render
 from reports.output import check_range, output_report
 from tui.cli import EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx
+from tui.cli_collections import aging_cmd
 
 
 def parse_day(value: str, option: str) -> dt.date:
@@ -51,3 +52,7 @@ def report_output(c: Ctx, start: str, end: str, login: str | None, fmt: str) -> 
         return render(report, fmt, str(get_setting(s, "office.currency_symbol")))
 
     click.echo(c.read(go), nl=False)
+
+
+# `clerkdesk report aging` is the same command as `clerkdesk aging` (issue 10 names it here).
+report_group.add_command(aging_cmd, "aging")

@@ -101,3 +101,16 @@ def test_bad_input_is_one_clear_line_exit_2(db_url: str, office: Office) -> None
         assert len(out.output.strip().splitlines()) == 1, out.output
     out = run(db_url, "report", "output", *RANGE, "--format", "pdf")
     assert out.exit_code == 2 and "pdf" in out.output
+
+
+def test_report_aging_is_the_aging_command_in_every_format(db_url: str, office: Office) -> None:
+    _setup(office)
+    for fmt in ("text", "md", "csv", "json"):
+        a = run(db_url, "report", "aging", "--as-of", "2026-11-16", "--format", fmt)
+        b = run(db_url, "aging", "--as-of", "2026-11-16", "--format", fmt)
+        assert a.exit_code == 0 and b.exit_code == 0, (a.output, b.output)
+        assert a.stdout == b.stdout
+    md = run(db_url, "report", "aging", "--format", "md").stdout
+    assert md.startswith("## aging as of ") and "|--" in md
+    bad = run(db_url, "report", "aging", "--format", "xml")
+    assert bad.exit_code == 2 and "Invalid value for '--format'" in bad.output
