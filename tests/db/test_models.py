@@ -251,11 +251,10 @@ def shared(
 ) -> Iterator[tuple[Database, Ids]]:
     """One database with the base rows for the whole module: the constraint cases only roll back."""
     if pg_database:
+        from tests.conftest import _empty_pg  # with triggers off: audit_log refuses TRUNCATE
+
         url = pg_database
-        empty = Database(url)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        empty.write(lambda s: s.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")))
-        empty.dispose()
+        _empty_pg(url)
     else:
         path = tmp_path_factory.mktemp("models") / "base.db"
         shutil.copy(sqlite_template, path)
