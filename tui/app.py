@@ -250,14 +250,7 @@ class ClerkDeskApp(App[None]):
                 self.pop_screen()
             else:
                 self.switch_screen(self.home_screen())
-        if isinstance(error, ClerkDeskError):
-            self.show_error(error)
-            return
-        from screens.common.error import ErrorDialog
-
-        detail = "".join(traceback.format_exception(error))
-        self.log.error(detail)
-        self.push_screen(ErrorDialog(str(error) or "An unexpected error stopped the action.", detail))
+        self.show_error(error)
 
     # ------------------------------------------------------------------ navigation
 
