@@ -90,6 +90,33 @@ def server_init(c: Ctx, url: str | None) -> None:
     click.echo("next: `clerkdesk user add ...`, then `clerkdesk ssh-key add LOGIN KEYFILE` per person")
 
 
+@server_group.command("warm")
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(1, 10_000),
+    default=200,
+    show_default=True,
+    help="Sessions forked at once; a login beyond them starts cold.",
+)
+@pass_ctx
+def server_warm(c: Ctx, max_sessions: int) -> None:
+    """Run the warm server: SSH logins start in a fork of this process (docs/deploy.md).
+
+    Runs in the foreground until SIGTERM; logs to ~/.clerkdesk/warm/warm.log. Without it (or
+    when it refuses) every login starts cold, as before.
+    """
+    srv = _server(c)
+    if c.url_given or c.as_login:
+        fail("server warm takes no --db or --as: sessions use server.toml, keys say who", EXIT_USAGE)
+    from tui.warm_server import WarmError, serve_warm
+
+    try:
+        code = serve_warm(srv, max_sessions)
+    except WarmError as e:
+        fail(str(e), EXIT_FAILED)
+    sys.exit(code)
+
+
 # --------------------------------------------------------------------------- ssh-key
 
 
