@@ -147,6 +147,9 @@ def die_of(signum: int) -> None:
     """End as the session ended (sshd reports a signal as such to the person's ssh)."""
     try:
         signal.signal(signum, signal.SIG_DFL)
+    except (OSError, ValueError):
+        pass  # SIGKILL and SIGSTOP have no handler to reset
+    try:
         os.kill(os.getpid(), signum)
     except (OSError, ValueError):
         pass

@@ -125,6 +125,7 @@ class WarmServer:
         self.stamp = ""
         self.stopping: int | None = None  # the exit code once a stop is decided
         self.server_pid = os.getpid()
+        self.socket_ino = -1
 
     # ---------------------------------------------------------------- start and stop
 
@@ -163,6 +164,7 @@ class WarmServer:
         sock.listen(64)
         sock.setblocking(False)
         os.replace(tmp, final)  # a stale socket of a dead server is replaced here
+        self.socket_ino = os.stat(final).st_ino
         self.listener = sock
         (self.folder / PID_NAME).write_text(f"{os.getpid()}\n")
 
@@ -182,7 +184,7 @@ class WarmServer:
         final = self.folder / SOCKET_NAME
         # Only our own socket: a newer server may have replaced it already.
         with contextlib.suppress(OSError):
-            if os.stat(final).st_ino == os.fstat(self.listener.fileno()).st_ino:
+            if os.stat(final).st_ino == self.socket_ino:
                 final.unlink()
         self.listener.close()
         self.listener = None
@@ -378,8 +380,9 @@ def parse_request(data: bytes, fds: list[int], flags: int) -> Request | None:
 # --------------------------------------------------------------------------- in the session
 
 
-def watch_client(conn: socket.socket) -> None:
-    """Signals the client forwards, delivered to this process; its end of file is a hang-up."""
+def watch_client(conn: socket.socket, done: threading.Event) -> None:
+    """Signals the client forwards, delivered to this process; its end of file is a hang-up
+    (unless the session is ``done`` and the client left because it said so)."""
     allowed = {int(s) for s in FORWARDED}
 
     def loop() -> None:
@@ -389,7 +392,8 @@ def watch_client(conn: socket.socket) -> None:
             except OSError:
                 data = b""
             if not data:
-                os.kill(os.getpid(), signal.SIGHUP)  # as when an SSH connection drops
+                if not done.is_set():
+                    os.kill(os.getpid(), signal.SIGHUP)  # as when an SSH connection drops
                 return
             try:
                 signum = json.loads(data).get("signal")
@@ -420,7 +424,8 @@ def run_session(conn: socket.socket, req: Request) -> int:
         os.chdir("/")
     sys.argv = list(req.argv)
     conn.settimeout(None)
-    watch_client(conn)
+    done = threading.Event()
+    watch_client(conn, done)
     gc.disable()  # as tui/__main__.py does for a cold start; the app turns it on again
     from tui.cli import main
 
@@ -437,6 +442,7 @@ def run_session(conn: socket.socket, req: Request) -> int:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    done.set()
     with contextlib.suppress(OSError):
         conn.send(json.dumps({"exit": code}).encode())
     return code
