@@ -8,7 +8,12 @@ Then the same for N bare Textual apps. What dominates: the mappings of one sessi
 the largest PSS (shared libraries, heap) and, in a separate headless run of the same screen,
 the Python allocations by top-level package (tracemalloc) and the modules loaded.
 
-    python -m bench.bench_memory [--sessions 10] [--db URL]
+    python -m bench.bench_memory [--sessions 10] [--db URL] [--no-warm]
+
+Server mode (issue 13): N logins handed to one warm server (`clerkdesk server warm`), each a
+fork of it sharing its imported code copy-on-write. Each such login is two processes: the
+forked session and the small `serve` client that sshd started (it holds the terminal and
+waits); both are counted, and the warm server's own PSS is shown beside them.
 
 Linux only (/proc). Without --db a demo office is built once in a scratch folder.
 """
@@ -36,6 +41,7 @@ from bench.tmuxrun import (
     scratch_home,
     start_server,
 )
+from bench.warmrun import WarmProcess, fakehome_argv, server_home
 
 MIB = 1024 * 1024
 
@@ -80,6 +86,29 @@ def sessions(
         for p in panes:
             p.close()
     return rolls, maps
+
+
+def warm_sessions(
+    home: Path, db_url: str, clerk: str, n: int, env: dict[str, str], settle: float, ready: str
+) -> tuple[list[dict[str, int]], list[dict[str, int]], dict[str, int]]:
+    """(sessions' rollups, clients' rollups, the server's rollup) for ``n`` warm logins."""
+    warm_home = home / "mem-warm"
+    keys = server_home(warm_home, Path(db_url.removeprefix("sqlite:///")), [clerk])
+    warm = WarmProcess(warm_home, env)
+    panes: list[Pane] = []
+    try:
+        argv = tuple(fakehome_argv(warm_home, "serve", "--key", keys[clerk]))
+        panes = [Pane(argv, env) for _ in range(n)]
+        for p in panes:
+            p.wait_for(ready, timeout=120)
+        time.sleep(settle)
+        kids = warm.children()
+        assert len(kids) == n, f"{len(kids)} sessions forked for {n} logins"
+        return [rollup(k) for k in kids], [rollup(p.pid) for p in panes], rollup(warm.pid)
+    finally:
+        for p in panes:
+            p.close()
+        warm.stop()
 
 
 # The headless run: my day for a clerk, with tracemalloc on from the first import.
@@ -143,6 +172,7 @@ def main() -> None:
     ap.add_argument("--clerk", default="jchen")
     ap.add_argument("--settle", type=float, default=3.0, help="idle seconds before reading memory")
     ap.add_argument("--home", help="scratch folder for config, data and the demo database")
+    ap.add_argument("--no-warm", action="store_true", help="leave out the warm-server sessions")
     args = ap.parse_args()
     home = scratch_home(args.home)
     env = bench_env(home)
@@ -153,6 +183,11 @@ def main() -> None:
     try:
         for key in ("myday", "bare"):
             results[key] = sessions(all_cases[key], args.sessions, env, args.settle)
+        warm = None
+        if not args.no_warm:
+            warm = warm_sessions(
+                home, url, args.clerk, args.sessions, env, args.settle, all_cases["myday"].ready
+            )
     finally:
         close_server()
     print(f"{args.sessions} concurrent idle sessions each, 1-min load average {os.getloadavg()[0]:.1f}")
@@ -169,6 +204,27 @@ def main() -> None:
         print(
             f"{all_cases[key].name:<22} {med('Pss'):>8.1f} {med('Rss'):>6.1f} {private:>8.1f}"
             f" {med('Pss_Anon'):>9.1f} {med('Pss_File'):>9.1f} {total:>10.0f}"
+        )
+    if warm is not None:
+        kids, clients, server = warm
+        per = [k["Pss"] + c["Pss"] for k, c in zip(kids, clients, strict=True)]
+        rows = [("warm: forked session", kids), ("warm: its serve client", clients)]
+        for name, rolls in rows:
+            total = sum(r["Pss"] for r in rolls) / MIB
+            private = statistics.median(r["Private_Clean"] + r["Private_Dirty"] for r in rolls) / MIB
+            print(
+                f"{name:<22} {statistics.median(r['Pss'] for r in rolls) / MIB:>8.1f}"
+                f" {statistics.median(r['Rss'] for r in rolls) / MIB:>6.1f} {private:>8.1f}"
+                f" {statistics.median(r.get('Pss_Anon', 0) for r in rolls) / MIB:>9.1f}"
+                f" {statistics.median(r.get('Pss_File', 0) for r in rolls) / MIB:>9.1f} {total:>10.0f}"
+            )
+        print(
+            f"{'warm: the server':<22} {server['Pss'] / MIB:>8.1f} {server['Rss'] / MIB:>6.1f}"
+            f" {(server['Private_Clean'] + server['Private_Dirty']) / MIB:>8.1f}"
+        )
+        print(
+            f"warm, per login (session + client, median): {statistics.median(per) / MIB:.1f} MiB PSS; "
+            f"all {len(per)} logins with the server: {(sum(per) + server['Pss']) / MIB:.0f} MiB"
         )
     print("\nlargest mappings of one clerk session (PSS MiB):")
     for name, size in results["myday"][1]:

@@ -8,9 +8,15 @@ process had used when its screen was complete (/proc/PID/stat), which a loaded m
 distorts far less than the wall clock. The cases alternate (the order
 rotates every run) so load on the machine hits them alike; one warm-up round is not counted.
 
-    python -m bench.bench_startup [--runs 10] [--db URL]
+    python -m bench.bench_startup [--runs 10] [--db URL] [--no-warm]
 
 Without --db a demo office is built once in a scratch folder (about 15 s).
+
+Server mode (issue 13) adds two cases for the clerk's my day, both `clerkdesk serve --key ID`
+as an SSH login runs it (through bench.fakehome, which points the account's home at a
+scratch server home): "serve, cold" without a warm server, "serve, warm" handed to a
+`clerkdesk server warm` started once beforehand. For the warm case the CPU column adds the
+forked session's CPU to the client's (the session is the server's child, not the client's).
 """
 
 from __future__ import annotations
@@ -18,8 +24,35 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+from pathlib import Path
 
-from bench.tmuxrun import Pane, bench_env, cases, close_server, demo_database, scratch_home, start_server
+from bench.tmuxrun import (
+    Case,
+    Pane,
+    bench_env,
+    cases,
+    close_server,
+    demo_database,
+    scratch_home,
+    start_server,
+)
+from bench.warmrun import WarmProcess, cpu_seconds, fakehome_argv, server_home
+
+
+def serve_cases(
+    home: Path, db_url: str, clerk: str, env: dict[str, str]
+) -> tuple[dict[str, Case], WarmProcess]:
+    """The two server-mode cases and the running warm server (stop it afterwards)."""
+    db_file = Path(db_url.removeprefix("sqlite:///"))
+    cold_home, warm_home = home / "serve-cold", home / "serve-warm"
+    keys = server_home(cold_home, db_file, [clerk])
+    server_home(warm_home, db_file, [clerk])
+    ready = cases(db_url, "mreyes", clerk)["myday"].ready
+    warm = WarmProcess(warm_home, env)
+    return {
+        "serve-cold": Case("serve, cold", tuple(fakehome_argv(cold_home, "serve", "--key", keys[clerk])), ready),
+        "serve-warm": Case("serve, warm", tuple(fakehome_argv(warm_home, "serve", "--key", keys[clerk])), ready),
+    }, warm
 
 
 def main() -> None:
@@ -30,12 +63,17 @@ def main() -> None:
     ap.add_argument("--clerk", default="jchen")
     ap.add_argument("--size", default="120x40", help="terminal COLSxROWS")
     ap.add_argument("--home", help="scratch folder for config, data and the demo database")
+    ap.add_argument("--no-warm", action="store_true", help="leave out the server-mode cases")
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     home = scratch_home(args.home)
     env = bench_env(home)
     url = demo_database(args.db, home)
     all_cases = cases(url, args.supervisor, args.clerk)
+    warm: WarmProcess | None = None
+    if not args.no_warm:
+        extra, warm = serve_cases(home, url, args.clerk, env)
+        all_cases.update(extra)
     names = list(all_cases)
     times: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
@@ -49,6 +87,8 @@ def main() -> None:
                 try:
                     t = pane.wait_for(case.ready)
                     c = pane.cpu_seconds()
+                    if n == "serve-warm" and warm is not None:
+                        c += sum(cpu_seconds(pid) for pid in warm.children())
                 finally:
                     pane.close()
                 if run > 0:  # run 0 warms the tmux server and the file cache
@@ -56,6 +96,8 @@ def main() -> None:
                     cpu[n].append(c * 1000)
     finally:
         close_server()
+        if warm is not None:
+            warm.stop()
     load = os.getloadavg()[0]
     bare = statistics.median(times["bare"])
     bare_cpu = statistics.median(cpu["bare"])

@@ -52,9 +52,10 @@ def cases(db_url: str, supervisor: str, clerk: str) -> dict[str, Case]:
     app = (py, "-m", "tui", "--db", db_url, "--as")
     return {
         "bare": Case("bare Textual app", (py, "-m", "bench.bare_app"), r"bare row 7"),
-        # The summary line and the on-shift rows arrive in one callback; wait for both.
+        # The summary line and the on-shift rows arrive in one callback; wait for both (the
+        # counters' last, "Approvals inbox", and the first row under the on-shift header).
         "dashboard": Case(
-            "supervisor dashboard", (*app, supervisor), r"(?s)pending approvals.*List done\n\s*\S"
+            "supervisor dashboard", (*app, supervisor), r"(?s)Approvals inbox: \d+.*Done/list[^\n]*\n +\S"
         ),
         "myday": Case("clerk my day", (*app, clerk), r"You own \d+ accounts|you own \d+ accounts"),
     }

@@ -101,6 +101,15 @@ def _keyed_hash(key: bytes, prev_hash: str, at: str, actor_id: int | None, actor
 KEY_ENV = "CLERKDESK_AUDIT_KEY_FILE"
 _keys: dict[str, bytes] = {}
 _key_lock = threading.Lock()
+_key_env_allowed = True
+
+
+def allow_key_env(allowed: bool) -> None:
+    """Whether ``CLERKDESK_AUDIT_KEY_FILE`` may move the key. Server mode turns it off: there the
+    key is the service account's, beside its database, whoever runs a command and with whatever
+    environment (tui.cli)."""
+    global _key_env_allowed
+    _key_env_allowed = allowed
 
 
 def _data_folder() -> Path:
@@ -110,9 +119,10 @@ def _data_folder() -> Path:
 def key_path(url: sa.URL) -> Path:
     """Where the audit key lives: beside a SQLite database, else in the data folder.
 
-    ``CLERKDESK_AUDIT_KEY_FILE`` names another file (tests; a site that keeps the key elsewhere).
+    ``CLERKDESK_AUDIT_KEY_FILE`` names another file (tests; a site that keeps the key elsewhere),
+    except in server mode (``allow_key_env``).
     """
-    env = os.environ.get(KEY_ENV)
+    env = os.environ.get(KEY_ENV) if _key_env_allowed else None
     if env:
         return Path(env)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":

@@ -62,6 +62,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
+@pytest.fixture(autouse=True)
+def key_env_restored() -> Iterator[None]:
+    """Server-mode commands run in this process turn CLERKDESK_AUDIT_KEY_FILE off; turn it on
+    again for the tests that come after."""
+    from db import audit
+
+    yield
+    audit.allow_key_env(True)
+
+
 @pytest.fixture
 def cfg(home: Path) -> ServerConfig:
     return init_server(f"sqlite:///{home}/data/clerkdesk.db", home=home)
@@ -408,3 +418,15 @@ def test_serve_keeps_only_terminal_and_language_from_the_environment(
     assert env["USER"] == pwd.getpwuid(os.getuid()).pw_name
     for dropped in ("CLERKDESK_DB", "CLERKDESK_CONFIG", "TEXTUAL_DRIVER", "SSH_ORIGINAL_COMMAND"):
         assert dropped not in env
+
+
+def test_server_mode_ignores_the_audit_key_file_variable(office_server: ServerConfig, tmp_path: Path) -> None:
+    """Issue 11: in server mode the audit key is the service account's (beside the database),
+    never where CLERKDESK_AUDIT_KEY_FILE points: one account, one key, whoever runs the command."""
+    decoy = tmp_path / "elsewhere" / "audit.key"
+    r = run("user", "add", "dora", "--name", "Dora", "--role", "clerk",
+            env={"CLERKDESK_AUDIT_KEY_FILE": str(decoy)})  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert not decoy.exists()
+    key = office_server.home / "data" / "audit.key"
+    assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -145,6 +145,7 @@ class Ctx:
             self._server_loaded = True
             if self._server is not None:
                 os.umask(0o077)  # whatever the service account creates is its own
+                audit.allow_key_env(False)  # the key beside the account's database, always
         return self._server
 
     @property

@@ -77,6 +77,7 @@ def server_init(c: Ctx, url: str | None) -> None:
         fail(f"cannot set up the server folders: {e}", EXIT_FAILED)
     c._server, c._server_loaded = srv, True
     os.umask(0o077)
+    audit.allow_key_env(False)  # as Ctx.server does: the key goes beside the new database
     db = c.database(check=False)
     with errors_as_exit():
         before = current_revision(db.engine)
