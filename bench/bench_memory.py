@@ -179,7 +179,7 @@ def main() -> None:
     url = demo_database(args.db, home)
     all_cases = cases(url, "mreyes", args.clerk)
     results = {}
-    start_server()
+    start_server(env)
     try:
         for key in ("myday", "bare"):
             results[key] = sessions(all_cases[key], args.sessions, env, args.settle)

@@ -77,7 +77,7 @@ def main() -> None:
     names = list(all_cases)
     times: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
-    start_server()
+    start_server(env)
     try:
         for run in range(args.runs + 1):
             order = names[run % len(names) :] + names[: run % len(names)]

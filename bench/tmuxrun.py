@@ -25,10 +25,11 @@ def tmux(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["tmux", "-L", SOCKET, *args], text=True, **kw)  # type: ignore[call-overload, no-any-return]
 
 
-def start_server() -> None:
+def start_server(env: dict[str, str] | None = None) -> None:
     """The private server with one idle session, so that it does not exit (and race the next
-    pane's start) whenever the last measured pane closes."""
-    tmux("new-session", "-d", "-s", "keepalive", "sleep 86400", check=True)
+    pane's start) whenever the last measured pane closes. Panes get the server's environment
+    (tmux hands a new session only a few of its client's variables), so give it ``env``."""
+    tmux("new-session", "-d", "-s", "keepalive", "sleep 86400", check=True, env=env)
 
 
 def close_server() -> None:

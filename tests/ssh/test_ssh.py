@@ -305,3 +305,60 @@ def test_a_removed_key_no_longer_gets_in(office: SshServer) -> None:
         again = office.as_service("ssh-key", "add", "cleo", "-", stdin=pub)
         assert again.returncode == 0, again.stderr
         office.key_ids["clerk"] = re.search(r"added key (k\d+)", again.stdout).group(1)  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- through the warm server
+
+
+@pytest.fixture
+def warm_server(office: SshServer) -> Iterator[subprocess.Popen[bytes]]:
+    """`clerkdesk server warm` run by the service account (docs/deploy.md), up when its socket is."""
+    from tests.ssh.sshd import clerkdesk_script
+
+    sock = office.home / ".clerkdesk" / "warm" / "socket"
+    proc = subprocess.Popen(
+        ["runuser", "-u", office.service, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
+         str(clerkdesk_script()), "server", "warm"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd="/",
+    )  # fmt: skip
+    deadline = time.monotonic() + TIMEOUT
+    while not sock.exists():
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else proc.returncode
+        assert time.monotonic() < deadline, "the warm server did not come up"
+        time.sleep(0.05)
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def test_a_login_through_the_warm_server(office: SshServer, warm_server: subprocess.Popen[bytes]) -> None:
+    log = office.home / ".clerkdesk" / "warm" / "warm.log"
+    key = office.key_ids["clerk"]
+    # The same refusals as a cold start: the session runs the same `serve`.
+    term = open_session(office, "clerk", "-o", "SetEnv=CLERKDESK_NOW=2020-01-01T09:00:00Z")
+    try:
+        seen, text = _session_text(term, "CLERKDESK_NOW is refused in server mode")
+        assert term.wait(timeout=TIMEOUT) == 2
+    finally:
+        term.close()
+    assert seen, text
+    term = open_session(office, "clerk", command="clerkdesk --as sam")
+    try:
+        seen, text = _session_text(term, CLERK_HOME)
+        assert seen, text[-3000:] + log.read_text()
+        assert "Sam Super" not in text
+        sessions = re.findall(rf"serve --key {key}: session (\d+)", log.read_text())
+        assert len(sessions) == 2, log.read_text()
+        term.proc.kill()  # the connection drops
+        term.proc.wait(timeout=30)
+        # A session is a fork of the warm server (same command line): wait until the server
+        # is the account's only process, the client and the session both gone.
+        deadline = time.monotonic() + 20
+        while len(left := office.service_processes()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        term.close()
+    assert len(left) == 1 and "server warm" in left[0][1], left
+    assert warm_server.poll() is None
