@@ -240,6 +240,27 @@ def test_upgraded_code_is_not_forked(home: Path, tmp_path: Path) -> None:
         w.stop()
 
 
+def test_beyond_max_sessions_a_login_starts_cold(home: Path, tmp_path: Path) -> None:
+    home = copy_home(home, tmp_path / "busy")
+    w = WarmProcess(home, server_env(), "--max-sessions", "1")
+    first = login(home)
+    second: PtyProcess | None = None
+    try:
+        assert first.read_until(lambda t: CLERK_HOME in t, TIMEOUT), first.text[-2000:]
+        session_of(w, first.proc.pid)
+        second = login(home, "k2")
+        assert second.read_until(lambda t: "Sam Super" in t, TIMEOUT), second.text[-2000:]
+        assert f"refused client pid {second.proc.pid}: busy (1 sessions)" in w.log_text()
+        for p in (first, second):
+            os.write(p.master, b"\x11")
+            assert p.wait(TIMEOUT) == 0
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+        w.stop()
+
+
 # --------------------------------------------------------------------------- the client, small and cheap
 
 
