@@ -430,3 +430,20 @@ def test_server_mode_ignores_the_audit_key_file_variable(office_server: ServerCo
     assert not decoy.exists()
     key = office_server.home / "data" / "audit.key"
     assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_serve_keeps_the_collector_off_for_the_start(office_server: ServerConfig) -> None:
+    """A login is the app's start: like `clerkdesk` alone, `serve` leaves the cyclic collector
+    off (tui/__main__.py) until the app's first screen turns it on; other commands turn it on."""
+    import gc
+
+    assert run("ssh-key", "add", "cleo", "-", stdin=ed25519(7)).exit_code == 0
+    gc.disable()
+    try:
+        r = run("serve", "--key", "k1")  # refused at the terminal check, after main() ran
+        assert "needs a terminal" in r.output
+        assert not gc.isenabled()
+        assert run("ssh-key", "list").exit_code == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -338,7 +338,7 @@ def main(ctx: click.Context, db_url: str | None, as_login: str | None) -> None:
     ctx.obj = Ctx(db_url, as_login)
     if ctx.invoked_subcommand is None:
         open_app(ctx.obj)  # the app turns the collector back on once its first screen is up
-    else:
+    elif ctx.invoked_subcommand != "serve":  # an SSH login opens the app too
         gc.enable()  # off during start-up (tui/__main__.py); a command may run long
 
 
