@@ -12,11 +12,12 @@ rotates every run) so load on the machine hits them alike; one warm-up round is 
 
 Without --db a demo office is built once in a scratch folder (about 15 s).
 
-Server mode (issue 13) adds two cases for the clerk's my day, both `clerkdesk serve --key ID`
-as an SSH login runs it (through bench.fakehome, which points the account's home at a
-scratch server home): "serve, cold" without a warm server, "serve, warm" handed to a
-`clerkdesk server warm` started once beforehand. For the warm case the CPU column adds the
-forked session's CPU to the client's (the session is the server's child, not the client's).
+Server mode (issue 13) adds three cases, each `clerkdesk serve --key ID` as an SSH login runs
+it (through bench.fakehome, which points the account's home at a scratch server home): the
+clerk's my day "serve, cold" without a warm server and "serve, warm" handed to a
+`clerkdesk server warm` started once beforehand, and the supervisor's dashboard warm. For the
+warm cases the CPU column adds the forked session's CPU to the client's (the session is the
+server's child, not the client's).
 """
 
 from __future__ import annotations
@@ -40,18 +41,25 @@ from bench.warmrun import WarmProcess, cpu_seconds, fakehome_argv, server_home
 
 
 def serve_cases(
-    home: Path, db_url: str, clerk: str, env: dict[str, str]
+    home: Path, db_url: str, supervisor: str, clerk: str, env: dict[str, str]
 ) -> tuple[dict[str, Case], WarmProcess]:
     """The two server-mode cases and the running warm server (stop it afterwards)."""
     db_file = Path(db_url.removeprefix("sqlite:///"))
     cold_home, warm_home = home / "serve-cold", home / "serve-warm"
-    keys = server_home(cold_home, db_file, [clerk])
-    server_home(warm_home, db_file, [clerk])
-    ready = cases(db_url, "mreyes", clerk)["myday"].ready
+    keys = server_home(cold_home, db_file, [clerk, supervisor])
+    server_home(warm_home, db_file, [clerk, supervisor])
+    ready = cases(db_url, supervisor, clerk)
     warm = WarmProcess(warm_home, env)
+
+    def serve(h: Path, login: str) -> tuple[str, ...]:
+        return tuple(fakehome_argv(h, "serve", "--key", keys[login]))
+
     return {
-        "serve-cold": Case("serve, cold", tuple(fakehome_argv(cold_home, "serve", "--key", keys[clerk])), ready),
-        "serve-warm": Case("serve, warm", tuple(fakehome_argv(warm_home, "serve", "--key", keys[clerk])), ready),
+        "serve-cold": Case("my day: serve, cold", serve(cold_home, clerk), ready["myday"].ready),
+        "serve-warm": Case("my day: serve, warm", serve(warm_home, clerk), ready["myday"].ready),
+        "serve-warm-sup": Case(
+            "dashboard: serve, warm", serve(warm_home, supervisor), ready["dashboard"].ready
+        ),
     }, warm
 
 
@@ -72,7 +80,7 @@ def main() -> None:
     all_cases = cases(url, args.supervisor, args.clerk)
     warm: WarmProcess | None = None
     if not args.no_warm:
-        extra, warm = serve_cases(home, url, args.clerk, env)
+        extra, warm = serve_cases(home, url, args.supervisor, args.clerk, env)
         all_cases.update(extra)
     names = list(all_cases)
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -87,7 +95,7 @@ def main() -> None:
                 try:
                     t = pane.wait_for(case.ready)
                     c = pane.cpu_seconds()
-                    if n == "serve-warm" and warm is not None:
+                    if n.startswith("serve-warm") and warm is not None:
                         c += sum(cpu_seconds(pid) for pid in warm.children())
                 finally:
                     pane.close()
