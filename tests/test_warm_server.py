@@ -136,6 +136,9 @@ def test_a_login_through_the_warm_server_shows_my_day_and_quits(warm: WarmProces
         inode = listening_inode(warm)
         held = {os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")}
         assert f"socket:[{inode}]" not in held
+        assert any(h.endswith("clerkdesk.db") for h in held)  # the session opened the database ...
+        server_fds = {os.readlink(f"/proc/{warm.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{warm.pid}/fd")}
+        assert not any("clerkdesk.db" in h for h in server_fds)  # ... the server never did
         # The client's COLORTERM, not the server's NO_COLOR/TERM=dumb: 24-bit colour escapes.
         assert "\x1b[38;2;" in p.text
         p.proc.stdin = None
