@@ -84,7 +84,38 @@ def preload() -> int:
     import db.models  # noqa: F401  (the mappers to configure)
 
     sqlalchemy.orm.configure_mappers()
+    rehearse()
+    if threading.active_count() != 1:  # a fork copies only the calling thread
+        raise WarmError(f"threads left after warming up: {threading.enumerate()}")
     return len(sys.modules)
+
+
+def rehearse() -> None:
+    """Run a small Textual app headless once: the code a first frame runs is then loaded and
+    specialised, and Textual's caches filled, in the server, shared by every session. No database
+    and no terminal are involved; nothing of it is left running (checked before any fork)."""
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Header, Static
+
+    class Rehearsal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static("warm")
+            yield DataTable()
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table: DataTable[str] = self.query_one(DataTable)
+            table.add_columns("a", "b", "c")
+            table.add_rows([(f"row {i}", str(i), "text") for i in range(30)])
+
+    async def go() -> None:
+        async with Rehearsal().run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+
+    asyncio.run(go())
 
 
 def loaded_files() -> list[str]:
