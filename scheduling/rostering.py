@@ -10,7 +10,7 @@ How records become a problem (one problem per schedule week, Monday–Sunday):
 * each clerk's effective rule: their own rule over their team's, field by field
   (``shifts.merge_rules``); minutes and shift counts are per week, working weekends per month;
 * fixed days off: the rule's weekdays, weekdays the clerk is unavailable, approved time off,
-  holidays, and days outside their employment;
+  days off a supervisor pinned on the grid, holidays, and days outside their employment;
 * the weekly minimum drops by one day's work (their longest qualified shift) for each open day
   (a day with coverage wanted) they are absent on, so time off never makes a week infeasible;
 * coverage per day and shift type: a date-specific requirement wins over the weekday one; the
@@ -55,6 +55,7 @@ from scheduling.shifts import (
     days_between,
     effective_rules,
     paid_minutes,
+    pinned_days_off,
     signed_days,
     week_start,
 )
@@ -114,6 +115,7 @@ class RosterContext:
     cells: dict[Key, _Cell]
     min_rest_minutes: int = MIN_REST_DEFAULT_HOURS * 60
     frozen: frozenset[Key] = frozenset()  # cells inside signed timecards: the builder keeps them
+    pinned_off: frozenset[Key] = frozenset()  # days off pinned on the grid: no shift there
 
     def coverage_for(self, day: dt.date, code: str, *, holidays: bool = True) -> CoverageView | None:
         if holidays and day in self.holidays:
@@ -129,7 +131,14 @@ class RosterContext:
         return False
 
     def absent(self, p: _Person, day: dt.date) -> bool:
-        return day in self.holidays or day in self.time_off.get(p.login, ()) or not p.employed(day)
+        # A pinned day off counts like time off: it lowers the weekly minimum, so pinning never
+        # makes a week impossible on its own.
+        return (
+            day in self.holidays
+            or day in self.time_off.get(p.login, ())
+            or (p.login, day) in self.pinned_off
+            or not p.employed(day)
+        )
 
 
 def _window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -234,6 +243,7 @@ def load_context(session: Session, start: dt.date, end: dt.date) -> RosterContex
     frozen = frozenset(
         (login_of[uid], d) for uid, d in signed_days(session, lo, hi, login_of) if uid in login_of
     )
+    pinned = frozenset((login_of[uid], d) for uid, d in pinned_days_off(session, lo, hi) if uid in login_of)
     return RosterContext(
         lo,
         hi,
@@ -248,6 +258,7 @@ def load_context(session: Session, start: dt.date, end: dt.date) -> RosterContex
         cells,
         round(float(rest) * 60),
         frozen,
+        pinned,
     )
 
 

@@ -2,8 +2,9 @@
 
 How a cell reads (no colour needed): a published shift in capitals (``E``), a draft in lower
 case and italics (``e``), ``+`` a hand edit the builder keeps, ``!`` a broken rule (reverse),
-``·`` off, ``~`` approved time off, ``#`` a holiday, ``>`` the cell marked for a swap. Under the
-grid, people per day and shift type against the minimum; a shortfall is ``!`` in reverse.
+``·`` off, ``·+`` a pinned day off, ``~`` approved time off, ``#`` a holiday, ``>`` the cell
+marked for a swap (tui/widgets/schedule_table.py renders them). Under the grid, people per day
+and shift type against the minimum; a shortfall is ``!`` in reverse.
 
 Editing is by keyboard and every edit is checked at once: the service returns the touched
 cells, the rule breaks of the touched clerks and the week's coverage (``EditResult``), which the
@@ -63,7 +64,8 @@ class ScheduleGridScreen(DbScreen):
     HELP = (
         "Clerks × days. Arrows move. Type a shift code to set the cell (codes are case-insensitive; "
         "when a letter is also a command key, type the other case, e.g. M for Mid if m marks). "
-        "Enter picks from a list. o or Delete makes the day off. Tab moves to the coverage rows. Every edit is checked at once: "
+        "Enter picks from a list. o or Delete makes the day off; O pins the day off (the builder "
+        "leaves it empty; O again unpins it). Tab moves to the coverage rows. Every edit is checked at once: "
         "! marks a broken rule, and the panel explains the cell under the cursor. "
         + LEGEND
         + " Under the grid: people on each shift per day, ! = below the minimum."
@@ -87,6 +89,13 @@ class ScheduleGridScreen(DbScreen):
     """
     BINDINGS = [
         Binding("o", "off", "Off", id="schedule.off", tooltip="Make the cell a day off (removes the shift)"),
+        Binding(
+            "O",
+            "pin_off",
+            "Pin off",
+            id="schedule.pin_off",
+            tooltip="Pin the day off (builds leave it empty); again to unpin",
+        ),
         Binding(
             "delete,backspace", "clear", "Clear", id="schedule.clear", tooltip="Clear the cell (no shift)"
         ),
@@ -373,6 +382,8 @@ class ScheduleGridScreen(DbScreen):
         out.append(f" · {long_day(day)}: ", style="bold")
         if c is None or c.code is None:
             out.append("off")
+            if c is not None and c.pinned:
+                out.append(" · day off pinned (builds leave it empty; O unpins)")
         else:
             t = m.types.get(c.code)
             out.append(t.label if t else c.code)
@@ -611,6 +622,30 @@ class ScheduleGridScreen(DbScreen):
                 return
             self._edit_call(
                 lambda s: shifts.set_cell(self.actor, s, login, day, code, expected_version=version),
+                self._describe(key, what),
+            )
+
+        self.queue_edit(run)
+
+    def action_pin_off(self) -> None:
+        """Pin the day off under the cursor, or unpin it (the cell says which it is)."""
+        key = self.cursor_key()
+        if key is None:
+            self.note("Move to a day cell first (arrow keys).")
+            return
+        login, day = key
+
+        def run() -> None:
+            m = self.model
+            assert m is not None
+            cell = m.cells.get(key)
+            pin = not (cell is not None and cell.pinned)
+            version = cell.version if cell is not None else None
+            what = "day off pinned" if pin else "day off unpinned"
+            if pin and cell is not None and cell.code is not None:
+                what += f" (shift {cell.code} removed)"
+            self._edit_call(
+                lambda s: shifts.pin_day_off(self.actor, s, login, day, pin, expected_version=version),
                 self._describe(key, what),
             )
 

@@ -2,7 +2,8 @@
 
 How a cell reads (no colour needed): a published shift in capitals (``E``), a draft in lower
 case and italics (``e``), ``+`` a hand edit the builder keeps, ``!`` a broken rule (reverse),
-``·`` off, ``~`` approved time off, ``#`` a holiday, ``>`` the cell marked for a swap. Under the
+``·`` off, ``·+`` a pinned day off (builds leave it empty), ``~`` approved time off, ``#`` a
+holiday, ``>`` the cell marked for a swap. Under the
 grid, people per day and shift type against the minimum; a shortfall is ``!`` in reverse.
 
 The tables only render a ``GridModel`` (scheduling/grid_view.py); the screen owns the model,
@@ -24,7 +25,7 @@ from scheduling.shifts import fmt_hm
 
 LEGEND = (
     "Cells: E published, e draft, + hand edit (builds keep it), ! rule broken, "
-    "· off, ~ time off, # holiday, > marked for a swap."
+    "· off, ·+ day off pinned, ~ time off, # holiday, > marked for a swap."
 )
 
 
@@ -44,6 +45,8 @@ def cell_text(model: GridModel, login: str, day: dt.date, mark: Key | None) -> T
             body, style = "~", "dim"
         else:
             body, style = "·", "dim"
+        if c is not None and c.pinned:
+            body += "+"  # like a hand edit: the builder keeps it
     else:
         body = c.code if c.published else c.code.lower()
         style = "bold" if c.published else "italic"
