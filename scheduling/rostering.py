@@ -43,7 +43,8 @@ from db.models import CoverageRequirement, Holiday, Role, Shift, ShiftRequest, S
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
 from scheduling import roster
-from scheduling.roster import PenaltyItem, RosterProblem, SolveStatus
+from scheduling.roster import PenaltyItem, RosterProblem, SolveStatus, StopReason
+from scheduling.roster.problem import fmt_day
 from scheduling.shifts import (
     CoverageTotal,
     CoverageView,
@@ -599,6 +600,29 @@ class WeekOutcome:
     conflicts: tuple[str, ...]  # why no roster was possible
     seconds: float
     kept: int  # fixed cells the builder left alone
+    stop_reason: StopReason = StopReason.DONE  # why the solver stopped on this week
+
+    @property
+    def words(self) -> str:
+        """How this week's search ended, in plain words."""
+        return stop_words(self.status, self.stop_reason, self.conflicts)
+
+
+def stop_words(status: SolveStatus, stop: StopReason, conflicts: Sequence[str] = ()) -> str:
+    """Why a build ended, for people: proven best, time ran out, stopped, or no roster at all."""
+    if status == SolveStatus.INFEASIBLE:
+        return "No roster satisfies every rule: " + ("; ".join(conflicts) or "the rules contradict each other") + "."
+    if status == SolveStatus.UNKNOWN:
+        if stop == StopReason.CANCELLED:
+            return "Stopped before any roster was found; nothing was built."
+        return "Time ran out before any roster was found; allow more time."
+    if status == SolveStatus.OPTIMAL:
+        return "The best roster possible: no roster keeps every rule with a lower penalty."
+    if stop == StopReason.CANCELLED:
+        return "Stopped; this is the best roster found so far."
+    if stop == StopReason.TIME_LIMIT:
+        return "Time ran out; this is the best roster found so far."
+    return "A roster that keeps every rule, not proven the best."
 
 
 @dataclass(frozen=True)
@@ -632,6 +656,25 @@ class BuildResult:
     @property
     def unmet(self) -> tuple[str, ...]:
         return tuple(m for w in self.weeks for m in w.unmet)
+
+    @property
+    def stop_reason(self) -> StopReason:
+        """A stop (cancel) over time running out over a finished search, across the weeks."""
+        reasons = {w.stop_reason for w in self.weeks}
+        for r in (StopReason.CANCELLED, StopReason.TIME_LIMIT):
+            if r in reasons:
+                return r
+        return StopReason.DONE
+
+    @property
+    def words(self) -> str:
+        """How the build ended, in plain words: the worst week's story."""
+        if not self.weeks:
+            return stop_words(SolveStatus.UNKNOWN, StopReason.CANCELLED)
+        worst = max(self.weeks, key=lambda w: _RANK[w.status])
+        if worst.status == SolveStatus.OPTIMAL or len(self.weeks) == 1:
+            return worst.words
+        return f"For the week of {fmt_day(worst.start)}: {worst.words}"
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -697,9 +740,7 @@ def solve_plan(
             )
         except roster.ProblemError as e:
             raise ValidationError.from_fields({"schedule": "; ".join(e.messages)}) from None
-        conflicts = tuple(c.message for c in sol.conflicts)
-        if sol.status == SolveStatus.UNKNOWN:
-            conflicts += ("no roster found within the time limit; allow more time (--time-limit)",)
+        conflicts = tuple(c.message for c in sol.conflicts)  # an unknown status says why in stop_words
         if sol.assignment is not None:
             for login, row in sol.assignment.items():
                 for d, code in zip(made.days, row, strict=True):
@@ -725,6 +766,7 @@ def solve_plan(
                 conflicts,
                 time.monotonic() - t0,
                 len(made.fixed),
+                sol.stop_reason,
             )
         )
         if cancel is not None and cancel.is_set():

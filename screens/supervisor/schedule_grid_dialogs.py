@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from scheduling.grid_view import day_label, long_day
+from scheduling.roster.status import SolveStatus
 from scheduling.shifts import ShiftTypeView
 from tui.dialogs import FormDialog, collect_or_mark
 from tui.widgets.forms import ChoiceField, Field, parse_int
@@ -252,6 +253,7 @@ def result_text(r: rostering.BuildResult) -> Text:
     out = Text()
     penalty = "—" if r.penalty is None else str(r.penalty)
     out.append(f"Status: {r.status.value} · penalty {penalty}\n", style="bold")
+    out.append(r.words + "\n")
     out.append(
         f"{r.created} shifts created, {r.changed} changed, {r.removed} removed; "
         f"{r.kept} fixed cell{'s' if r.kept != 1 else ''} kept as {'they were' if r.kept != 1 else 'it was'}.\n"
@@ -265,9 +267,11 @@ def result_text(r: rostering.BuildResult) -> Text:
             style="bold",
         )
         if w.conflicts:
-            out.append("No roster: these rules cannot all hold (this week was left as it was):\n")
+            out.append("No roster satisfies every rule (this week was left as it was):\n")
             for m in w.conflicts:
                 out.append(f"  ✗ {m}\n")
+        elif w.status != SolveStatus.OPTIMAL:
+            out.append(w.words + "\n")  # time ran out, or stopped
         if w.unmet:
             out.append("Could not satisfy:\n")
             for m in w.unmet:
