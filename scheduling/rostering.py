@@ -611,7 +611,11 @@ class WeekOutcome:
 def stop_words(status: SolveStatus, stop: StopReason, conflicts: Sequence[str] = ()) -> str:
     """Why a build ended, for people: proven best, time ran out, stopped, or no roster at all."""
     if status == SolveStatus.INFEASIBLE:
-        return "No roster satisfies every rule: " + ("; ".join(conflicts) or "the rules contradict each other") + "."
+        return (
+            "No roster satisfies every rule: "
+            + ("; ".join(conflicts) or "the rules contradict each other")
+            + "."
+        )
     if status == SolveStatus.UNKNOWN:
         if stop == StopReason.CANCELLED:
             return "Stopped before any roster was found; nothing was built."
@@ -712,11 +716,14 @@ def solve_plan(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    deterministic: bool = False,
 ) -> BuildOutcome:
     """Step 2 (no database): solve week after week; ``time_limit`` is shared out evenly.
 
     ``progress`` gets one line per improvement ("week of 2026-11-16: penalty 120, bound 80,
-    0.4 s"). Same data, seed and ``workers=1`` give the same roster when each week is solved to
+    0.4 s"). With ``deterministic`` the limit is the solver's deterministic time (one worker):
+    the same data and seed give the same roster on any machine, limit reached or not. Without
+    it, same data, seed and ``workers=1`` give the same roster only when each week is solved to
     optimality within its time.
     """
     ctx = plan.context
@@ -736,7 +743,13 @@ def solve_plan(
         t0 = time.monotonic()
         try:
             sol = roster.solve(
-                made.problem, time_limit=per_week, workers=workers, seed=seed, progress=report, cancel=cancel
+                made.problem,
+                time_limit=per_week,
+                workers=workers,
+                seed=seed,
+                progress=report,
+                cancel=cancel,
+                deterministic=deterministic,
             )
         except roster.ProblemError as e:
             raise ValidationError.from_fields({"schedule": "; ".join(e.messages)}) from None
@@ -838,11 +851,18 @@ def build_roster(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    deterministic: bool = False,
 ) -> BuildResult:
     """Plan, solve and save in one session (tests, the demo). Screens and the CLI should run
     the three steps in separate transactions so the solver never holds the database."""
     plan = plan_build(actor, session, start, end, keep_edits=keep_edits)
     outcome = solve_plan(
-        plan, time_limit=time_limit, workers=workers, seed=seed, progress=progress, cancel=cancel
+        plan,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+        deterministic=deterministic,
     )
     return save_build(actor, session, outcome)

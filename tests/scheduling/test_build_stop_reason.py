@@ -33,7 +33,10 @@ def time_runs_out(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_words_for_every_ending() -> None:
     w = rostering.stop_words
-    assert w(SolveStatus.FEASIBLE, StopReason.TIME_LIMIT) == "Time ran out; this is the best roster found so far."
+    assert (
+        w(SolveStatus.FEASIBLE, StopReason.TIME_LIMIT)
+        == "Time ran out; this is the best roster found so far."
+    )
     assert w(SolveStatus.FEASIBLE, StopReason.CANCELLED) == "Stopped; this is the best roster found so far."
     assert w(SolveStatus.OPTIMAL, StopReason.DONE).startswith("The best roster possible")
     assert w(SolveStatus.INFEASIBLE, StopReason.DONE, ("a", "b")) == "No roster satisfies every rule: a; b."
@@ -52,9 +55,7 @@ def test_the_stop_reason_reaches_the_build_result(office: Office, monkeypatch: p
     assert cut.words == "Time ran out; this is the best roster found so far."
 
 
-def test_cli_build_says_why_it_stopped(
-    office: Office, db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_build_says_why_it_stopped(office: Office, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     setup_office(office)
     mark_demo(db_url)
     args = ["--db", db_url, "--as", "sam", "schedule", "build", "--from", str(NEXT), "--to", str(END)]
