@@ -801,7 +801,8 @@ class ScheduleGridScreen(DbScreen):
                 lambda plan: self.app.push_screen(BuildProgressDialog(plan, choice.time_limit), self.solved),
             )
 
-        self.app.push_screen(BuildDialog(start, end, fixed, drafts), chosen)
+        pinned = sum(1 for c in m.cells.values() if c.pinned)
+        self.app.push_screen(BuildDialog(start, end, fixed, drafts, pinned), chosen)
 
     def solved(self, done: SolveDone | None) -> None:
         if done is None:

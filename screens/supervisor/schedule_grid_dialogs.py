@@ -83,9 +83,10 @@ class BuildDialog(FormDialog[BuildChoice]):
         Binding("escape", "cancel", "Cancel", id="build_dialog.cancel", tooltip="Do not build"),
     ]
 
-    def __init__(self, start: dt.date, end: dt.date, fixed: int, drafts: int) -> None:
+    def __init__(self, start: dt.date, end: dt.date, fixed: int, drafts: int, pinned: int = 0) -> None:
         super().__init__()
         self.start, self.end, self.fixed, self.drafts = start, end, fixed, drafts
+        self.pinned = pinned
 
     def heading(self) -> str:
         return f"Build the roster for {long_day(self.start)} – {long_day(self.end)}"
@@ -97,6 +98,11 @@ class BuildDialog(FormDialog[BuildChoice]):
                 "marked + or published) are "
                 f"always kept. 'Whole period' may replace the {self.drafts} other draft shifts; "
                 "'Only empty cells' keeps every cell that holds a shift and fills the rest."
+                + (
+                    f" {self.pinned} pinned day{'s' if self.pinned != 1 else ''} off (·+) stay empty."
+                    if self.pinned
+                    else ""
+                )
             )
         )
 

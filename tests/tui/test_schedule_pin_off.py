@@ -25,7 +25,9 @@ from tests.tui.test_schedule_screens import (
 
 def pins(office: Office) -> set[tuple[str, dt.date]]:
     rows = office.db.read(
-        lambda s: s.execute(sa.select(User.login, DayOffPin.day).join(User, User.id == DayOffPin.user_id)).all()
+        lambda s: s.execute(
+            sa.select(User.login, DayOffPin.day).join(User, User.id == DayOffPin.user_id)
+        ).all()
     )
     return {(lg, d) for lg, d in rows}
 
@@ -52,6 +54,11 @@ async def test_pin_a_day_off_by_key_store_it_and_the_builder_leaves_it_empty(off
         assert "day off pinned" in str(screen.query_one("#detail-text").render())
         assert "pinned" in str(screen.query_one("#sched-status").render())
 
+        await pilot.press("b")
+        await settle(pilot)
+        assert "3 pinned days off (·+) stay empty." in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
         await build(pilot)
         built = grid_cells(office)
         assert built  # the others got a roster
