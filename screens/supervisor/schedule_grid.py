@@ -31,7 +31,7 @@ from db.errors import ConflictError, ValidationError
 from db.timeutil import office_today
 from scheduling import shifts
 from scheduling.grid_view import GridModel, Key, day_label, load_model, long_day, plain_date, week_starts
-from scheduling.shifts import EditResult, fmt_hm, week_start
+from scheduling.shifts import EditResult, week_start
 from screens.common.confirm import ConfirmDialog
 from screens.supervisor.schedule_grid_dialogs import (
     BuildChoice,
@@ -44,7 +44,14 @@ from screens.supervisor.schedule_grid_dialogs import (
 )
 from tui.base import DbScreen
 from tui.widgets.header import OfficeHeader
-from tui.widgets.schedule_table import LEGEND, CoverageTable, GridTable, column_widths, type_order
+from tui.widgets.schedule_table import (
+    LEGEND,
+    CoverageTable,
+    GridTable,
+    cell_detail,
+    column_widths,
+    coverage_detail,
+)
 
 if TYPE_CHECKING:
     # The roster engine loads OR-Tools (seconds on a busy machine): import it in worker threads only.
@@ -268,10 +275,6 @@ class ScheduleGridScreen(DbScreen):
         self.query_one("#grid", GridTable).show(m, self.widths, four, self.mark)
         self.query_one("#coverage", CoverageTable).show(m, self.widths, four)
 
-    def _type_order(self, code: str) -> tuple[dt.time, str]:
-        assert self.model is not None
-        return type_order(self.model, code)
-
     def refresh_cells(self) -> None:
         """Re-render every cell from the model (after an edit), keeping the cursor and widths."""
         m = self.model
@@ -361,78 +364,9 @@ class ScheduleGridScreen(DbScreen):
         self.query_one("#detail-text", Static).update(text)
 
     def cell_detail(self) -> Text:
-        """The cell under the cursor: what it holds, then its rule breaks (first, so they show
-        at 80×24), then time off, holiday, the day's coverage and who the clerk is."""
         m = self.model
         assert m is not None
-        login = self.cursor_login()
-        if login is None:
-            return Text("No clerks in this period.")
-        row = next(r for r in m.grid.rows if r.login == login)
-        out = Text()
-        out.append(row.name, style="bold")
-        key = self.cursor_key()
-        if key is None:
-            out.append(f" · {fmt_hm(m.row_minutes(login))} paid in the period shown\n")
-            for b in m.weekly_breaks(login):
-                out.append(f" ! week of {day_label(b.week)}: {b.message}\n", style="bold")
-            out.append(f"{row.login}" + (f" · team {row.team}" if row.team else ""))
-            return out
-        _, day = key
-        c = m.cells.get(key)
-        out.append(f" · {long_day(day)}: ", style="bold")
-        if c is None or c.code is None:
-            out.append("off")
-            if c is not None and c.pinned:
-                out.append(" · day off pinned (builds leave it empty; O unpins)")
-        else:
-            t = m.types.get(c.code)
-            out.append(t.label if t else c.code)
-            out.append(" · " + ("published" if c.published else "draft"))
-            if c.fixed:
-                out.append(" · hand edit (builds keep it)")
-        out.append("\n")
-        here = m.breaks_on(login, day)
-        weekly = m.weekly_breaks(login, week_start(day))
-        for b in here:
-            out.append(f" ! {b.message}\n", style="bold")
-        for b in weekly:
-            out.append(f" ! (week) {b.message}\n", style="bold")
-        if not here and not weekly:
-            out.append("No rule broken.\n")
-        if key in m.time_off:
-            out.append("Approved time off that day")
-            out.append(f": {m.time_off[key]}" if m.time_off[key] else "")
-            out.append(".\n")
-        if day in m.grid.holidays:
-            out.append(f"Holiday: {m.grid.holidays[day]}.\n")
-        out.append(self.day_coverage_line(day))
-        out.append(f"\n{row.login}" + (f" · team {row.team}" if row.team else ""))
-        if self.mark is not None:
-            out.append(
-                f"\nMarked for swap: {m.name(self.mark[0])}, {day_label(self.mark[1])} "
-                "(x on another clerk's cell that day swaps them)."
-            )
-        return out
-
-    def day_coverage_line(self, day: dt.date) -> Text:
-        m = self.model
-        assert m is not None
-        parts = Text("Coverage: ")
-        first = True
-        for (d, code), ct in sorted(m.coverage.items(), key=lambda kv: self._type_order(kv[0][1])):
-            if d != day or (ct.required == 0 and ct.scheduled == 0):
-                continue
-            if not first:
-                parts.append(" · ")
-            first = False
-            if ct.short:
-                parts.append(f"{code} {ct.scheduled}/{ct.required} ({ct.short} short)", style="bold reverse")
-            else:
-                parts.append(f"{code} {ct.scheduled}/{ct.required}")
-        if first:
-            parts.append("none wanted")
-        return parts
+        return cell_detail(m, self.cursor_login(), self.cursor_key(), self.mark)
 
     def coverage_detail(self) -> Text:
         m = self.model
@@ -442,38 +376,8 @@ class ScheduleGridScreen(DbScreen):
             return Text("No coverage wanted in this period.")
         row, col = cov.cursor_coordinate
         code = str(list(cov.rows)[row].value)
-        t = m.types.get(code)
-        if not (1 <= col <= len(m.grid.days)):
-            return Text(f"{t.label if t else code}: people per day under the grid; ! = below the minimum.")
-        day = m.grid.days[col - 1]
-        ct = m.coverage.get((day, code))
-        out = Text()
-        out.append(f"{long_day(day)} · {t.label if t else code}\n", style="bold")
-        if ct is None:
-            return out
-        pref = f", prefers {ct.preferred}" if ct.preferred is not None else ""
-        out.append(f"{ct.scheduled} scheduled ({ct.published} published); needs {ct.required}{pref}.\n")
-        if ct.short:
-            out.append(f"{ct.short} short of the minimum.\n", style="bold reverse")
-        elif ct.short_of_preferred:
-            out.append(f"{ct.short_of_preferred} short of the preferred number.\n")
-        elif ct.over:
-            out.append(f"{ct.over} more than wanted.\n")
-        on = [m.name(lg) for lg in m.logins if (c := m.cells.get((lg, day))) is not None and c.code == code]
-        off = []
-        for lg in m.logins:
-            c = m.cells.get((lg, day))
-            if c is not None and c.code is not None:
-                continue
-            why = " (time off)" if (lg, day) in m.time_off else ""
-            off.append(m.name(lg) + why)
-        if on:
-            out.append("On: " + ", ".join(on) + "\n")
-        if off:
-            out.append("Not working that day: " + ", ".join(off) + "\n")
-        if day in m.grid.holidays:
-            out.append(f"Holiday: {m.grid.holidays[day]} (no coverage wanted).\n")
-        return out
+        day = m.grid.days[col - 1] if 1 <= col <= len(m.grid.days) else None
+        return coverage_detail(m, code, day)
 
     # ------------------------------------------------------------------ typing a code
 

@@ -20,8 +20,8 @@ from textual import events
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from scheduling.grid_view import WEEKDAY, GridModel, Key
-from scheduling.shifts import fmt_hm
+from scheduling.grid_view import WEEKDAY, GridModel, Key, day_label, long_day
+from scheduling.shifts import fmt_hm, week_start
 
 LEGEND = (
     "Cells: E published, e draft, + hand edit (builds keep it), ! rule broken, "
@@ -85,6 +85,122 @@ def column_widths(model: GridModel, four: bool) -> list[int]:
     day_w = max((4 if four else 6), longest + 3, max((len(t.plain) for t in cov_cells), default=0))
     hours_w = 8 if four else 7
     return [name_w, *([day_w] * len(model.grid.days)), hours_w]
+
+
+# --------------------------------------------------------------------------- the detail panel
+
+
+def cell_detail(m: GridModel, login: str | None, key: Key | None, mark: Key | None) -> Text:
+    """The cell under the cursor: what it holds, then its rule breaks (first, so they show
+    at 80×24), then time off, holiday, the day's coverage and who the clerk is. ``key`` None: the
+    cursor is on the name or hours column."""
+    if login is None:
+        return Text("No clerks in this period.")
+    row = next(r for r in m.grid.rows if r.login == login)
+    out = Text()
+    out.append(row.name, style="bold")
+    if key is None:
+        out.append(f" · {fmt_hm(m.row_minutes(login))} paid in the period shown\n")
+        for b in m.weekly_breaks(login):
+            out.append(f" ! week of {day_label(b.week)}: {b.message}\n", style="bold")
+        out.append(f"{row.login}" + (f" · team {row.team}" if row.team else ""))
+        return out
+    _, day = key
+    c = m.cells.get(key)
+    out.append(f" · {long_day(day)}: ", style="bold")
+    if c is None or c.code is None:
+        out.append("off")
+        if c is not None and c.pinned:
+            out.append(" · day off pinned (builds leave it empty; O unpins)")
+    else:
+        t = m.types.get(c.code)
+        out.append(t.label if t else c.code)
+        out.append(" · " + ("published" if c.published else "draft"))
+        if c.fixed:
+            out.append(" · hand edit (builds keep it)")
+    out.append("\n")
+    here = m.breaks_on(login, day)
+    weekly = m.weekly_breaks(login, week_start(day))
+    for b in here:
+        out.append(f" ! {b.message}\n", style="bold")
+    for b in weekly:
+        out.append(f" ! (week) {b.message}\n", style="bold")
+    if not here and not weekly:
+        out.append("No rule broken.\n")
+    if key in m.time_off:
+        out.append("Approved time off that day")
+        out.append(f": {m.time_off[key]}" if m.time_off[key] else "")
+        out.append(".\n")
+    if day in m.grid.holidays:
+        out.append(f"Holiday: {m.grid.holidays[day]}.\n")
+    out.append(day_coverage_line(m, day))
+    out.append(f"\n{row.login}" + (f" · team {row.team}" if row.team else ""))
+    if mark is not None:
+        out.append(
+            f"\nMarked for swap: {m.name(mark[0])}, {day_label(mark[1])} "
+            "(x on another clerk's cell that day swaps them)."
+        )
+    return out
+
+
+def day_coverage_line(m: GridModel, day: dt.date) -> Text:
+    parts = Text("Coverage: ")
+    first = True
+    for (d, code), ct in sorted(m.coverage.items(), key=lambda kv: type_order(m, kv[0][1])):
+        if d != day or (ct.required == 0 and ct.scheduled == 0):
+            continue
+        if not first:
+            parts.append(" · ")
+        first = False
+        if ct.short:
+            parts.append(f"{code} {ct.scheduled}/{ct.required} ({ct.short} short)", style="bold reverse")
+        else:
+            parts.append(f"{code} {ct.scheduled}/{ct.required}")
+    if first:
+        parts.append("none wanted")
+    return parts
+
+
+def coverage_detail(m: GridModel, code: str, day: dt.date | None) -> Text:
+    """One coverage cell (``day`` None: the row's label): the numbers, who works, who does not."""
+    t = m.types.get(code)
+    if day is None:
+        return Text(f"{t.label if t else code}: people per day under the grid; ! = below the minimum.")
+    ct = m.coverage.get((day, code))
+    out = Text()
+    out.append(f"{long_day(day)} · {t.label if t else code}\n", style="bold")
+    if ct is None:
+        return out
+    pref = f", prefers {ct.preferred}" if ct.preferred is not None else ""
+    out.append(f"{ct.scheduled} scheduled ({ct.published} published); needs {ct.required}{pref}.\n")
+    if ct.short:
+        out.append(f"{ct.short} short of the minimum.\n", style="bold reverse")
+    elif ct.short_of_preferred:
+        out.append(f"{ct.short_of_preferred} short of the preferred number.\n")
+    elif ct.over:
+        out.append(f"{ct.over} more than wanted.\n")
+    on = [m.name(lg) for lg in m.logins if (c := m.cells.get((lg, day))) is not None and c.code == code]
+    off = []
+    for lg in m.logins:
+        c = m.cells.get((lg, day))
+        if c is not None and c.code is not None:
+            continue
+        why = ""
+        if (lg, day) in m.time_off:
+            why = " (time off)"
+        elif c is not None and c.pinned:
+            why = " (day off pinned)"
+        off.append(m.name(lg) + why)
+    if on:
+        out.append("On: " + ", ".join(on) + "\n")
+    if off:
+        out.append("Not working that day: " + ", ".join(off) + "\n")
+    if day in m.grid.holidays:
+        out.append(f"Holiday: {m.grid.holidays[day]} (no coverage wanted).\n")
+    return out
+
+
+# --------------------------------------------------------------------------- the tables
 
 
 class GridTable(DataTable[Text]):
