@@ -99,7 +99,9 @@ class BuildDialog(FormDialog[BuildChoice]):
                 f"always kept. 'Whole period' may replace the {self.drafts} other draft shifts; "
                 "'Only empty cells' keeps every cell that holds a shift and fills the rest."
                 + (
-                    f" {self.pinned} pinned day{'s' if self.pinned != 1 else ''} off (·+) stay empty."
+                    f" {self.pinned} pinned day{'s' if self.pinned != 1 else ''} off (·+) "
+                    + ("stay" if self.pinned != 1 else "stays")
+                    + " empty."
                     if self.pinned
                     else ""
                 )
