@@ -921,6 +921,19 @@ class ShiftRequest(Base):
     created_at: Mapped[pendulum.DateTime] = created_at()
 
 
+class DayOffPin(Base):
+    """A supervisor's "this clerk is off that day": the cell holds no shift and the roster
+    builder leaves it empty (a shift is a row of ``shifts``; an off day has none to mark fixed)."""
+
+    __tablename__ = "day_off_pins"
+    __table_args__ = (sa.UniqueConstraint("user_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    day: Mapped[dt.date] = mapped_column(sa.Date)
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[pendulum.DateTime] = created_at()
+
+
 class Shift(Base):
     """One clerk's shift on one day; belongs to the date it starts on."""
 

@@ -10,7 +10,7 @@ How records become a problem (one problem per schedule week, Monday–Sunday):
 * each clerk's effective rule: their own rule over their team's, field by field
   (``shifts.merge_rules``); minutes and shift counts are per week, working weekends per month;
 * fixed days off: the rule's weekdays, weekdays the clerk is unavailable, approved time off,
-  holidays, and days outside their employment;
+  days off a supervisor pinned on the grid, holidays, and days outside their employment;
 * the weekly minimum drops by one day's work (their longest qualified shift) for each open day
   (a day with coverage wanted) they are absent on, so time off never makes a week infeasible;
 * coverage per day and shift type: a date-specific requirement wins over the weekday one; the
@@ -43,7 +43,8 @@ from db.models import CoverageRequirement, Holiday, Role, Shift, ShiftRequest, S
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
 from scheduling import roster
-from scheduling.roster import PenaltyItem, RosterProblem, SolveStatus
+from scheduling.roster import PenaltyItem, RosterProblem, SolveStatus, StopReason
+from scheduling.roster.problem import fmt_day
 from scheduling.shifts import (
     CoverageTotal,
     CoverageView,
@@ -55,6 +56,7 @@ from scheduling.shifts import (
     days_between,
     effective_rules,
     paid_minutes,
+    pinned_days_off,
     signed_days,
     week_start,
 )
@@ -114,6 +116,7 @@ class RosterContext:
     cells: dict[Key, _Cell]
     min_rest_minutes: int = MIN_REST_DEFAULT_HOURS * 60
     frozen: frozenset[Key] = frozenset()  # cells inside signed timecards: the builder keeps them
+    pinned_off: frozenset[Key] = frozenset()  # days off pinned on the grid: no shift there
 
     def coverage_for(self, day: dt.date, code: str, *, holidays: bool = True) -> CoverageView | None:
         if holidays and day in self.holidays:
@@ -129,7 +132,14 @@ class RosterContext:
         return False
 
     def absent(self, p: _Person, day: dt.date) -> bool:
-        return day in self.holidays or day in self.time_off.get(p.login, ()) or not p.employed(day)
+        # A pinned day off counts like time off: it lowers the weekly minimum, so pinning never
+        # makes a week impossible on its own.
+        return (
+            day in self.holidays
+            or day in self.time_off.get(p.login, ())
+            or (p.login, day) in self.pinned_off
+            or not p.employed(day)
+        )
 
 
 def _window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -234,6 +244,7 @@ def load_context(session: Session, start: dt.date, end: dt.date) -> RosterContex
     frozen = frozenset(
         (login_of[uid], d) for uid, d in signed_days(session, lo, hi, login_of) if uid in login_of
     )
+    pinned = frozenset((login_of[uid], d) for uid, d in pinned_days_off(session, lo, hi) if uid in login_of)
     return RosterContext(
         lo,
         hi,
@@ -248,6 +259,7 @@ def load_context(session: Session, start: dt.date, end: dt.date) -> RosterContex
         cells,
         round(float(rest) * 60),
         frozen,
+        pinned,
     )
 
 
@@ -588,6 +600,33 @@ class WeekOutcome:
     conflicts: tuple[str, ...]  # why no roster was possible
     seconds: float
     kept: int  # fixed cells the builder left alone
+    stop_reason: StopReason = StopReason.DONE  # why the solver stopped on this week
+
+    @property
+    def words(self) -> str:
+        """How this week's search ended, in plain words."""
+        return stop_words(self.status, self.stop_reason, self.conflicts)
+
+
+def stop_words(status: SolveStatus, stop: StopReason, conflicts: Sequence[str] = ()) -> str:
+    """Why a build ended, for people: proven best, time ran out, stopped, or no roster at all."""
+    if status == SolveStatus.INFEASIBLE:
+        return (
+            "No roster satisfies every rule: "
+            + ("; ".join(conflicts) or "the rules contradict each other")
+            + "."
+        )
+    if status == SolveStatus.UNKNOWN:
+        if stop == StopReason.CANCELLED:
+            return "Stopped before any roster was found; nothing was built."
+        return "Time ran out before any roster was found; allow more time."
+    if status == SolveStatus.OPTIMAL:
+        return "The best roster possible: no roster keeps every rule with a lower penalty."
+    if stop == StopReason.CANCELLED:
+        return "Stopped; this is the best roster found so far."
+    if stop == StopReason.TIME_LIMIT:
+        return "Time ran out; this is the best roster found so far."
+    return "A roster that keeps every rule, not proven the best."
 
 
 @dataclass(frozen=True)
@@ -621,6 +660,25 @@ class BuildResult:
     @property
     def unmet(self) -> tuple[str, ...]:
         return tuple(m for w in self.weeks for m in w.unmet)
+
+    @property
+    def stop_reason(self) -> StopReason:
+        """A stop (cancel) over time running out over a finished search, across the weeks."""
+        reasons = {w.stop_reason for w in self.weeks}
+        for r in (StopReason.CANCELLED, StopReason.TIME_LIMIT):
+            if r in reasons:
+                return r
+        return StopReason.DONE
+
+    @property
+    def words(self) -> str:
+        """How the build ended, in plain words: the worst week's story."""
+        if not self.weeks:
+            return stop_words(SolveStatus.UNKNOWN, StopReason.CANCELLED)
+        worst = max(self.weeks, key=lambda w: _RANK[w.status])
+        if worst.status == SolveStatus.OPTIMAL or len(self.weeks) == 1:
+            return worst.words
+        return f"For the week of {fmt_day(worst.start)}: {worst.words}"
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -658,11 +716,14 @@ def solve_plan(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    deterministic: bool = False,
 ) -> BuildOutcome:
     """Step 2 (no database): solve week after week; ``time_limit`` is shared out evenly.
 
     ``progress`` gets one line per improvement ("week of 2026-11-16: penalty 120, bound 80,
-    0.4 s"). Same data, seed and ``workers=1`` give the same roster when each week is solved to
+    0.4 s"). With ``deterministic`` the limit is the solver's deterministic time (one worker):
+    the same data and seed give the same roster on any machine, limit reached or not. Without
+    it, same data, seed and ``workers=1`` give the same roster only when each week is solved to
     optimality within its time.
     """
     ctx = plan.context
@@ -682,13 +743,17 @@ def solve_plan(
         t0 = time.monotonic()
         try:
             sol = roster.solve(
-                made.problem, time_limit=per_week, workers=workers, seed=seed, progress=report, cancel=cancel
+                made.problem,
+                time_limit=per_week,
+                workers=workers,
+                seed=seed,
+                progress=report,
+                cancel=cancel,
+                deterministic=deterministic,
             )
         except roster.ProblemError as e:
             raise ValidationError.from_fields({"schedule": "; ".join(e.messages)}) from None
-        conflicts = tuple(c.message for c in sol.conflicts)
-        if sol.status == SolveStatus.UNKNOWN:
-            conflicts += ("no roster found within the time limit; allow more time (--time-limit)",)
+        conflicts = tuple(c.message for c in sol.conflicts)  # an unknown status says why in stop_words
         if sol.assignment is not None:
             for login, row in sol.assignment.items():
                 for d, code in zip(made.days, row, strict=True):
@@ -714,6 +779,7 @@ def solve_plan(
                 conflicts,
                 time.monotonic() - t0,
                 len(made.fixed),
+                sol.stop_reason,
             )
         )
         if cancel is not None and cancel.is_set():
@@ -785,11 +851,18 @@ def build_roster(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    deterministic: bool = False,
 ) -> BuildResult:
     """Plan, solve and save in one session (tests, the demo). Screens and the CLI should run
     the three steps in separate transactions so the solver never holds the database."""
     plan = plan_build(actor, session, start, end, keep_edits=keep_edits)
     outcome = solve_plan(
-        plan, time_limit=time_limit, workers=workers, seed=seed, progress=progress, cancel=cancel
+        plan,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+        deterministic=deterministic,
     )
     return save_build(actor, session, outcome)

@@ -30,6 +30,7 @@ from db.errors import ConflictError, FrozenError, NotFound, ValidationError
 from db.models import (
     AttendanceIncident,
     CoverageRequirement,
+    DayOffPin,
     Holiday,
     Role,
     RosterRule,
@@ -233,7 +234,8 @@ class EffectiveRule:
 
 @dataclass(frozen=True)
 class GridCell:
-    """One clerk-day of the grid. ``code`` None = off (no shift row)."""
+    """One clerk-day of the grid. ``code`` None = off (no shift row); ``pinned``: the day off
+    is pinned by a supervisor, so the builder leaves it empty."""
 
     user_id: int
     login: str
@@ -245,6 +247,7 @@ class GridCell:
     shift_id: int | None = None
     starts_at: pendulum.DateTime | None = None
     ends_at: pendulum.DateTime | None = None
+    pinned: bool = False
 
     @property
     def published(self) -> bool:
@@ -374,9 +377,11 @@ def _known_codes(session: Session) -> set[str]:
     return set(session.scalars(sa.select(ShiftType.code)))
 
 
-def _cell(u: User, day: dt.date, sh: Shift | None, code: str | None = None) -> GridCell:
+def _cell(
+    u: User, day: dt.date, sh: Shift | None, code: str | None = None, *, pinned: bool = False
+) -> GridCell:
     if sh is None:
-        return GridCell(u.id, u.login, day)
+        return GridCell(u.id, u.login, day, pinned=pinned)
     return GridCell(
         u.id,
         u.login,
@@ -886,10 +891,11 @@ def schedule_grid(
     shifts = _shifts_in(session, start, end, published_only=published_only)
     users = grid_users(session, start, end, {sh.user_id for sh in shifts})
     by_cell = {(sh.user_id, sh.day): sh for sh in shifts}
+    pinned = set() if published_only else set(pinned_days_off(session, start, end))  # planning detail
     days = tuple(days_between(start, end))
     rows = []
     for u in users:
-        cells = tuple(_cell(u, d, by_cell.get((u.id, d))) for d in days)
+        cells = tuple(_cell(u, d, by_cell.get((u.id, d)), pinned=(u.id, d) in pinned) for d in days)
         paid = sum(
             max(
                 minutes_between(c.starts_at, c.ends_at)
@@ -977,6 +983,36 @@ def signed_days(
         for d in days_between(max(start, lo), min(end, hi)):
             out[(uid, d)] = (start, end)
     return out
+
+
+def pinned_days_off(
+    session: Session, lo: dt.date, hi: dt.date, user_ids: Iterable[int] | None = None
+) -> list[tuple[int, dt.date]]:
+    """(user id, day) of every pinned day off in lo..hi (no rights check: internal)."""
+    stmt = sa.select(DayOffPin.user_id, DayOffPin.day).where(DayOffPin.day >= lo, DayOffPin.day <= hi)
+    if user_ids is not None:
+        stmt = stmt.where(DayOffPin.user_id.in_(list(user_ids)))
+    return [(uid, d) for uid, d in session.execute(stmt)]
+
+
+def _pin(actor: Actor, session: Session, u: User, day: dt.date, pinned: bool) -> bool:
+    """Pin (or unpin) the clerk's day off. Audited. True when something changed."""
+    row = session.scalars(
+        sa.select(DayOffPin).where(DayOffPin.user_id == u.id, DayOffPin.day == day)
+    ).one_or_none()
+    if pinned and row is None:
+        row = DayOffPin(user_id=u.id, day=day, created_by=actor.user_id or u.id)
+        session.add(row)
+        session.flush()
+        audit.record(session, actor, "day_off_pin", row.id, "create", None, {"user_id": u.id, "day": day})
+        return True
+    if not pinned and row is not None:
+        pid = row.id
+        session.delete(row)
+        session.flush()
+        audit.record(session, actor, "day_off_pin", pid, "delete", {"user_id": u.id, "day": day}, None)
+        return True
+    return False
 
 
 def _put(
@@ -1086,7 +1122,33 @@ def set_cell(
     _check_version(sh, expected_version, login, day)
     tz = office_timezone(session)
     sh = _put(actor, session, u, day, sh, t, fixed=fixed, tz=tz)
-    return _result(session, [(u, day)], [_cell(u, day, sh)])
+    pinned = bool(pinned_days_off(session, day, day, [u.id]))
+    if sh is not None and pinned:
+        _pin(actor, session, u, day, False)  # a shift typed in replaces the pinned day off
+        pinned = False
+    return _result(session, [(u, day)], [_cell(u, day, sh, pinned=pinned)])
+
+
+def pin_day_off(
+    actor: Actor,
+    session: Session,
+    login: str,
+    day: dt.date,
+    pinned: bool,
+    *,
+    expected_version: int | None,
+) -> EditResult:
+    """Pin a clerk's day off (``pinned``), or unpin it. A pinned day holds no shift (pinning
+    removes the one there) and the roster builder leaves it empty. ``expected_version`` is the
+    version of the shift the editor saw (None: an empty cell)."""
+    require(actor, Action.SCHEDULE_EDIT)
+    u = _clerk_for_cell(session, login, day)
+    sh = _existing(session, u.id, day)
+    _check_version(sh, expected_version, login, day)
+    if pinned and sh is not None:
+        _put(actor, session, u, day, sh, None, fixed=False, tz=office_timezone(session))
+    _pin(actor, session, u, day, pinned)
+    return _result(session, [(u, day)], [_cell(u, day, None, pinned=pinned)])
 
 
 def clear_cell(
@@ -1118,18 +1180,27 @@ def swap_cells(
     status_a = sa_.status if sa_ is not None else None
     status_b = sb.status if sb is not None else None
     tz = office_timezone(session)
+    pins = set(pinned_days_off(session, day, day, [ua.id, ub.id]))
+    pin_a, pin_b = (ua.id, day) in pins, (ub.id, day) in pins
     # Keep each row's status: a published cell stays published with its new content.
     new_a = _put(actor, session, ua, day, sa_, tb, fixed=True, tz=tz, status=status_a or status_b)
     new_b = _put(actor, session, ub, day, sb, ta, fixed=True, tz=tz, status=status_b or status_a)
-    return _result(session, [(ua, day), (ub, day)], [_cell(ua, day, new_a), _cell(ub, day, new_b)])
+    # A pinned day off is part of the cell's content: it moves with it.
+    _pin(actor, session, ua, day, pin_b)
+    _pin(actor, session, ub, day, pin_a)
+    return _result(
+        session,
+        [(ua, day), (ub, day)],
+        [_cell(ua, day, new_a, pinned=pin_b), _cell(ub, day, new_b, pinned=pin_a)],
+    )
 
 
 def copy_previous_week(actor: Actor, session: Session, week: dt.date) -> EditResult:
     """Copy the week before ``week`` (any day of the target week) into its empty cells.
 
     Cells that already hold a shift are kept. Cells are skipped (and listed) when the clerk is not
-    employed that day, the day is a holiday, the clerk has approved time off, or the shift type is
-    retired. Copies are drafts and not fixed: a later build may still change them.
+    employed that day, the day is a holiday, the clerk has approved time off or a pinned day off,
+    or the shift type is retired. Copies are drafts and not fixed: a later build may still change them.
     """
     require(actor, Action.SCHEDULE_EDIT)
     start = week_start(week)
@@ -1148,6 +1219,7 @@ def copy_previous_week(actor: Actor, session: Session, week: dt.date) -> EditRes
     }
     users = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_({sh.user_id for sh in src})))}
     off = approved_days_off(session, start, start + dt.timedelta(days=6))
+    pins = set(pinned_days_off(session, start, start + dt.timedelta(days=6)))
     tz = office_timezone(session)
     touched: list[tuple[User, dt.date]] = []
     cells: list[GridCell] = []
@@ -1164,6 +1236,8 @@ def copy_previous_week(actor: Actor, session: Session, week: dt.date) -> EditRes
             why = "holiday"
         elif day in off.get(u.id, set()):
             why = "approved time off"
+        elif (u.id, day) in pins:
+            why = "day off pinned"
         elif not old.shift_type.active:
             why = f"shift type {old.shift_type.code} retired"
         if why:

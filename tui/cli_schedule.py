@@ -16,6 +16,7 @@ import click
 
 from db.models import RequestStatus
 from scheduling import rostering, shifts, timeoff
+from scheduling.roster import StopReason
 from scheduling.roster.problem import fmt_day
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx
 from tui.exports import ExportError, cli_target, write_new
@@ -100,6 +101,10 @@ def schedule_build(
         result = db.write(lambda s: rostering.save_build(actor, s, outcome))
     pen = "-" if result.penalty is None else str(result.penalty)
     click.echo(f"roster {a} .. {b}: {result.status.value}, penalty {pen}")
+    words = result.words
+    if result.stop_reason == StopReason.TIME_LIMIT and result.penalty is None:
+        words = words.rstrip(".") + " (--time-limit)."
+    click.echo(words)
     for w in result.weeks:
         line = f"  {w.start} .. {w.end}: {w.status.value}"
         if w.penalty is not None:
@@ -116,7 +121,7 @@ def schedule_build(
     failed = [w for w in result.weeks if w.penalty is None]
     for w in failed:
         click.echo(f"no roster for {w.start} .. {w.end} (the grid was left as it was):")
-        for msg in w.conflicts:
+        for msg in w.conflicts or (w.words,):
             click.echo(f"  - {msg}")
     if failed:
         sys.exit(EXIT_FAILED)

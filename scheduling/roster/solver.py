@@ -138,9 +138,15 @@ class _SoftStop(cp_model.CpSolverSolutionCallback):
             self.timer.cancel()
 
 
-def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
+def _solver(time_limit: float, workers: int, seed: int, *, deterministic: bool = False) -> cp_model.CpSolver:
     s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    if deterministic:
+        # CP-SAT's deterministic time (its own work units, about a second each on a quick
+        # machine): one worker, a seed and this limit give the same search on any machine, loaded
+        # or not. No wall-clock limit, which would bring the machine's speed back in.
+        s.parameters.max_deterministic_time = max(time_limit, 0.01)
+    else:
+        s.parameters.max_time_in_seconds = max(time_limit, 0.01)
     s.parameters.num_workers = workers
     s.parameters.random_seed = seed
     return s
@@ -157,8 +163,12 @@ class _Run:
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
         seed: int,
+        deterministic: bool = False,
     ) -> None:
         self.ix = ix
+        self.deterministic = deterministic
+        self.budget = time_limit
+        self.spent = 0.0  # deterministic time used so far (deterministic runs only)
         self.t0 = time.monotonic()
         self.cpu0 = time.process_time()  # every thread of the process, CP-SAT's included
         self.deadline = self.t0 + time_limit
@@ -175,7 +185,22 @@ class _Run:
         self.repair_stats: dict[str, float] = {}
 
     def left(self) -> float:
+        if self.deterministic:
+            return self.budget - self.spent
         return self.deadline - time.monotonic()
+
+    def solver(self, limit: float, seed: int | None = None) -> cp_model.CpSolver:
+        return _solver(
+            limit, self.workers, self.seed if seed is None else seed, deterministic=self.deterministic
+        )
+
+    def charge(self, solver: cp_model.CpSolver) -> float:
+        """Count one CP-SAT run's deterministic time against a deterministic budget (the wall
+        clock counts itself otherwise); returns it."""
+        used = float(solver.deterministic_time)
+        if self.deterministic:
+            self.spent += used
+        return used
 
     def stopped(self) -> bool:
         return self.left() <= 0 or (self.cancel is not None and self.cancel.is_set())
@@ -229,13 +254,20 @@ class _Run:
             rm = build_model(
                 self.ix, rows=rows, free={i: (0, self.ix.n_days - 1)}, objective=objective, hint=False
             )
-            solver = _solver(min(max(self.left(), 0.05), cap), self.workers, self.seed)
-            cb = _SoftStop(solver, soft, self.cancel)
+            solver = self.solver(min(max(self.left(), 0.05), cap))
+            # The soft stop is a wall-clock timer: a deterministic run lets the limit end the search.
+            cb = (
+                _Callback(lambda _o, _b: None, self.cancel)
+                if self.deterministic
+                else _SoftStop(solver, soft, self.cancel)
+            )
             try:
                 with _Stopper(solver, self.cancel):
                     status = solver.solve(rm.model, cb)
             finally:
-                cb.close()
+                if isinstance(cb, _SoftStop):
+                    cb.close()
+                self.charge(solver)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return True, rm.rows(solver, rows)[i]
             if status == cp_model.INFEASIBLE:
@@ -295,7 +327,7 @@ class _Run:
     def full(self, rows: list[list[int]]) -> tuple[list[list[int]], bool]:
         """One CP-SAT run on the whole model, hinted with ``rows``. Returns (rows, optimal)."""
         rm = build_model(self.ix, rows=rows)
-        solver = _solver(self.left(), self.workers, self.seed)
+        solver = self.solver(self.left())
         # The proof needs the strong LP relaxation ("max_lp"); CP-SAT's default portfolio
         # for fewer than 8 workers leaves it out, and then the bound stalls far below the
         # optimum. The other workers run CP-SAT's own LNS from the hint.
@@ -313,6 +345,7 @@ class _Run:
         cb = _Callback(lambda obj, bound: self.report(obj, bound), self.cancel)
         with _Stopper(solver, self.cancel):
             status = solver.solve(rm.model, cb)
+        self.charge(solver)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             new = rm.rows(solver, None)
             bound = math.ceil(solver.best_objective_bound - 1e-6)
@@ -369,11 +402,12 @@ class _Run:
                     free = {i: (a, a + length - 1) for i in range(n_c)}
             rm = build_model(ix, rows=rows, free=free)
             limit = min(self.left(), sub_limit)
-            solver = _solver(limit, self.workers, rng.randrange(1 << 30))
+            solver = self.solver(limit, rng.randrange(1 << 30))
             started = time.monotonic()
             with _Stopper(solver, self.cancel):
                 status = solver.solve(rm.model)
-            took = time.monotonic() - started
+            used = self.charge(solver)
+            took = used if self.deterministic else time.monotonic() - started
             tried, won = self.lns_stats.get(name, (0, 0))
             won_now = (
                 status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and round(solver.objective_value) < penalty
@@ -410,14 +444,26 @@ def solve(
     cancel: threading.Event | None = None,
     seed: int = 0,
     strategy: Literal["auto", "full", "lns"] = "auto",
+    deterministic: bool = False,
 ) -> RosterSolution:
     """Propose a roster that keeps every hard rule and minimises the soft penalty.
 
     Returns the best roster found when ``time_limit`` (seconds) runs out or ``cancel`` is set.
+    ``deterministic``: ``time_limit`` counts CP-SAT's deterministic time instead of seconds and
+    one worker searches, so the same problem and seed give the same roster on any machine and
+    under any load, whether or not the limit is reached (a cancel still stops it early).
     ``strategy="auto"`` runs CP-SAT on the full model for office sizes and LNS above
     ``FULL_MODEL_LIMIT`` cell variables. Raises ProblemError for malformed input.
     """
-    run = _Run(ProblemIndex(problem), time_limit, workers, progress, cancel, seed)
+    run = _Run(
+        ProblemIndex(problem),
+        time_limit,
+        1 if deterministic else workers,
+        progress,
+        cancel,
+        seed,
+        deterministic,
+    )
     ix = run.ix
     rows, conflicts, unrepaired = run.start()
     if rows is None:

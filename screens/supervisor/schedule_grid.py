@@ -2,8 +2,9 @@
 
 How a cell reads (no colour needed): a published shift in capitals (``E``), a draft in lower
 case and italics (``e``), ``+`` a hand edit the builder keeps, ``!`` a broken rule (reverse),
-``·`` off, ``~`` approved time off, ``#`` a holiday, ``>`` the cell marked for a swap. Under the
-grid, people per day and shift type against the minimum; a shortfall is ``!`` in reverse.
+``·`` off, ``·+`` a pinned day off, ``~`` approved time off, ``#`` a holiday, ``>`` the cell
+marked for a swap (tui/widgets/schedule_table.py renders them). Under the grid, people per day
+and shift type against the minimum; a shortfall is ``!`` in reverse.
 
 Editing is by keyboard and every edit is checked at once: the service returns the touched
 cells, the rule breaks of the touched clerks and the week's coverage (``EditResult``), which the
@@ -15,10 +16,7 @@ cancels), write the roster.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -27,463 +25,45 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
-from textual.screen import ModalScreen
-from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from db.errors import ConflictError, ValidationError
-from db.models import RequestStatus
-from db.timeutil import minutes_between, office_today
-from scheduling import shifts, timeoff
-from scheduling.shifts import (
-    CoverageTotal,
-    EditResult,
-    Grid,
-    GridCell,
-    RuleBreak,
-    ShiftTypeView,
-    fmt_hm,
-    week_start,
-)
-from scheduling.timeoff import TimeOffView
+from db.timeutil import office_today
+from scheduling import shifts
+from scheduling.grid_view import GridModel, Key, day_label, load_model, long_day, plain_date, week_starts
+from scheduling.shifts import EditResult, week_start
 from screens.common.confirm import ConfirmDialog
+from screens.supervisor.schedule_grid_dialogs import (
+    BuildChoice,
+    BuildDialog,
+    BuildProgressDialog,
+    BuildResultDialog,
+    CodePicker,
+    KeepDiscardDialog,
+    SolveDone,
+)
 from tui.base import DbScreen
-from tui.dialogs import FormDialog, collect_or_mark
-from tui.widgets.forms import ChoiceField, Field, parse_int
 from tui.widgets.header import OfficeHeader
+from tui.widgets.schedule_table import (
+    LEGEND,
+    CoverageTable,
+    GridTable,
+    cell_detail,
+    column_widths,
+    coverage_detail,
+)
 
 if TYPE_CHECKING:
     # The roster engine loads OR-Tools (seconds on a busy machine): import it in worker threads only.
     from scheduling import rostering
 
-WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-Key = tuple[str, dt.date]  # (login, day)
-
-LEGEND = (
-    "Cells: E published, e draft, + hand edit (builds keep it), ! rule broken, "
-    "· off, ~ time off, # holiday, > marked for a swap."
-)
-
-
-def day_label(d: dt.date) -> str:
-    return f"{WEEKDAY[d.weekday()]} {d.day} {d:%b}"
-
-
-def long_day(d: dt.date) -> str:
-    return f"{WEEKDAY[d.weekday()]} {d.day} {d:%b} {d.year}"
-
-
-def plain_date(d: dt.date) -> dt.date:
-    """pendulum dates are dates, but keys and arithmetic are kept in plain ``datetime.date``."""
-    return dt.date(d.year, d.month, d.day)
-
-
-# --------------------------------------------------------------------------- what the grid shows
-
-
-@dataclass
-class GridModel:
-    """The grid as last loaded, kept up to date by each edit's result."""
-
-    grid: Grid
-    cells: dict[Key, GridCell]
-    breaks: list[RuleBreak]
-    coverage: dict[tuple[dt.date, str], CoverageTotal]
-    week_penalty: dict[dt.date, int]
-    time_off: dict[Key, str]
-    unmet: list[str] = field(default_factory=list)
-
-    @property
-    def logins(self) -> list[str]:
-        return [r.login for r in self.grid.rows]
-
-    @property
-    def types(self) -> dict[str, ShiftTypeView]:
-        return {t.code: t for t in self.grid.shift_types}
-
-    @property
-    def active_codes(self) -> list[str]:
-        return [t.code for t in self.grid.shift_types if t.active]
-
-    def name(self, login: str) -> str:
-        return next((r.name for r in self.grid.rows if r.login == login), login)
-
-    def row_minutes(self, login: str) -> int:
-        total = 0
-        types = self.types
-        for d in self.grid.days:
-            c = self.cells.get((login, d))
-            if c is None or c.code is None or c.starts_at is None or c.ends_at is None:
-                continue
-            unpaid = types[c.code].unpaid_break_minutes if c.code in types else 0
-            total += max(minutes_between(c.starts_at, c.ends_at) - unpaid, 0)
-        return total
-
-    def breaks_on(self, login: str, day: dt.date) -> list[RuleBreak]:
-        return [b for b in self.breaks if b.login == login and b.day == day]
-
-    def weekly_breaks(self, login: str, week: dt.date | None = None) -> list[RuleBreak]:
-        return [
-            b for b in self.breaks if b.login == login and b.day is None and (week is None or b.week == week)
-        ]
-
-    def drafts(self) -> int:
-        return sum(1 for c in self.cells.values() if c.code is not None and not c.published)
-
-    def shifts(self) -> int:
-        return sum(1 for c in self.cells.values() if c.code is not None)
-
-    def apply(self, res: EditResult) -> None:
-        """Fold an edit's result in: its cells, the touched clerks' breaks, the weeks' coverage."""
-        for c in res.cells:
-            self.cells[(c.login, plain_date(c.day))] = c
-        weeks = {week_start(c.day) for c in res.coverage} | {week_start(c.day) for c in res.cells}
-        logins = {c.login for c in res.cells}
-        kept = [b for b in self.breaks if not (b.login in logins and b.week in weeks)]
-        new = [b for b in res.violations if b.day is None or self.grid.start <= b.day <= self.grid.end]
-        self.breaks = kept + new
-        for ct in res.coverage:
-            if self.grid.start <= ct.day <= self.grid.end:
-                self.coverage[(plain_date(ct.day), ct.shift_code)] = ct
-        if len(weeks) == 1:
-            self.week_penalty[next(iter(weeks))] = res.penalty
-
-
-def load_model(actor: Any, s: Any, start: dt.date, end: dt.date) -> GridModel:
-    """One read: the grid, its evaluation and the approved time off of the range."""
-    from scheduling import rostering
-
-    grid = shifts.schedule_grid(actor, s, start, end)
-    ev = rostering.evaluate_grid(actor, s, start, end)
-    off: list[TimeOffView] = timeoff.list_time_off(
-        actor, s, status=RequestStatus.APPROVED, start=start, end=end
-    )
-    cells = {(c.login, plain_date(c.day)): c for r in grid.rows for c in r.cells}
-    penalty: dict[dt.date, int] = {}
-    for it in ev.items:
-        ws = week_start(it.day)
-        penalty[ws] = penalty.get(ws, 0) + it.amount
-    ws = start
-    while ws <= end:
-        penalty.setdefault(ws, 0)
-        ws += dt.timedelta(days=7)
-    time_off: dict[Key, str] = {}
-    for r in off:
-        d = max(r.start_date, start)
-        while d <= min(r.end_date, end):
-            time_off[(r.login, d)] = r.reason
-            d += dt.timedelta(days=1)
-    return GridModel(
-        grid,
-        cells,
-        list(ev.violations),
-        {(plain_date(c.day), c.shift_code): c for c in ev.coverage},
-        penalty,
-        time_off,
-        [it.message for it in ev.items],
-    )
-
-
-# --------------------------------------------------------------------------- the tables
-
-
-class GridTable(DataTable[Text]):
-    """The clerks × days table. A letter that is not a command key types a shift code."""
-
-    def on_key(self, event: events.Key) -> None:
-        screen = self.screen
-        if isinstance(screen, ScheduleGridScreen) and screen.typed(event):
-            event.stop()
-            event.prevent_default()
-
-
-class CoverageTable(DataTable[Text]):
-    """People per day and shift type, aligned under the grid's columns."""
-
-
-# --------------------------------------------------------------------------- dialogs
-
-
-class CodePicker(ModalScreen[str | None]):
-    """Enter on a cell: pick a shift type (or off) from the list."""
-
-    BINDINGS = [
-        Binding("escape", "close", "Cancel", id="code_picker.cancel", tooltip="Leave the cell as it is")
-    ]
-
-    def __init__(self, what: str, types: list[ShiftTypeView]) -> None:
-        super().__init__()
-        self.what = what
-        self.types = types
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import OptionList
-        from textual.widgets.option_list import Option
-
-        with Vertical(classes="dialog"):
-            yield Static(Text(self.what, style="bold"), classes="dialog-title")
-            yield OptionList(
-                *[Option(Text(t.label), id=t.code) for t in self.types],
-                Option(Text("Off (no shift)"), id="-off-"),
-                id="codes",
-            )
-
-    def on_mount(self) -> None:
-        from textual.widgets import OptionList
-
-        self.query_one(OptionList).focus()
-
-    def on_option_list_option_selected(self, event: Any) -> None:
-        self.dismiss(event.option.id)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-@dataclass(frozen=True)
-class BuildChoice:
-    keep_edits: bool
-    time_limit: int
-
-
-class BuildDialog(FormDialog[BuildChoice]):
-    """What to build: the whole period, or only the empty cells (every existing cell kept)."""
-
-    FORM_ID = "build_dialog"
-    SAVE_LABEL = "Build"
-    WIDE = False
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Build", id="build_dialog.build", tooltip="Start the roster builder"),
-        Binding("escape", "cancel", "Cancel", id="build_dialog.cancel", tooltip="Do not build"),
-    ]
-
-    def __init__(self, start: dt.date, end: dt.date, fixed: int, drafts: int) -> None:
-        super().__init__()
-        self.start, self.end, self.fixed, self.drafts = start, end, fixed, drafts
-
-    def heading(self) -> str:
-        return f"Build the roster for {long_day(self.start)} – {long_day(self.end)}"
-
-    def intro(self) -> Iterable[Widget]:
-        yield Static(
-            Text(
-                f"Published shifts and hand edits ({self.fixed} cell{'s' if self.fixed != 1 else ''} "
-                "marked + or published) are "
-                f"always kept. 'Whole period' may replace the {self.drafts} other draft shifts; "
-                "'Only empty cells' keeps every cell that holds a shift and fills the rest."
-            )
-        )
-
-    def fields(self) -> ComposeResult:
-        yield ChoiceField(
-            "mode",
-            "Fill",
-            [("Whole period", "all"), ("Only empty cells (keep edits)", "empty")],
-            value="all",
-            required=True,
-        )
-        yield Field(
-            "seconds",
-            "Time limit (seconds)",
-            value="10",
-            parse=lambda t: parse_int(t, 1, 600),
-            required=True,
-            max_length=4,
-        )
-
-    def action_save(self) -> None:
-        # Nothing to write: the choice goes back to the grid, which runs the builder.
-        values = collect_or_mark(self.form, self.problem)
-        if values is not None:
-            self.dismiss(BuildChoice(values["mode"] == "empty", values["seconds"]))
-
-
-@dataclass(frozen=True)
-class SolveDone:
-    outcome: rostering.BuildOutcome | None
-    cancelled: bool
-    error: BaseException | None = None
-
-
-class BuildProgressDialog(ModalScreen[SolveDone]):
-    """Runs the solver in a thread worker (no database) and shows its progress; escape stops it."""
-
-    BINDINGS = [
-        Binding(
-            "escape",
-            "stop",
-            "Stop",
-            id="build_progress.stop",
-            tooltip="Stop the builder (keep or discard next)",
-        )
-    ]
-
-    def __init__(self, plan: rostering.BuildPlan, time_limit: int, workers: int = 2) -> None:
-        super().__init__()
-        self.plan = plan
-        self.time_limit = time_limit
-        self.solver_workers = workers
-        self.cancel = threading.Event()
-        self.started = time.monotonic()
-        # Written by the solver's threads, read by the UI timer: a plain attribute swap.
-        self.latest = "finding a first roster…"
-
-    def compose(self) -> ComposeResult:
-        keep = "only the empty cells" if self.plan.keep_edits else "the whole period"
-        with Vertical(classes="dialog"):
-            yield Static(
-                Text(f"Building {long_day(self.plan.start)} – {long_day(self.plan.end)}", style="bold"),
-                classes="dialog-title",
-            )
-            yield Static(Text(f"Filling {keep}; hand edits and published shifts stay."))
-            yield Static("", id="progress-line")
-            yield Static("", id="progress-time")
-            yield Static(Text("esc stops and asks whether to keep the best roster so far", style="dim"))
-
-    def on_mount(self) -> None:
-        self.tick()
-        self.set_interval(0.25, self.tick)
-        self.run_worker(self.solve, thread=True, exit_on_error=False, group="solve")
-
-    def on_unmount(self) -> None:
-        self.cancel.set()  # never leave a solver running behind a closed dialog
-
-    def progress(self, line: str) -> None:
-        self.latest = line
-
-    def solve(self) -> None:
-        from scheduling import rostering
-
-        try:
-            outcome = rostering.solve_plan(
-                self.plan,
-                time_limit=self.time_limit,
-                workers=self.solver_workers,
-                seed=0,
-                progress=self.progress,
-                cancel=self.cancel,
-            )
-        except Exception as exc:  # shown by the grid screen, never a crash
-            self.app.call_from_thread(self.finish, SolveDone(None, self.cancel.is_set(), exc))
-            return
-        self.app.call_from_thread(self.finish, SolveDone(outcome, self.cancel.is_set()))
-
-    def finish(self, done: SolveDone) -> None:
-        if self.is_attached:
-            self.dismiss(done)
-
-    def tick(self) -> None:
-        elapsed = time.monotonic() - self.started
-        left = max(self.time_limit - elapsed, 0)
-        self.query_one("#progress-line", Static).update(Text(f"Best so far: {self.latest}"))
-        if self.cancel.is_set():
-            when = "stopping…"
-        elif left > 0:
-            when = f"{left:.0f} s left of {self.time_limit} s"
-        else:
-            when = "time is up; finishing…"
-        self.query_one("#progress-time", Static).update(Text(f"{elapsed:.1f} s · {when}"))
-
-    def action_stop(self) -> None:
-        self.cancel.set()
-        self.tick()
-
-
-class KeepDiscardDialog(ModalScreen[bool]):
-    """After a stopped build: keep the best roster found so far, or discard it."""
-
-    BINDINGS = [
-        Binding("k", "keep", "Keep", id="keep_discard.keep", tooltip="Save the best roster found as drafts"),
-        Binding("d,escape", "discard", "Discard", id="keep_discard.discard", tooltip="Change nothing"),
-    ]
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Text("Build stopped", style="bold"), classes="dialog-title")
-            yield Static(Text(self.text))
-            with Horizontal(classes="buttons"):
-                yield Button("Discard (d)", id="discard", compact=True)
-                yield Button("Keep (k)", variant="primary", id="keep", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#discard", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "keep")
-
-    def action_keep(self) -> None:
-        self.dismiss(True)
-
-    def action_discard(self) -> None:
-        self.dismiss(False)
-
-
-def result_text(r: rostering.BuildResult) -> Text:
-    """The build's result in words: status, penalty, what could not be satisfied and why."""
-    out = Text()
-    penalty = "—" if r.penalty is None else str(r.penalty)
-    out.append(f"Status: {r.status.value} · penalty {penalty}\n", style="bold")
-    out.append(
-        f"{r.created} shifts created, {r.changed} changed, {r.removed} removed; "
-        f"{r.kept} fixed cell{'s' if r.kept != 1 else ''} kept as {'they were' if r.kept != 1 else 'it was'}.\n"
-    )
-    for w in r.weeks:
-        bound = "—" if w.lower_bound is None else str(w.lower_bound)
-        pen = "—" if w.penalty is None else str(w.penalty)
-        out.append(
-            f"\nWeek {day_label(w.start)} – {day_label(w.end)}: {w.status.value}, penalty {pen} "
-            f"(best possible ≥ {bound}), {w.seconds:.1f} s\n",
-            style="bold",
-        )
-        if w.conflicts:
-            out.append("No roster: these rules cannot all hold (this week was left as it was):\n")
-            for m in w.conflicts:
-                out.append(f"  ✗ {m}\n")
-        if w.unmet:
-            out.append("Could not satisfy:\n")
-            for m in w.unmet:
-                out.append(f"  • {m}\n")
-        elif w.penalty is not None:
-            out.append("Every coverage target and request is met.\n")
-    if r.status.value == "feasible":
-        out.append(
-            "\nA good roster, not proven the best: more time (or a rebuild) may lower the penalty.\n",
-            style="italic",
-        )
-    return out
-
-
-class BuildResultDialog(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,enter", "close", "Close", id="build_result.close", tooltip="Back to the grid"),
-    ]
-
-    def __init__(self, result: rostering.BuildResult) -> None:
-        super().__init__()
-        self.result = result
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog -wide", id="build-result"):
-            yield Static(
-                Text(f"Roster for {long_day(self.result.start)} – {long_day(self.result.end)}", style="bold"),
-                classes="dialog-title",
-            )
-            with VerticalScroll(id="build-result-body"):
-                yield Static(result_text(self.result), id="build-result-text")
-            yield Static(Text("Shortfalls show as ! under the grid. Esc or Enter closes.", style="dim"))
-
-    def on_mount(self) -> None:
-        self.query_one("#build-result-body").focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-# --------------------------------------------------------------------------- the screen
+__all__ = [
+    "BuildDialog",
+    "BuildProgressDialog",
+    "BuildResultDialog",
+    "KeepDiscardDialog",
+    "ScheduleGridScreen",
+]
 
 
 class ScheduleGridScreen(DbScreen):
@@ -491,7 +71,8 @@ class ScheduleGridScreen(DbScreen):
     HELP = (
         "Clerks × days. Arrows move. Type a shift code to set the cell (codes are case-insensitive; "
         "when a letter is also a command key, type the other case, e.g. M for Mid if m marks). "
-        "Enter picks from a list. o or Delete makes the day off. Tab moves to the coverage rows. Every edit is checked at once: "
+        "Enter picks from a list. o or Delete makes the day off; O pins the day off (the builder "
+        "leaves it empty; O again unpins it). Tab moves to the coverage rows. Every edit is checked at once: "
         "! marks a broken rule, and the panel explains the cell under the cursor. "
         + LEGEND
         + " Under the grid: people on each shift per day, ! = below the minimum."
@@ -540,6 +121,14 @@ class ScheduleGridScreen(DbScreen):
             "Publish",
             id="schedule.publish",
             tooltip="Make the period's drafts visible to clerks",
+        ),
+        # After Publish: at 80 columns the footer keeps Publish and drops this one (help lists it).
+        Binding(
+            "O",
+            "pin_off",
+            "Pin off",
+            id="schedule.pin_off",
+            tooltip="Pin the day off (builds leave it empty); again to unpin",
         ),
         Binding(
             "left_square_bracket",
@@ -602,6 +191,7 @@ class ScheduleGridScreen(DbScreen):
         if self.start is None:
             self.start = week_start(plain_date(office_today(self.cd_app.tz)))
         grid = self.query_one("#grid", GridTable)
+        grid.on_type = self.typed
         self.watch(grid, "scroll_x", self._scrolled, init=False)
         self.add_class("-below")
         grid.focus()
@@ -680,119 +270,18 @@ class ScheduleGridScreen(DbScreen):
     def build_tables(self) -> None:
         m = self.model
         assert m is not None
-        grid = self.query_one("#grid", GridTable)
-        cov = self.query_one("#coverage", CoverageTable)
-        grid.clear(columns=True)
-        cov.clear(columns=True)
         four = self.weeks > 1
-        longest = max((len(t.code) for t in m.grid.shift_types), default=1)
-        name_w = min(max((len(r.name) for r in m.grid.rows), default=5), 16) + 1
-        cov_cells = {k: self.coverage_text(k[0], k[1]) for k in m.coverage}
-        day_w = max(
-            (4 if four else 6),
-            longest + 3,
-            max((len(t.plain) for t in cov_cells.values()), default=0),
-        )
-        hours_w = 8 if four else 7
-        self.widths = [name_w, *([day_w] * len(m.grid.days)), hours_w]
-        grid.add_column(Text("Clerk\n"), width=name_w, key="name")
-        cov.add_column(Text(""), width=name_w, key="name")
-        for d in m.grid.days:
-            hol = "#" if d in m.grid.holidays else ""
-            if four:
-                label = Text(
-                    f" {WEEKDAY[d.weekday()][:2]}{hol}\n {d.day}", style="bold" if d.weekday() == 0 else ""
-                )
-            else:
-                label = Text(f" {WEEKDAY[d.weekday()]}{hol}\n {d.month}/{d.day}")
-            grid.add_column(label, width=day_w, key=d.isoformat())
-            cov.add_column(Text(""), width=day_w, key=d.isoformat())
-        grid.add_column(Text(" Hours\n"), width=hours_w, key="hours")
-        cov.add_column(Text(""), width=hours_w, key="hours")
-        for r in m.grid.rows:
-            grid.add_row(
-                Text(r.name[: name_w - 1]),
-                *(self.cell_text(r.login, d) for d in m.grid.days),
-                self.hours_text(r.login),
-                key=r.login,
-            )
-        codes = sorted({code for (_, code) in m.coverage}, key=lambda c: self._type_order(c))
-        for code in codes:
-            t = m.types.get(code)
-            row_label = f"{code} {t.name}" if t else code
-            cov.add_row(
-                Text(row_label[: name_w - 1], style="bold"),
-                *(self.coverage_text(d, code) for d in m.grid.days),
-                Text(""),
-                key=code,
-            )
-
-    def _type_order(self, code: str) -> tuple[dt.time, str]:
-        assert self.model is not None
-        t = self.model.types.get(code)
-        return (t.start_time if t else dt.time(0), code)
-
-    # ------------------------------------------------------------------ rendering cells
-
-    def cell_text(self, login: str, day: dt.date) -> Text:
-        m = self.model
-        assert m is not None
-        c = m.cells.get((login, day))
-        broken = bool(m.breaks_on(login, day))
-        lead = ">" if self.mark == (login, day) else " "
-        if c is None or c.code is None:
-            if day in m.grid.holidays:
-                body, style = "#", "dim"
-            elif (login, day) in m.time_off:
-                body, style = "~", "dim"
-            else:
-                body, style = "·", "dim"
-        else:
-            body = c.code if c.published else c.code.lower()
-            style = "bold" if c.published else "italic"
-            if c.fixed:
-                body += "+"
-        if broken:
-            body += "!"
-            style = "bold reverse"
-        if lead == ">":
-            style += " underline"
-        return Text(lead + body, style=style)
-
-    def hours_text(self, login: str) -> Text:
-        m = self.model
-        assert m is not None
-        weekly = m.weekly_breaks(login)
-        text = " " + fmt_hm(m.row_minutes(login))
-        return Text(text + ("!" if weekly else ""), style="bold reverse" if weekly else "")
-
-    def coverage_text(self, day: dt.date, code: str) -> Text:
-        m = self.model
-        assert m is not None
-        ct = m.coverage.get((day, code))
-        if ct is None:
-            return Text("")
-        if ct.required == 0 and ct.scheduled == 0:
-            return Text(" ·", style="dim")
-        short = ct.short > 0
-        body = f" {ct.scheduled}" if self.weeks > 1 else f" {ct.scheduled}/{ct.required}"
-        return Text(body + ("!" if short else ""), style="bold reverse" if short else "")
+        self.widths = column_widths(m, four)
+        self.query_one("#grid", GridTable).show(m, self.widths, four, self.mark)
+        self.query_one("#coverage", CoverageTable).show(m, self.widths, four)
 
     def refresh_cells(self) -> None:
         """Re-render every cell from the model (after an edit), keeping the cursor and widths."""
         m = self.model
         if m is None:
             return
-        grid = self.query_one("#grid", GridTable)
-        cov = self.query_one("#coverage", CoverageTable)
-        for r, row in enumerate(m.grid.rows):
-            for k, d in enumerate(m.grid.days, start=1):
-                grid.update_cell_at(Coordinate(r, k), self.cell_text(row.login, d))
-            grid.update_cell_at(Coordinate(r, len(m.grid.days) + 1), self.hours_text(row.login))
-        for r, key in enumerate(cov.rows):
-            code = str(key.value)
-            for k, d in enumerate(m.grid.days, start=1):
-                cov.update_cell_at(Coordinate(r, k), self.coverage_text(d, code))
+        self.query_one("#grid", GridTable).refresh_cells(m, self.mark)
+        self.query_one("#coverage", CoverageTable).refresh_cells(m, self.weeks > 1)
         self.show_title()
         self.show_detail()
 
@@ -875,76 +364,9 @@ class ScheduleGridScreen(DbScreen):
         self.query_one("#detail-text", Static).update(text)
 
     def cell_detail(self) -> Text:
-        """The cell under the cursor: what it holds, then its rule breaks (first, so they show
-        at 80×24), then time off, holiday, the day's coverage and who the clerk is."""
         m = self.model
         assert m is not None
-        login = self.cursor_login()
-        if login is None:
-            return Text("No clerks in this period.")
-        row = next(r for r in m.grid.rows if r.login == login)
-        out = Text()
-        out.append(row.name, style="bold")
-        key = self.cursor_key()
-        if key is None:
-            out.append(f" · {fmt_hm(m.row_minutes(login))} paid in the period shown\n")
-            for b in m.weekly_breaks(login):
-                out.append(f" ! week of {day_label(b.week)}: {b.message}\n", style="bold")
-            out.append(f"{row.login}" + (f" · team {row.team}" if row.team else ""))
-            return out
-        _, day = key
-        c = m.cells.get(key)
-        out.append(f" · {long_day(day)}: ", style="bold")
-        if c is None or c.code is None:
-            out.append("off")
-        else:
-            t = m.types.get(c.code)
-            out.append(t.label if t else c.code)
-            out.append(" · " + ("published" if c.published else "draft"))
-            if c.fixed:
-                out.append(" · hand edit (builds keep it)")
-        out.append("\n")
-        here = m.breaks_on(login, day)
-        weekly = m.weekly_breaks(login, week_start(day))
-        for b in here:
-            out.append(f" ! {b.message}\n", style="bold")
-        for b in weekly:
-            out.append(f" ! (week) {b.message}\n", style="bold")
-        if not here and not weekly:
-            out.append("No rule broken.\n")
-        if key in m.time_off:
-            out.append("Approved time off that day")
-            out.append(f": {m.time_off[key]}" if m.time_off[key] else "")
-            out.append(".\n")
-        if day in m.grid.holidays:
-            out.append(f"Holiday: {m.grid.holidays[day]}.\n")
-        out.append(self.day_coverage_line(day))
-        out.append(f"\n{row.login}" + (f" · team {row.team}" if row.team else ""))
-        if self.mark is not None:
-            out.append(
-                f"\nMarked for swap: {m.name(self.mark[0])}, {day_label(self.mark[1])} "
-                "(x on another clerk's cell that day swaps them)."
-            )
-        return out
-
-    def day_coverage_line(self, day: dt.date) -> Text:
-        m = self.model
-        assert m is not None
-        parts = Text("Coverage: ")
-        first = True
-        for (d, code), ct in sorted(m.coverage.items(), key=lambda kv: self._type_order(kv[0][1])):
-            if d != day or (ct.required == 0 and ct.scheduled == 0):
-                continue
-            if not first:
-                parts.append(" · ")
-            first = False
-            if ct.short:
-                parts.append(f"{code} {ct.scheduled}/{ct.required} ({ct.short} short)", style="bold reverse")
-            else:
-                parts.append(f"{code} {ct.scheduled}/{ct.required}")
-        if first:
-            parts.append("none wanted")
-        return parts
+        return cell_detail(m, self.cursor_login(), self.cursor_key(), self.mark)
 
     def coverage_detail(self) -> Text:
         m = self.model
@@ -954,38 +376,8 @@ class ScheduleGridScreen(DbScreen):
             return Text("No coverage wanted in this period.")
         row, col = cov.cursor_coordinate
         code = str(list(cov.rows)[row].value)
-        t = m.types.get(code)
-        if not (1 <= col <= len(m.grid.days)):
-            return Text(f"{t.label if t else code}: people per day under the grid; ! = below the minimum.")
-        day = m.grid.days[col - 1]
-        ct = m.coverage.get((day, code))
-        out = Text()
-        out.append(f"{long_day(day)} · {t.label if t else code}\n", style="bold")
-        if ct is None:
-            return out
-        pref = f", prefers {ct.preferred}" if ct.preferred is not None else ""
-        out.append(f"{ct.scheduled} scheduled ({ct.published} published); needs {ct.required}{pref}.\n")
-        if ct.short:
-            out.append(f"{ct.short} short of the minimum.\n", style="bold reverse")
-        elif ct.short_of_preferred:
-            out.append(f"{ct.short_of_preferred} short of the preferred number.\n")
-        elif ct.over:
-            out.append(f"{ct.over} more than wanted.\n")
-        on = [m.name(lg) for lg in m.logins if (c := m.cells.get((lg, day))) is not None and c.code == code]
-        off = []
-        for lg in m.logins:
-            c = m.cells.get((lg, day))
-            if c is not None and c.code is not None:
-                continue
-            why = " (time off)" if (lg, day) in m.time_off else ""
-            off.append(m.name(lg) + why)
-        if on:
-            out.append("On: " + ", ".join(on) + "\n")
-        if off:
-            out.append("Not working that day: " + ", ".join(off) + "\n")
-        if day in m.grid.holidays:
-            out.append(f"Holiday: {m.grid.holidays[day]} (no coverage wanted).\n")
-        return out
+        day = m.grid.days[col - 1] if 1 <= col <= len(m.grid.days) else None
+        return coverage_detail(m, code, day)
 
     # ------------------------------------------------------------------ typing a code
 
@@ -1135,6 +527,30 @@ class ScheduleGridScreen(DbScreen):
                 return
             self._edit_call(
                 lambda s: shifts.set_cell(self.actor, s, login, day, code, expected_version=version),
+                self._describe(key, what),
+            )
+
+        self.queue_edit(run)
+
+    def action_pin_off(self) -> None:
+        """Pin the day off under the cursor, or unpin it (the cell says which it is)."""
+        key = self.cursor_key()
+        if key is None:
+            self.note("Move to a day cell first (arrow keys).")
+            return
+        login, day = key
+
+        def run() -> None:
+            m = self.model
+            assert m is not None
+            cell = m.cells.get(key)
+            pin = not (cell is not None and cell.pinned)
+            version = cell.version if cell is not None else None
+            what = "day off pinned" if pin else "day off unpinned"
+            if pin and cell is not None and cell.code is not None:
+                what += f" (shift {cell.code} removed)"
+            self._edit_call(
+                lambda s: shifts.pin_day_off(self.actor, s, login, day, pin, expected_version=version),
                 self._describe(key, what),
             )
 
@@ -1290,7 +706,8 @@ class ScheduleGridScreen(DbScreen):
                 lambda plan: self.app.push_screen(BuildProgressDialog(plan, choice.time_limit), self.solved),
             )
 
-        self.app.push_screen(BuildDialog(start, end, fixed, drafts), chosen)
+        pinned = sum(1 for c in m.cells.values() if c.pinned)
+        self.app.push_screen(BuildDialog(start, end, fixed, drafts, pinned), chosen)
 
     def solved(self, done: SolveDone | None) -> None:
         if done is None:
@@ -1309,7 +726,7 @@ class ScheduleGridScreen(DbScreen):
             self.note("Build stopped before any roster was found; nothing changed.")
             self.notify("Build stopped: no roster found yet, nothing changed.", severity="warning")
             return
-        weeks = len(_week_starts(outcome.plan.start, outcome.plan.end))
+        weeks = len(week_starts(outcome.plan.start, outcome.plan.end))
         penalty = sum(w.penalty or 0 for w in found)
         bounds = [w.lower_bound for w in found if w.lower_bound is not None]
         text = (
@@ -1391,12 +808,3 @@ class ScheduleGridScreen(DbScreen):
             )
 
         self.app.push_screen(ConfirmDialog("Publish the schedule?", what, "Publish"), confirmed)
-
-
-def _week_starts(start: dt.date, end: dt.date) -> list[dt.date]:
-    out = []
-    ws = week_start(start)
-    while ws <= end:
-        out.append(ws)
-        ws += dt.timedelta(days=7)
-    return out

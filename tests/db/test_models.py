@@ -44,6 +44,7 @@ from db.models import (
     Coverage,
     CoverageRank,
     CoverageRequirement,
+    DayOffPin,
     DisciplineKind,
     DisciplineRecord,
     Dispute,
@@ -192,7 +193,10 @@ def build_base(s: Session) -> Ids:
         user_id=clerk.id, kind=DisciplineKind.VERBAL, day=D0, reason="late", recorded_by=sup.id
     )
     rule_user, rule_team = RosterRule(user_id=clerk.id), RosterRule(team_id=team.id)
-    s.add_all([line, pay, plan, run, dispute, shift, wi, wi2, tc, incident, discipline, rule_user, rule_team])
+    pin = DayOffPin(user_id=clerk.id, day=D0 + dt.timedelta(days=2), created_by=sup.id)
+    s.add_all(
+        [line, pay, plan, run, dispute, shift, wi, wi2, tc, incident, discipline, rule_user, rule_team, pin]
+    )
     s.flush()
     inst = Installment(plan_id=plan.id, seq=1, due_date=D0, amount=M("100.00"))
     event = DunningEvent(invoice_id=inv.id, level_id=level1.id, run_id=run.id, balance_dunned=M("100.00"))
@@ -897,6 +901,13 @@ CASES: list[Case] = [
     C("shift of zero length", Shift, shift, lambda i: {"ends_at": T0.add(days=1)}, check="ck_shifts_order"),
     C("two shifts for a user on a day", Shift, shift, {"day": D0}, unique=("shifts", ("user_id", "day"))),
     C("shift for unknown user", Shift, shift, {"user_id": 999_999}, fk=("shifts", "user_id", "users")),
+    C(
+        "two pins of a clerk's day off",
+        DayOffPin,
+        lambda i: {"user_id": i["clerk"], "day": D0 + dt.timedelta(days=3), "created_by": i["sup"]},
+        {"day": D0 + dt.timedelta(days=2)},
+        unique=("day_off_pins", ("user_id", "day")),
+    ),
     # daily work
     C(
         "negative effort",

@@ -69,7 +69,7 @@ def test_demo_schedule(db: Database) -> None:
     # Deterministic: rebuilding the draft week with the same seed changes nothing.
     again = db.write(
         lambda s: rostering.build_roster(
-            sup, s, weeks[3], last, time_limit=SOLVE_SECONDS, workers=1, seed=ctx.seed
+            sup, s, weeks[3], last, time_limit=SOLVE_SECONDS, workers=1, seed=ctx.seed, deterministic=True
         )
     )
     assert (again.created, again.changed, again.removed) == (0, 0, 0)

@@ -65,9 +65,10 @@ def test_build_publish_and_export(cli_office: tuple[Office, str]) -> None:
     assert built.exit_code == 0, built.output
     out = built.stdout.splitlines()
     assert out[0] == "roster 2026-11-16 .. 2026-11-22: optimal, penalty 0"
-    assert out[1].startswith("  2026-11-16 .. 2026-11-22: optimal, penalty 0, ")
-    assert out[1].endswith(" s, 0 fixed cells kept")
-    assert out[2] == "draft shifts: 12 created, 0 changed, 0 removed"
+    assert out[1] == "The best roster possible: no roster keeps every rule with a lower penalty."
+    assert out[2].startswith("  2026-11-16 .. 2026-11-22: optimal, penalty 0, ")
+    assert out[2].endswith(" s, 0 fixed cells kept")
+    assert out[3] == "draft shifts: 12 created, 0 changed, 0 removed"
     assert "week of 2026-11-16: penalty" in built.stderr  # progress lines
     assert {c[3] for c in cells(office.db)} == {"draft"}
 
@@ -113,6 +114,7 @@ def test_a_week_that_cannot_be_built_fails_with_the_reason(cli_office: tuple[Off
     res = run(url, "schedule", "build", *RANGE, "--time-limit", "3", "--workers", "1")
     assert res.exit_code == 1, res.output
     assert "roster 2026-11-16 .. 2026-11-22: infeasible, penalty -" in res.stdout
+    assert "\nNo roster satisfies every rule: Carl Clerk: " in res.stdout
     assert "no roster for 2026-11-16 .. 2026-11-22 (the grid was left as it was):" in res.stdout
     assert "Carl Clerk: " in res.stdout and "not qualified for Late" in res.stdout
     check = run(url, "schedule", "check", *RANGE)

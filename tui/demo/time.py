@@ -91,7 +91,7 @@ def _ensure_schedule(ctx: DemoContext, period: Period) -> None:
     result = ctx.write(
         ctx.supervisor,
         lambda a, s: rostering.build_roster(
-            a, s, period.start, period.end, time_limit=5.0, workers=1, seed=ctx.seed
+            a, s, period.start, period.end, time_limit=5.0, workers=1, seed=ctx.seed, deterministic=True
         ),
     )
     if result.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
