@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from db.money import MAX_ABS, fmt_money, to_money
+from tui.exports import ExportError, check_folder
 
 
 class ParseError(ValueError):
@@ -72,6 +74,18 @@ def parse_int(text: str, lo: int, hi: int) -> int:
     if not lo <= v <= hi:
         raise ParseError(f"must be between {lo} and {hi}")
     return v
+
+
+def folder_parser(root: Path) -> Callable[[str], str]:
+    """A sub-folder of the person's exports folder ``root`` (empty: the exports folder itself)."""
+
+    def parse(text: str) -> str:
+        try:
+            return check_folder(root, text)
+        except ExportError as e:
+            raise ParseError(str(e)) from e
+
+    return parse
 
 
 Parser = Callable[[str], Any]
