@@ -91,6 +91,17 @@ def folder_parser(root: Path) -> Callable[[str], str]:
 Parser = Callable[[str], Any]
 
 
+class FieldInput(Input):
+    """An input that keeps what fits of a paste longer than its limit: Textual drops such a paste
+    whole and silently; cut, the field says it stopped at its limit."""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        if self.max_length:
+            lo, hi = sorted((max(0, start), min(len(self.value), end)))
+            text = text[: max(0, self.max_length - (len(self.value) - (hi - lo)))]
+        super().replace(text, start, end)
+
+
 class Field(Vertical):
     """Label + input + error line. ``parse`` turns the text into a value or raises ParseError."""
 
@@ -130,7 +141,7 @@ class Field(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(Text(self.label + (" *" if self.required else "")))
-            yield Input(
+            yield FieldInput(
                 value=self._value,
                 placeholder=self.placeholder,
                 id=f"input-{self.field_name}",
