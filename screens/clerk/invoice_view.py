@@ -31,7 +31,7 @@ from screens.common.collections_bits import REASON_MAX
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
 from tui.exports import ExportError, free_target, write_new
-from tui.widgets.forms import Field, ParseError, folder_parser, parse_money
+from tui.widgets.forms import Field, FolderField, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
 
@@ -106,7 +106,7 @@ class PrintDialog(FormDialog[Path]):
         )
 
     def fields(self) -> ComposeResult:
-        yield Field("folder", "Folder", value=_last_folder, parse=folder_parser(self.cd_app.exports))
+        yield FolderField(self.cd_app.exports, _last_folder)
 
     def save(self, s: Any, values: dict[str, Any]) -> Path:
         root = self.cd_app.exports

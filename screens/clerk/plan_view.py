@@ -27,7 +27,7 @@ from screens.clerk.payment_widgets import money, status_words
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
 from tui.exports import ExportError, folder_target, write_new
-from tui.widgets.forms import Field, folder_parser
+from tui.widgets.forms import FolderField
 from tui.widgets.header import OfficeHeader
 
 DEFAULT_PRINT_FOLDER = "prints"  # inside the person's exports folder (tui/exports.py)
@@ -80,7 +80,7 @@ class AgreementDialog(FormDialog[tuple[Path, Path]]):
         )
 
     def fields(self) -> ComposeResult:
-        yield Field("folder", "Folder", value=self.folder, parse=folder_parser(self.cd_app.exports))
+        yield FolderField(self.cd_app.exports, self.folder)
 
     def save(self, s: Any, values: dict[str, Any]) -> tuple[Path, Path]:
         doc = plans.agreement_doc(self.actor, s, self.plan_id)

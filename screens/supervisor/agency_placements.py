@@ -45,7 +45,7 @@ from screens.common.time_view import ReasonDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
 from tui.exports import ExportError, folder_target, make_folders
-from tui.widgets.forms import Field, ParseError, folder_parser
+from tui.widgets.forms import Field, FolderField, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
@@ -258,7 +258,7 @@ class ExportDialog(FormDialog[ExportResult]):
         )
 
     def fields(self) -> ComposeResult:
-        yield Field("folder", "Folder", value=_last_folder, parse=folder_parser(self.cd_app.exports))
+        yield FolderField(self.cd_app.exports, _last_folder)
         yield Field("name", "File name", value=self.default_name, parse=parse_file_name, required=True)
 
     def check(self, values: dict[str, Any]) -> Mapping[str, str]:

@@ -126,7 +126,14 @@ async def test_print_writes_a_new_file_and_a_bad_folder_stays_typed(office: Offi
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, InvoiceViewScreen)
-    assert files(app) == ["[bold]x/INV-000001-2.txt", "[bold]x/INV-000001.txt"]
+        # An empty folder is the exports folder itself (it was a crash: the field gave None).
+        await pilot.press("t")
+        await settle(pilot)
+        await fill(pilot, "folder", "")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InvoiceViewScreen)
+    assert files(app) == ["INV-000001.txt", "[bold]x/INV-000001-2.txt", "[bold]x/INV-000001.txt"]
     text = office.db.read(lambda s: render.render_text(render.draft_document(office.clerk, s, inv_id)))
     assert (app.exports / "[bold]x" / "INV-000001.txt").read_text() == text
     assert office.db.read(lambda s: s.get(Invoice, inv_id).status) == InvoiceStatus.ISSUED  # type: ignore[union-attr]

@@ -76,18 +76,6 @@ def parse_int(text: str, lo: int, hi: int) -> int:
     return v
 
 
-def folder_parser(root: Path) -> Callable[[str], str]:
-    """A sub-folder of the person's exports folder ``root`` (empty: the exports folder itself)."""
-
-    def parse(text: str) -> str:
-        try:
-            return check_folder(root, text)
-        except ExportError as e:
-            raise ParseError(str(e)) from e
-
-    return parse
-
-
 Parser = Callable[[str], Any]
 
 
@@ -188,6 +176,23 @@ class Field(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         # Editing a marked field is fixing it: the mark goes (save checks it again).
         self.set_error(None)
+
+
+class FolderField(Field):
+    """A sub-folder of the person's exports folder ``root`` (tui/exports.py). Empty is the
+    exports folder itself: the value is then "", never None."""
+
+    def __init__(self, root: Path, value: str, name: str = "folder", label: str = "Folder") -> None:
+        def parse(text: str) -> str:
+            try:
+                return check_folder(root, text)
+            except ExportError as e:
+                raise ParseError(str(e)) from e
+
+        super().__init__(name, label, value=value, parse=parse)
+
+    def value(self) -> str:
+        return super().value() or ""
 
 
 class ChoiceField(Vertical):
