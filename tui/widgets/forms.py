@@ -189,7 +189,7 @@ class FolderField(Field):
             except ExportError as e:
                 raise ParseError(str(e)) from e
 
-        super().__init__(name, label, value=value, parse=parse)
+        super().__init__(name, label, value=value, parse=parse, placeholder="empty = the exports folder")
 
     def value(self) -> str:
         return super().value() or ""
