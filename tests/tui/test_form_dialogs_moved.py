@@ -65,9 +65,14 @@ def typed(app: Any, field: str) -> str:
     return str(app.screen.query_one(f"#input-{field}", Input).value)
 
 
-async def save(pilot: Any) -> None:
-    await pilot.press("ctrl+s")
+async def press(pilot: Any, *keys: str) -> None:
+    """Press keys and wait until the work they started is done."""
+    await pilot.press(*keys)
     await settle(pilot)
+
+
+async def save(pilot: Any) -> None:
+    await press(pilot, "ctrl+s")
 
 
 def issued_statement(office: Office) -> int:
@@ -79,12 +84,15 @@ def issued_statement(office: Office) -> int:
     return int(inv_id)
 
 
+async def push(pilot: Any, screen: Any, done: Any = None) -> None:
+    pilot.app.push_screen(screen, done)
+    await settle(pilot)
+
+
 async def open_invoice(pilot: Any, inv_id: int, key: str) -> None:
     await settle(pilot)
-    pilot.app.push_screen(InvoiceViewScreen(inv_id))
-    await settle(pilot)
-    await pilot.press(key)
-    await settle(pilot)
+    await push(pilot, InvoiceViewScreen(inv_id))
+    await press(pilot, key)
 
 
 def files(app: Any) -> list[str]:
@@ -102,36 +110,28 @@ async def test_print_writes_a_new_file_and_a_bad_folder_stays_typed(office: Offi
         await open_invoice(pilot, inv_id, "t")
         assert isinstance(app.screen, PrintDialog)
         await paste(pilot, "folder", "p" * HUGE)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, PrintDialog)
         assert field_error(app, "folder") == "Folder is longer than 1000 characters"
         assert FIX_FIELDS in screen_text(app) and typed(app, "folder") == "p" * HUGE
         assert files(app) == []
         # Markup in a folder name is a folder name, written literally.
         await fill(pilot, "folder", "[bold]x")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, InvoiceViewScreen)
         assert escape(f"Wrote {app.exports / '[bold]x' / 'INV-000001.txt'}") in notes(app)
         # Again: the folder is remembered and the taken name gets -2 (no file is replaced).
-        await pilot.press("t")
-        await settle(pilot)
+        await press(pilot, "t")
         assert typed(app, "folder") == "[bold]x"
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         # Escape writes nothing.
-        await pilot.press("t")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "t")
+        await press(pilot, "escape")
         assert isinstance(app.screen, InvoiceViewScreen)
         # An empty folder is the exports folder itself (it was a crash: the field gave None).
-        await pilot.press("t")
-        await settle(pilot)
+        await press(pilot, "t")
         await fill(pilot, "folder", "")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, InvoiceViewScreen)
     assert files(app) == ["INV-000001.txt", "[bold]x/INV-000001-2.txt", "[bold]x/INV-000001.txt"]
     text = office.db.read(lambda s: render.render_text(render.draft_document(office.clerk, s, inv_id)))
@@ -168,20 +168,16 @@ async def test_credit_note_marks_the_first_wrong_field_asks_and_cancels(office: 
         await save(pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "every line in full (up to the balance $25.00)" in screen_text(app)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         assert app.screen is dialog and typed(app, "reason") == "[bold]x"
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert isinstance(app.screen, InvoiceViewScreen)
         assert count(office, Invoice, Invoice.kind == InvoiceKind.CREDIT_NOTE) == 0
         # The good save: every line in full.
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         await fill(pilot, "reason", "[bold]x")
         await save(pilot)
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert isinstance(app.screen, InvoiceViewScreen)
         assert "Credit note CN-000001 issued: -$25.00" in notes(app)
 
@@ -207,17 +203,14 @@ async def test_void_needs_a_reason_keeps_markup_literally_and_cancels(office: Of
         assert field_error(app, "reason") == "Reason is required"
         assert app.focused is dialog.query_one("#input-reason", Input)
         assert typed(app, "reason") == "   " and FIX_FIELDS in screen_text(app)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert isinstance(app.screen, InvoiceViewScreen)
         assert office.db.read(lambda s: s.get(Invoice, inv_id).status) == InvoiceStatus.ISSUED  # type: ignore[union-attr]
-        await pilot.press("x")
-        await settle(pilot)
+        await press(pilot, "x")
         await fill(pilot, "reason", "[bold]x")
         await save(pilot)
         assert isinstance(app.screen, ConfirmDialog) and "Reason: [bold]x" in screen_text(app)
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert isinstance(app.screen, InvoiceViewScreen)
         assert "INV-000001 is void" in notes(app)
     inv = office.db.read(lambda s: s.get(Invoice, inv_id))
@@ -243,10 +236,8 @@ async def test_agreement_keeps_a_bad_folder_skips_and_writes(office: Office) -> 
     got: list[Any] = []
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(PlanViewScreen(books.smith))
-        await settle(pilot)
-        await pilot.press("w")
-        await settle(pilot)
+        await push(pilot, PlanViewScreen(books.smith))
+        await press(pilot, "w")
         assert isinstance(app.screen, AgreementDialog)
         assert str(app.screen.query_one("#cancel", Button).label) == "Skip (esc)"
         for text, why in (("p" * HUGE, "is longer than 1000 characters"), ("../out", "may not contain '..'")):
@@ -254,14 +245,11 @@ async def test_agreement_keeps_a_bad_folder_skips_and_writes(office: Office) -> 
             await save(pilot)
             assert isinstance(app.screen, AgreementDialog)
             assert field_error(app, "folder") == f"Folder {why}" and typed(app, "folder") == text
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert isinstance(app.screen, PlanViewScreen) and files(app) == []
-        app.push_screen(AgreementDialog(plan.id, plan.number), got.append)
-        await settle(pilot)
+        await push(pilot, AgreementDialog(plan.id, plan.number), got.append)
         await fill(pilot, "folder", "[bold]x")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, PlanViewScreen)
     folder = app.exports / "[bold]x"
     assert got == [(folder / "PP-000001-agreement.txt", folder / "PP-000001-agreement.pdf")]
@@ -277,15 +265,13 @@ async def test_new_agency_refuses_a_clerk_and_cancels(office: Office) -> None:
     app = make_app(office, "clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(AgencyDialog())
-        await settle(pilot)
+        await push(pilot, AgencyDialog())
         assert not isinstance(app.screen, AgencyDialog)
         assert "Only a supervisor can work with collection agencies" in notes(app)
     app = make_app(office, "sup")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(AgencyDialog())
-        await settle(pilot)
+        await push(pilot, AgencyDialog())
         dialog = app.screen
         await paste(pilot, "name", "n" * HUGE)
         assert len(typed(app, "name")) == 120
@@ -293,8 +279,7 @@ async def test_new_agency_refuses_a_clerk_and_cancels(office: Office) -> None:
         await save(pilot)
         assert field_error(app, "fee") == "Fee percent '-5' is not a percent; write e.g. 30 or 27.5"
         assert app.focused is dialog.query_one("#input-fee", Input) and typed(app, "fee") == "-5"
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert not isinstance(app.screen, AgencyDialog)
     assert desk.count(Agency) == 0
 
@@ -311,8 +296,7 @@ async def test_agency_payment_asks_keeps_values_on_no_and_posts(office: Office) 
     app = make_app(office, "sup")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(AgencyPaymentDialog(placement))
-        await settle(pilot)
+        await push(pilot, AgencyPaymentDialog(placement))
         dialog = app.screen
         await fill(pilot, "gross", "-5")
         await fill(pilot, "reference", "[bold]x")
@@ -324,20 +308,16 @@ async def test_agency_payment_asks_keeps_values_on_no_and_posts(office: Office) 
         assert "net $70.00 posted as the payment" in screen_text(app)
         await save(pilot)
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("n")
-        await settle(pilot)
+        await press(pilot, "n")
         assert app.screen is dialog and desk.count(Payment) == 0
         await save(pilot)
-        await pilot.press("y")
-        await settle(pilot)
+        await press(pilot, "y")
         assert not isinstance(app.screen, AgencyPaymentDialog)
         assert "posted net of the $30.00 agency fee (collected $100.00)" in notes(app)
         # Escape on a new one posts nothing.
-        app.push_screen(AgencyPaymentDialog(placement))
-        await settle(pilot)
+        await push(pilot, AgencyPaymentDialog(placement))
         await fill(pilot, "gross", "10")
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert not isinstance(app.screen, AgencyPaymentDialog)
     pay = office.db.read(lambda s: s.scalars(sa.select(Payment)).one())
     assert (pay.amount, pay.reference) == (D("70.00"), "[bold]x")
@@ -360,8 +340,7 @@ async def test_placement_file_is_audited_and_a_bad_name_stays_typed(office: Offi
     app = make_app(office, "sup")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(ExportDialog(ag, dt.date(2026, 11, 16)))
-        await settle(pilot)
+        await push(pilot, ExportDialog(ag, dt.date(2026, 11, 16)))
         dialog = app.screen
         assert typed(app, "name") == "agency-Acme-20261116.csv"
         for name in ("../x.csv", "n" * HUGE, ".hidden"):
@@ -370,18 +349,15 @@ async def test_placement_file_is_audited_and_a_bad_name_stays_typed(office: Offi
             await save(pilot)
             assert "must be a plain file name" in field_error(app, "name"), name
             assert app.focused is dialog.query_one("#input-name", Input) and typed(app, "name") == name
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert not isinstance(app.screen, ExportDialog) and files(app) == []
-        app.push_screen(ExportDialog(ag, dt.date(2026, 11, 16)))
-        await settle(pilot)
+        await push(pilot, ExportDialog(ag, dt.date(2026, 11, 16)))
         await fill(pilot, "name", "[bold]x.csv")
         await save(pilot)
         assert not isinstance(app.screen, ExportDialog)
         assert "(1 account)" in notes(app)
         # The same name again: the file is never replaced; the name field says so.
-        app.push_screen(ExportDialog(ag, dt.date(2026, 11, 16)))
-        await settle(pilot)
+        await push(pilot, ExportDialog(ag, dt.date(2026, 11, 16)))
         await fill(pilot, "name", "[bold]x.csv")
         await save(pilot)
         assert isinstance(app.screen, ExportDialog)
