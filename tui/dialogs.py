@@ -9,14 +9,21 @@ A dialog that asks for values and hands them to a service subclasses ``FormDialo
 * ``save(session, values)``: runs in a write transaction in a worker and returns the result;
 * optionally ``saved(result)`` (default: say ``saved_message(result)``, if any, and close with
   it), ``check(values)`` for checks that need no database (field -> why), ``FIELD_ALIASES``
-  when the service names a field differently, and ``failed(exc)`` for a refusal the dialog
-  answers itself (a duplicate to confirm, a conflict to reload), falling back to the base.
+  (or ``field_for``) when the service names a field differently, ``ERROR_FIELDS`` when a
+  refusal that names no field is about one (a file that exists: the file name), and
+  ``failed(exc)`` for a refusal the dialog answers itself (a duplicate to confirm, a conflict
+  to reload), falling back to the base;
+* optionally ``confirmation(values)``: the question asked, showing what will happen, before a
+  destructive or money-moving save runs; ``REQUIRES``: the right without which the dialog
+  refuses to open (with a sentence saying who may); ``SAVE_WRITES = False`` for a save that only
+  reads the database (it writes a file); ``outro()``: what is shown under the fields.
 
 The base keeps everything typed when something is wrong: a value that does not parse, a
 service's ``ValidationError`` (each named field marked, with the reason; the others listed on the
 problem line), a refusal or a conflict (on the problem line). Focus goes to the first wrong
 field. Anything unexpected goes to the app's error dialog, never a traceback. A field's mark
-clears as soon as it is edited.
+clears as soon as it is edited. While a save runs, a second save and Escape wait for it (the
+save cannot be taken back, and saving twice must not post twice).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from db.errors import ClerkDeskError, ValidationError
+from db.rights import Action
+from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal
 from tui.widgets.forms import AnyField, Form
 
@@ -46,11 +55,17 @@ class FormDialog(DbModal[T | None]):
     FORM_ID: ClassVar[str] = "form"
     SAVE_LABEL: ClassVar[str] = "Save"
     SAVE_VARIANT: ClassVar[str] = "primary"
+    CANCEL_LABEL: ClassVar[str] = "Cancel"
     WIDE: ClassVar[bool] = True
     SUBMIT_ON_ENTER: ClassVar[bool] = False  # Enter in a field saves (one-field dialogs)
     # A service's name for a field -> the form field that holds it (e.g. the instant "at" is typed
     # as a date and a time: its message belongs under the time).
     FIELD_ALIASES: ClassVar[Mapping[str, str]] = {}
+    # A refusal of this type (a ClerkDeskError naming no field) -> the field it is about.
+    ERROR_FIELDS: ClassVar[Mapping[type[ClerkDeskError], str]] = {}
+    # The right the dialog needs and the sentence shown to whoever lacks it (it does not open).
+    REQUIRES: ClassVar[tuple[Action, str] | None] = None
+    SAVE_WRITES: ClassVar[bool] = True  # False: the save only reads the database (writes a file)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Before Textual's own hook, which merges the bindings of the class once.
@@ -72,8 +87,19 @@ class FormDialog(DbModal[T | None]):
     def fields(self) -> ComposeResult:
         raise NotImplementedError  # every form has fields
 
+    def outro(self) -> Iterable[Widget]:
+        return ()
+
     def check(self, values: dict[str, Any]) -> Mapping[str, str]:
         return {}
+
+    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str] | None:
+        """(title, what will happen, yes label) to ask before saving; None saves at once."""
+        return None
+
+    def field_for(self, name: str) -> str:
+        """The form field that holds what the service calls ``name``."""
+        return self.FIELD_ALIASES.get(name, name)
 
     def save(self, session: Any, values: dict[str, Any]) -> T:
         raise NotImplementedError  # every form saves something
@@ -96,8 +122,9 @@ class FormDialog(DbModal[T | None]):
             yield Static("", classes="form-problem", id="form-problem")
             with VerticalScroll(classes="form-body"), Form():
                 yield from self.fields()
+            yield from self.outro()
             with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button(f"{self.CANCEL_LABEL} (esc)", id="cancel", compact=True)
                 yield Button(
                     f"{self.save_label()} (ctrl+s)",
                     variant=self.SAVE_VARIANT,  # type: ignore[arg-type]
@@ -108,6 +135,10 @@ class FormDialog(DbModal[T | None]):
     def on_mount(self) -> None:
         # Textual calls the on_mount of every class in the MRO, a dialog's own first: so a dialog
         # says where the cursor starts with start_focus(), not by focusing in its own on_mount.
+        if self.REQUIRES is not None and not self.actor.can(self.REQUIRES[0]):
+            self.notify(self.REQUIRES[1], title="Not allowed", severity="error")  # before any typing
+            self.dismiss(None)
+            return
         target = self.start_focus()
         if target is not None:
             target.focus()
@@ -136,17 +167,45 @@ class FormDialog(DbModal[T | None]):
     def _save_pressed(self) -> None:
         self.action_save()  # by name, so a dialog's own action_save runs for the button too
 
+    saving = False  # a save is running in a worker
+
     def action_save(self) -> None:
+        if self.saving:
+            return
         values = collect_or_mark(self.form, self.problem, self.check)
         if values is None:
             return
+        ask = self.confirmation(values)
+        if ask is None:
+            self._run_save(values)
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._run_save(values)
+
+        self.app.push_screen(ConfirmDialog(*ask), decided)
+
+    def _run_save(self, values: dict[str, Any]) -> None:
+        def done(result: T) -> None:
+            self.saving = False
+            self.saved(result)
+
+        def refused(exc: BaseException) -> None:
+            self.saving = False
+            self.failed(exc)
+
+        self.saving = True
         self.db_call(
-            lambda s: self.save(s, values), self.saved, write=True, on_error=self.failed, group="save"
+            lambda s: self.save(s, values), done, write=self.SAVE_WRITES, on_error=refused, group="save"
         )
 
     def failed(self, exc: BaseException) -> None:
         """A refused save: say why where the person is looking, keep what they typed."""
-        if not show_refusal(self.form, exc, self.problem, self.FIELD_ALIASES):
+        field = next((f for t, f in self.ERROR_FIELDS.items() if isinstance(exc, t)), None)
+        if field is not None:
+            exc = ValidationError(str(exc), {field: str(exc)})
+        if not show_refusal(self.form, exc, self.problem, self.field_for):
             self.cd_app.show_error(exc)
 
     @on(Button.Pressed, "#cancel")
@@ -154,7 +213,8 @@ class FormDialog(DbModal[T | None]):
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.saving:  # the save may already be done: closing now would hide its answer
+            self.dismiss(None)
 
 
 # The two halves of a save, also for a form that sits on a screen rather than in a dialog.
@@ -180,15 +240,22 @@ def collect_or_mark(
 
 
 def show_refusal(
-    form: Form, exc: BaseException, problem: Problem, aliases: Mapping[str, str] | None = None
+    form: Form,
+    exc: BaseException,
+    problem: Problem,
+    aliases: Mapping[str, str] | Callable[[str], str] | None = None,
 ) -> bool:
     """Say why a save was refused on the form (fields marked, the rest on the problem line).
 
-    False when ``exc`` is no refusal but a fault: the caller shows the error dialog.
+    ``aliases`` turns a service's field name into the form's. False when ``exc`` is no refusal
+    but a fault: the caller shows the error dialog.
     """
     if isinstance(exc, ValidationError):
         names = {f.field_name for f in form.fields()}
-        fields = {(aliases or {}).get(k, k): v for k, v in exc.fields.items()}
+        alias = aliases if callable(aliases) else (aliases or {}).get
+        fields: dict[str, str] = {}
+        for k, v in exc.fields.items():
+            fields.setdefault(alias(k) or k, v)  # several lines' reasons on one field: the first
         matched = form.show_errors(fields)
         others = [other_field_text(k, v) for k, v in fields.items() if k not in names]
         if not exc.fields:

@@ -115,10 +115,7 @@ def write_new(target: Path, data: bytes | str, *, root: Path | None = None) -> P
     content = data.encode("utf-8") if isinstance(data, str) else data
     try:
         if root is not None:
-            _check_new_file(target, root)
-            root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _check_new_file(target, root)  # again, now that the folders exist (no link out)
+            make_folders(root, target)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:200]}.", suffix=".partial")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -131,6 +128,22 @@ def write_new(target: Path, data: bytes | str, *, root: Path | None = None) -> P
             Path(tmp).unlink(missing_ok=True)
     except FileExistsError as e:
         raise ExportError(f"{target} exists; choose a new file name") from e
+    except NotADirectoryError as e:
+        raise ExportError(f"cannot write {target}: a file is in the way of a folder") from e
+    except OSError as e:
+        raise ExportError(f"cannot write {target}: {e.strerror or e}") from e
+    return target
+
+
+def make_folders(root: Path, target: Path) -> Path:
+    """Create the folders between ``root`` and the new file ``target`` (0700); raises ExportError.
+
+    For a writer that opens the file itself (it still must not replace one)."""
+    try:
+        _check_new_file(target, root)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _check_new_file(target, root)  # again, now that the folders exist (no link out)
     except NotADirectoryError as e:
         raise ExportError(f"cannot write {target}: a file is in the way of a folder") from e
     except OSError as e:

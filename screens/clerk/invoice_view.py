@@ -9,7 +9,7 @@ confirmation that says what will happen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +17,21 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Static
 
 from billing import invoices, render
 from billing.invoices import InvoiceView, LineView, Problem
-from db.errors import ValidationError
 from db.models import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Action
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbModal, DbScreen
-from tui.exports import ExportError, check_folder, free_target, write_new
-from tui.widgets.forms import Field, Form, ParseError, parse_money
+from screens.common.collections_bits import REASON_MAX
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.exports import ExportError, free_target, write_new
+from tui.widgets.forms import Field, FolderField, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
 
@@ -59,18 +60,6 @@ def file_stem(view: InvoiceView) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
 
 
-def folder_parser(root: Path) -> Callable[[str], str]:
-    """A sub-folder of the person's exports folder ``root`` (empty: the exports folder itself)."""
-
-    def parse(text: str) -> str:
-        try:
-            return check_folder(root, text)
-        except ExportError as e:
-            raise ParseError(str(e)) from e
-
-    return parse
-
-
 def status_line(v: InvoiceView) -> Text:
     st = v.status.value.replace("_", " ")
     return Text(f" {st.upper()} ", style="bold reverse" if v.status != InvoiceStatus.ISSUED else "bold")
@@ -79,7 +68,7 @@ def status_line(v: InvoiceView) -> Text:
 # --------------------------------------------------------------------------- print dialog
 
 
-class PrintDialog(DbModal[Path | None]):
+class PrintDialog(FormDialog[Path]):
     """Choose the folder; the file is written there and the dialog closes with its path."""
 
     HELP_TITLE = "Print"
@@ -87,10 +76,12 @@ class PrintDialog(DbModal[Path | None]):
         "Writes the document as a new file into a folder of your exports folder (created if "
         "missing; a taken name gets -2, -3…). Nothing is opened."
     )
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Write file", id="invoice_print.save", tooltip="Write the file"),
-        Binding("escape", "cancel", "Cancel", id="invoice_print.cancel", tooltip="Do nothing"),
-    ]
+    FORM_ID = "invoice_print"
+    SAVE_LABEL = "Write file"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
+    SAVE_WRITES = False  # reads the invoice, writes a file
+    ERROR_FIELDS = {ExportError: "folder"}
 
     def __init__(self, view: InvoiceView, fmt: str) -> None:
         super().__init__()
@@ -101,60 +92,35 @@ class PrintDialog(DbModal[Path | None]):
     def file_name(self) -> str:
         return f"{file_stem(self.view)}.{'txt' if self.fmt == 'text' else 'pdf'}"
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
         what = "plain text (80 columns)" if self.fmt == "text" else "PDF"
-        with Vertical(classes="dialog"):
-            yield Static(Text(f"Print {self.view.label} as {what}", style="bold"), classes="dialog-title")
-            yield Static(
-                Text(
-                    f"Writes {self.file_name} into this folder of {self.cd_app.exports} (created if "
-                    "missing; if the name is taken, -2, -3… is added: no file is ever replaced). "
-                    "Nothing is opened."
-                )
+        return f"Print {self.view.label} as {what}"
+
+    def intro(self) -> Iterable[Widget]:
+        yield Static(
+            Text(
+                f"Writes {self.file_name} into this folder of {self.cd_app.exports} (created if "
+                "missing; if the name is taken, -2, -3… is added: no file is ever replaced). "
+                "Nothing is opened."
             )
-            with Form():
-                yield Field("folder", "Folder", value=_last_folder, parse=folder_parser(self.cd_app.exports))
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Write (enter)", variant="primary", id="save", compact=True)
+        )
 
-    def on_mount(self) -> None:
-        self.query_one("#input-folder", Input).focus()
+    def fields(self) -> ComposeResult:
+        yield FolderField(self.cd_app.exports, _last_folder)
 
-    @on(Input.Submitted, "#input-folder")
-    def _submitted(self) -> None:
-        self.action_save()
+    def save(self, s: Any, values: dict[str, Any]) -> Path:
+        root = self.cd_app.exports
+        doc = render.draft_document(self.actor, s, self.view.id)
+        content = render.render_text(doc).encode("utf-8") if self.fmt == "text" else render.render_pdf(doc)
+        return write_new(free_target(root, values["folder"], self.file_name), content, root=root)
 
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            return
-        folder: str = values["folder"]
-        inv_id, fmt, name, root = self.view.id, self.fmt, self.file_name, self.cd_app.exports
+    def saved_message(self, result: Path) -> str:
+        return ""  # the invoice screen says where the file went
 
-        def job(s: Any) -> Path:
-            doc = render.draft_document(self.actor, s, inv_id)
-            content = render.render_text(doc).encode("utf-8") if fmt == "text" else render.render_pdf(doc)
-            return write_new(free_target(root, folder, name), content, root=root)
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ExportError):
-                form.show_errors({"folder": f"{exc}. Choose another folder."})
-            else:
-                self.cd_app.show_error(exc)
-
-        def done(path: Path) -> None:
-            global _last_folder
-            _last_folder = self.query_one("#input-folder", Input).value.strip()
-            self.dismiss(path)
-
-        self.db_call(job, done, on_error=failed, group="print")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved(self, result: Path) -> None:
+        global _last_folder
+        _last_folder = self.query_one("#input-folder", Input).value.strip()
+        super().saved(result)
 
 
 # --------------------------------------------------------------------------- credit note and void
@@ -181,54 +147,48 @@ def parse_lines(text: str) -> dict[int, Any] | None:
     return out or None
 
 
-class CreditDialog(DbModal[InvoiceView | None]):
+class CreditDialog(FormDialog[InvoiceView]):
     HELP_TITLE = "Credit note"
     HELP = (
         "A credit note corrects an issued invoice: it gets its own number and reduces what is owed. "
         "Lines empty = every line in full; '1, 3=10.00' = line 1 in full and 10.00 of line 3."
     )
-    BINDINGS = [
-        Binding(
-            "ctrl+s", "save", "Credit", id="invoice_credit.save", tooltip="Issue the credit note (asks first)"
-        ),
-        Binding("escape", "cancel", "Cancel", id="invoice_credit.cancel", tooltip="Do nothing"),
-    ]
+    FORM_ID = "invoice_credit"
+    SAVE_LABEL = "Credit"
+    SAVE_VARIANT = "warning"
 
     def __init__(self, view: InvoiceView) -> None:
         super().__init__()
         self.view = view
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
+        return f"Credit note against {self.view.label}"
+
+    def intro(self) -> Iterable[Widget]:
         v = self.view
-        with Vertical(classes="dialog -wide"):
-            yield Static(Text(f"Credit note against {v.label}", style="bold"), classes="dialog-title")
-            yield Static(
-                Text(f"{v.bill_to_name} · total {fmt_money(v.total)} · balance {fmt_money(v.balance)}")
-            )
-            with VerticalScroll(), Form():
-                yield Field("reason", "Reason", required=True, placeholder="what is being corrected")
-                yield Field("lines", "Lines", parse=parse_lines, placeholder="empty = every line in full")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Credit (ctrl+s)", variant="warning", id="save", compact=True)
+        yield Static(Text(f"{v.bill_to_name} · total {fmt_money(v.total)} · balance {fmt_money(v.balance)}"))
 
-    def on_mount(self) -> None:
-        self.query_one("#input-reason", Input).focus()
+    def fields(self) -> ComposeResult:
+        yield Field(
+            "reason", "Reason", required=True, max_length=REASON_MAX, placeholder="what is being corrected"
+        )
+        yield Field("lines", "Lines", parse=parse_lines, placeholder="empty = every line in full")
 
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            return
+    def field_for(self, name: str) -> str:
+        return "lines" if name.startswith("line") else name  # the service names "line 3"
+
+    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
+        v = self.view
+        missing = [n for n in values["lines"] or () if n not in {ln.line_no for ln in v.lines}]
+        if missing:
+            return {"lines": f"{v.label} has no line {missing[0]} (it has 1-{len(v.lines)})"}
+        return {}
+
+    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str]:
         v = self.view
         lines: dict[int, Any] | None = values["lines"]
         by_no = {ln.line_no: ln for ln in v.lines}
         if lines is not None:
-            missing = [n for n in lines if n not in by_no]
-            if missing:
-                form.show_errors({"lines": f"{v.label} has no line {missing[0]} (it has 1-{len(v.lines)})"})
-                return
             what = "; ".join(
                 f"line {n} ({by_no[n].code}) " + (fmt_money(a) if a is not None else "in full")
                 for n, a in sorted(lines.items())
@@ -239,113 +199,57 @@ class CreditDialog(DbModal[InvoiceView | None]):
             f"A credit note against {v.label} ({v.bill_to_name}) gets the next credit note number now, "
             f"which is never reused.\n\nCredited: {what}\nReason: {values['reason']}"
         )
+        return "Issue the credit note?", text, "Credit"
 
-        def decided(yes: bool | None) -> None:
-            if yes:
-                self._credit(values["reason"], lines)
-
-        self.app.push_screen(ConfirmDialog("Issue the credit note?", text, "Credit"), decided)
-
-    def _credit(self, reason: str, lines: dict[int, Any] | None) -> None:
-        form = self.query_one(Form)
-        inv_id = self.view.id
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError):
-                fields = {("lines" if k.startswith("line") else k): m for k, m in exc.fields.items()}
-                if not form.show_errors(fields):
-                    self.cd_app.show_error(exc)
-            else:
-                self.cd_app.show_error(exc)
-
-        def done(note: InvoiceView) -> None:
-            self.notify(escape(f"Credit note {note.number} issued: {fmt_money(note.total)}"))
-            self.dismiss(note)
-
-        self.db_call(
-            lambda s: invoices.credit_invoice(self.actor, s, inv_id, reason=reason, lines=lines),
-            done,
-            write=True,
-            on_error=failed,
-            group="save",
+    def save(self, s: Any, values: dict[str, Any]) -> InvoiceView:
+        return invoices.credit_invoice(
+            self.actor, s, self.view.id, reason=values["reason"], lines=values["lines"]
         )
 
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved_message(self, result: InvoiceView) -> str:
+        return f"Credit note {result.number} issued: {fmt_money(result.total)}"
 
 
-class VoidDialog(DbModal[InvoiceView | None]):
+class VoidDialog(FormDialog[InvoiceView]):
     """Supervisors only: refuses to open for anyone else (the service refuses too)."""
 
     HELP_TITLE = "Void"
     HELP = "Voiding keeps the number; nothing is owed on it and its services can be billed again."
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Void", id="invoice_void.save", tooltip="Void the invoice (asks first)"),
-        Binding("escape", "cancel", "Cancel", id="invoice_void.cancel", tooltip="Do nothing"),
-    ]
+    FORM_ID = "invoice_void"
+    SAVE_LABEL = "Void"
+    SAVE_VARIANT = "error"
+    REQUIRES = (Action.INVOICE_VOID, "Only a supervisor can void an invoice")
 
     def __init__(self, view: InvoiceView) -> None:
         super().__init__()
         self.view = view
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
+        return f"Void {self.view.label}"
+
+    def intro(self) -> Iterable[Widget]:
         v = self.view
-        with Vertical(classes="dialog -wide"):
-            yield Static(Text(f"Void {v.label}", style="bold"), classes="dialog-title")
-            yield Static(Text(f"{KIND[v.kind]} to {v.bill_to_name} · total {fmt_money(v.total)}"))
-            with Form():
-                yield Field("reason", "Reason", required=True, placeholder="why the invoice is void")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Void (ctrl+s)", variant="error", id="save", compact=True)
+        yield Static(Text(f"{KIND[v.kind]} to {v.bill_to_name} · total {fmt_money(v.total)}"))
 
-    def on_mount(self) -> None:
-        if not self.actor.can(Action.INVOICE_VOID):
-            self.notify("Only a supervisor can void an invoice", severity="error")
-            self.dismiss(None)
-            return
-        self.query_one("#input-reason", Input).focus()
+    def fields(self) -> ComposeResult:
+        yield Field(
+            "reason", "Reason", required=True, max_length=REASON_MAX, placeholder="why the invoice is void"
+        )
 
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            return
+    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str]:
         v = self.view
         text = (
             f"{v.label} ({KIND[v.kind].lower()} to {v.bill_to_name}, {fmt_money(v.total)}) becomes VOID. "
             "It keeps its number and nothing is owed on it; its services become unbilled (to be billed "
             f"again) unless another document still bills them.\n\nReason: {values['reason']}"
         )
+        return f"Void {v.label}?", text, "Void"
 
-        def decided(yes: bool | None) -> None:
-            if not yes:
-                return
+    def save(self, s: Any, values: dict[str, Any]) -> InvoiceView:
+        return invoices.void_invoice(self.actor, s, self.view.id, reason=values["reason"])
 
-            def failed(exc: BaseException) -> None:
-                if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                    return
-                self.cd_app.show_error(exc)
-
-            def done(view: InvoiceView) -> None:
-                self.notify(escape(f"{view.label} is void"))
-                self.dismiss(view)
-
-            self.db_call(
-                lambda s: invoices.void_invoice(self.actor, s, v.id, reason=values["reason"]),
-                done,
-                write=True,
-                on_error=failed,
-                group="save",
-            )
-
-        self.app.push_screen(ConfirmDialog(f"Void {v.label}?", text, "Void"), decided)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved_message(self, result: InvoiceView) -> str:
+        return f"{result.label} is void"
 
 
 # --------------------------------------------------------------------------- the screen

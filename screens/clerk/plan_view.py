@@ -9,40 +9,28 @@ client's name and address.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static
 
 from billing import plans
 from db.models import InstallmentStatus
 from db.settings import get_setting
 from screens.clerk.payment_widgets import money, status_words
-from tui.base import DbModal, DbScreen
-from tui.exports import ExportError, check_folder, folder_target, write_new
-from tui.widgets.forms import Field, Form, ParseError
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.exports import ExportError, folder_target, write_new
+from tui.widgets.forms import FolderField
 from tui.widgets.header import OfficeHeader
 
 DEFAULT_PRINT_FOLDER = "prints"  # inside the person's exports folder (tui/exports.py)
-
-
-def folder_parser(root: Path) -> Callable[[str], str]:
-    """A sub-folder of the exports folder ``root`` (empty: the exports folder itself)."""
-
-    def parse(text: str) -> str:
-        try:
-            return check_folder(root, text)
-        except ExportError as e:
-            raise ParseError(str(e)) from e
-
-    return parse
 
 
 def save_agreement(root: Path, folder: str, number: str, text: str, pdf: bytes) -> tuple[Path, Path]:
@@ -58,11 +46,18 @@ def save_agreement(root: Path, folder: str, number: str, text: str, pdf: bytes) 
     return txt_path, pdf_path
 
 
-class AgreementDialog(DbModal[tuple[Path, Path] | None]):
+class AgreementDialog(FormDialog[tuple[Path, Path]]):
     """Ask for the folder, then write the agreement as text and PDF. Dismisses with the paths."""
 
+    FORM_ID = "agreement"
+    SAVE_LABEL = "Write"
+    CANCEL_LABEL = "Skip"  # it follows the plan's creation: not writing it now is no cancel
+    WIDE = False
+    SUBMIT_ON_ENTER = True
+    SAVE_WRITES = False  # reads the plan, writes files
+    ERROR_FIELDS = {ExportError: "folder"}
     BINDINGS = [
-        Binding("ctrl+s", "write", "Write", id="agreement.write", tooltip="Write the text and PDF files"),
+        Binding("ctrl+s", "save", "Write", id="agreement.write", tooltip="Write the text and PDF files"),
         Binding("escape", "cancel", "Skip", id="agreement.cancel", tooltip="Close without writing"),
     ]
 
@@ -71,69 +66,30 @@ class AgreementDialog(DbModal[tuple[Path, Path] | None]):
         self.plan_id = plan_id
         self.plan_number = plan_number
         self.folder = folder
-        self.writing = False
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(
-                Text(f"Write the agreement for {self.plan_number}", style="bold"), classes="dialog-title"
+    def heading(self) -> str:
+        return f"Write the agreement for {self.plan_number}"
+
+    def intro(self) -> Iterable[Widget]:
+        yield Static(
+            Text(
+                "The plan agreement is written as a text file and a PDF into this folder of "
+                f"{self.cd_app.exports}, to print or send to the client. Existing files are "
+                "never replaced. Nothing is opened."
             )
-            yield Static(
-                Text(
-                    "The plan agreement is written as a text file and a PDF into this folder of "
-                    f"{self.cd_app.exports}, to print or send to the client. Existing files are "
-                    "never replaced. Nothing is opened."
-                )
-            )
-            with Form(id="agreement-form"):
-                yield Field("folder", "Folder", value=self.folder, parse=folder_parser(self.cd_app.exports))
-            with Horizontal(classes="buttons"):
-                yield Button("Skip (esc)", id="cancel", compact=True)
-                yield Button("Write (Enter)", variant="primary", id="write", compact=True)
+        )
 
-    def on_mount(self) -> None:
-        self.query_one("#input-folder", Input).focus()
+    def fields(self) -> ComposeResult:
+        yield FolderField(self.cd_app.exports, self.folder)
 
-    @on(Input.Submitted, "#input-folder")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_write()
+    def save(self, s: Any, values: dict[str, Any]) -> tuple[Path, Path]:
+        doc = plans.agreement_doc(self.actor, s, self.plan_id)
+        text = plans.render_agreement(doc)
+        pdf = plans.render_agreement_pdf(doc)
+        return save_agreement(self.cd_app.exports, values["folder"], self.plan_number, text, pdf)
 
-    @on(Button.Pressed, "#write")
-    def action_write(self) -> None:
-        if self.writing:
-            return
-        form = self.query_one("#agreement-form", Form)
-        values = form.collect()
-        if values is None:
-            return
-        folder: str = values["folder"]
-        plan_id, number, root = self.plan_id, self.plan_number, self.cd_app.exports
-
-        def write(s: Any) -> tuple[Path, Path]:
-            doc = plans.agreement_doc(self.actor, s, plan_id)
-            text = plans.render_agreement(doc)
-            pdf = plans.render_agreement_pdf(doc)
-            return save_agreement(root, folder, number, text, pdf)
-
-        def failed(exc: BaseException) -> None:
-            self.writing = False
-            if isinstance(exc, ExportError):
-                form.show_errors({"folder": str(exc)})
-                return
-            self.cd_app.show_error(exc)
-
-        def done(paths: tuple[Path, Path]) -> None:
-            self.writing = False
-            self.dismiss(paths)
-
-        self.writing = True
-        self.db_call(write, done, on_error=failed, group="agreement")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        if not self.writing:
-            self.dismiss(None)
+    def saved_message(self, result: tuple[Path, Path]) -> str:
+        return ""  # the screen that opened the dialog says where the files went
 
 
 def written_message(paths: tuple[Path, Path]) -> str:

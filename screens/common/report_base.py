@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from textual.binding import Binding
-from textual.markup import escape
 
 from db.settings import get_setting
 from reports.export import cell, render
@@ -26,7 +25,7 @@ from reports.output import (
     trend_reports,
     week_start_of,
 )
-from screens.common.report_drill import ExportRefused, save_export
+from screens.common.report_drill import export_file
 from tui.base import DbScreen
 
 TREND_COUNT = 8
@@ -153,12 +152,7 @@ class ReportBase(DbScreen):
             return
         who = self.login or ("team" if self.actor.is_supervisor else self.actor.login)
         name = f"output-{who}-{self.period.slug}.{'md' if fmt == 'md' else 'csv'}"
-        try:
-            path = save_export(self.cd_app.exports, name, render(self.report, fmt, self.symbol))
-        except ExportRefused as e:
-            self.notify(escape(str(e)), title="Not exported", severity="warning")
-            return
-        self.notify(escape(f"Written to {path}"), title="Exported")
+        export_file(self, name, render(self.report, fmt, self.symbol))
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

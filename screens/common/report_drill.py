@@ -25,17 +25,25 @@ from tui.widgets.paged import Page, PagedTable
 EXPORT_MAX_ROWS = 50_000  # a drill-down export beyond this is refused: narrow the period
 
 
-class ExportRefused(Exception):
-    """The file exists or cannot be written; the message says which."""
-
-
 def save_export(root: Path, filename: str, text: str) -> Path:
     """Write ``text`` to a NEW file ``filename`` in the person's exports folder ``root``
-    (tui/exports.py: private, never over an existing file, never outside the folder)."""
+    (tui/exports.py: private, never over an existing file, never outside the folder).
+    Raises ExportError, whose message names the file and says why."""
+    return write_new(form_target(root, filename), text, root=root)
+
+
+def export_file(screen: DbScreen, filename: str, text: str) -> None:
+    """Write a report export and say where it went, or why not (a message, never a dialog)."""
     try:
-        return write_new(form_target(root, filename), text, root=root)
+        path = save_export(screen.cd_app.exports, filename, text)
     except ExportError as e:
-        raise ExportRefused(f"{filename} {e}" if not str(e).startswith("/") else str(e)) from None
+        not_exported(screen, e)
+        return
+    screen.notify(escape(f"Written to {path}"), title="Exported")
+
+
+def not_exported(screen: DbScreen, exc: ExportError) -> None:
+    screen.notify(escape(str(exc)), title="Not exported", severity="warning")
 
 
 class DrillTable(PagedTable):
@@ -124,7 +132,7 @@ class DrillScreen(DbScreen):
                 pages.append(page)
                 rows += len(page.rows)
                 if rows > EXPORT_MAX_ROWS:
-                    raise ExportRefused(
+                    raise ExportError(
                         f"more than {EXPORT_MAX_ROWS:,} rows: export a shorter period or one clerk"
                     )
                 if page.next_after is None:
@@ -134,21 +142,13 @@ class DrillScreen(DbScreen):
         def write(pages: list[DrillPage]) -> None:
             who = self.login or "team"
             name = f"{self.kind}-{who}-{self.period.slug}.{'md' if fmt == 'md' else 'csv'}"
-            self._save(name, render_drill(pages, fmt))
+            export_file(self, name, render_drill(pages, fmt))
 
         self.db_call(all_pages, write, on_error=self._refused)
 
-    def _save(self, name: str, text: str) -> None:
-        try:
-            path = save_export(self.cd_app.exports, name, text)
-        except ExportRefused as e:
-            self.notify(escape(str(e)), title="Not exported", severity="warning")
-            return
-        self.notify(escape(f"Written to {path}"), title="Exported")
-
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ExportRefused):
-            self.notify(escape(str(exc)), title="Not exported", severity="warning")
+        if isinstance(exc, ExportError):
+            not_exported(self, exc)
         else:
             self.cd_app.show_error(exc)
 

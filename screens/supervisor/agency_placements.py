@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -23,28 +24,28 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Static
 
 from billing import agency, collections
 from billing.agency import AgencyPaymentResult, AgencyView, ExportResult, PlacementView
 from billing.collections import WorklistRow
-from db.errors import ConflictError, ValidationError
+from db.errors import ConflictError
 from db.models import PlacementStatus
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
-from screens.clerk.invoice_view import folder_parser
 from screens.clerk.payment_widgets import parse_amount, received_date_parser
 from screens.common.collections_bits import REASON_MAX, cut, money_cell, n_of, refused
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import ReasonDialog
-from tui.base import DbModal, DbScreen
-from tui.exports import ExportError, folder_target
-from tui.widgets.forms import Field, Form, ParseError
+from tui.base import DbScreen
+from tui.dialogs import FormDialog
+from tui.exports import ExportError, folder_target, make_folders
+from tui.widgets.forms import Field, FolderField, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
@@ -80,62 +81,36 @@ def parse_file_name(text: str) -> str:
 # --------------------------------------------------------------------------- dialogs
 
 
-class AgencyDialog(DbModal[AgencyView | None]):
+AGENCY_REFUSED = "Only a supervisor can work with collection agencies"
+
+
+class AgencyDialog(FormDialog[AgencyView]):
     HELP_TITLE = "New agency"
     HELP = "A collection agency and its fee percent (what it keeps of what it collects)."
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="agency_form.save", tooltip="Add the agency"),
-        Binding("escape", "cancel", "Cancel", id="agency_form.cancel", tooltip="Close without saving"),
-    ]
+    FORM_ID = "agency_form"
+    WIDE = False
+    SUBMIT_ON_ENTER = True
+    REQUIRES = (Action.AGENCY_PLACE, AGENCY_REFUSED)
+    ERROR_FIELDS = {ConflictError: "name"}  # the name is taken
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Text("New collection agency", style="bold"), classes="dialog-title")
-            with Form():
-                yield Field("name", "Name", required=True, max_length=120)
-                yield Field("fee", "Fee percent", required=True, max_length=12, placeholder="e.g. 30 or 27.5")
-                yield Field("contact", "Contact", max_length=300, placeholder="phone, e-mail, person")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+    def heading(self) -> str:
+        return "New collection agency"
 
-    def on_mount(self) -> None:
-        self.query_one("#input-name", Input).focus()
+    def fields(self) -> ComposeResult:
+        yield Field("name", "Name", required=True, max_length=120)
+        yield Field("fee", "Fee percent", required=True, max_length=12, placeholder="e.g. 30 or 27.5")
+        yield Field("contact", "Contact", max_length=300, placeholder="phone, e-mail, person")
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        v = form.collect()
-        if v is None:
-            return
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                return
-            if isinstance(exc, ConflictError):
-                form.show_errors({"name": str(exc)})
-                return
-            self.cd_app.show_error(exc)
-
-        def done(a: AgencyView) -> None:
-            self.notify(escape(f"Agency {a.name} added, fee {a.fee_percent}"))
-            self.dismiss(a)
-
-        self.db_call(
-            lambda s: agency.add_agency(self.actor, s, name=v["name"], fee_bp=v["fee"], contact=v["contact"]),
-            done,
-            write=True,
-            on_error=failed,
-            group="save",
+    def save(self, s: Any, values: dict[str, Any]) -> AgencyView:
+        return agency.add_agency(
+            self.actor, s, name=values["name"], fee_bp=values["fee"], contact=values["contact"]
         )
 
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved_message(self, result: AgencyView) -> str:
+        return f"Agency {result.name} added, fee {result.fee_percent}"
 
 
-class AgencyPaymentDialog(DbModal[AgencyPaymentResult | None]):
+class AgencyPaymentDialog(FormDialog[AgencyPaymentResult]):
     """What the agency collected (gross); the fee and the net are shown before saving."""
 
     HELP_TITLE = "Agency payment"
@@ -144,54 +119,48 @@ class AgencyPaymentDialog(DbModal[AgencyPaymentResult | None]):
         "it remits is posted as a payment and the fee is booked as an adjustment, so the client's "
         "balance goes down by the gross amount. Ctrl+S asks first."
     )
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Post", id="agency_payment.save", tooltip="Post the payment (asks first)"),
-        Binding("escape", "cancel", "Cancel", id="agency_payment.cancel", tooltip="Close without saving"),
-    ]
+    FORM_ID = "agency_payment"
+    SAVE_LABEL = "Post"
+    SUBMIT_ON_ENTER = True
+    REQUIRES = (Action.AGENCY_PLACE, AGENCY_REFUSED)
 
     def __init__(self, placement: PlacementView) -> None:
         super().__init__()
         self.placement = placement
         self.key = f"tui-agency-{uuid.uuid4().hex}"  # one key per dialog: saving twice posts once
-        self._saving = False
 
-    def compose(self) -> ComposeResult:
+    def heading(self) -> str:
         p = self.placement
+        return f"Payment collected by {p.agency_name} for {p.client_name} ({p.account_number})"
+
+    def intro(self) -> Iterable[Widget]:
+        p = self.placement
+        yield Static(
+            Text(
+                f"Placed {p.placed_on} with {fmt_money(p.balance_placed)} · owes now {fmt_money(p.balance_now)} "
+                f"· agency fee {percent(p.fee_bp)}"
+            )
+        )
+
+    def fields(self) -> ComposeResult:
         today = office_today(self.cd_app.tz)
-        with Vertical(classes="dialog -wide"):
-            yield Static(
-                Text(
-                    f"Payment collected by {p.agency_name} for {p.client_name} ({p.account_number})",
-                    style="bold",
-                ),
-                classes="dialog-title",
-            )
-            yield Static(
-                Text(
-                    f"Placed {p.placed_on} with {fmt_money(p.balance_placed)} · owes now {fmt_money(p.balance_now)} "
-                    f"· agency fee {percent(p.fee_bp)}"
-                )
-            )
-            with VerticalScroll(), Form():
-                yield Field(
-                    "gross", "Collected (gross)", parse=parse_amount, required=True, placeholder="e.g. 100.00"
-                )
-                yield Field(
-                    "received_on",
-                    "Received on",
-                    value=today.isoformat(),
-                    parse=received_date_parser(today),
-                    required=True,
-                    max_length=40,
-                )
-                yield Field("reference", "Reference", max_length=100, placeholder="agency remittance number")
-            yield Static("", id="agency-net", classes="agency-net")
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Post (ctrl+s)", variant="primary", id="save", compact=True)
+        yield Field(
+            "gross", "Collected (gross)", parse=parse_amount, required=True, placeholder="e.g. 100.00"
+        )
+        yield Field(
+            "received_on",
+            "Received on",
+            value=today.isoformat(),
+            parse=received_date_parser(today),
+            required=True,
+            max_length=40,
+        )
+        yield Field("reference", "Reference", max_length=100, placeholder="agency remittance number")
+
+    def outro(self) -> Iterable[Widget]:
+        yield Static("", id="agency-net", classes="agency-net")
 
     def on_mount(self) -> None:
-        self.query_one("#input-gross", Input).focus()
         self._show_net("")
 
     @on(Input.Changed, "#input-gross")
@@ -216,58 +185,37 @@ class AgencyPaymentDialog(DbModal[AgencyPaymentResult | None]):
             )
         )
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        if self._saving:
-            return
-        form = self.query_one(Form)
-        v = form.collect()
-        if v is None:
-            return
+    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
+        owes = self.placement.balance_now
+        if values["gross"] > owes:
+            return {"gross": f"is more than the account owes ({fmt_money(owes)})"}
+        return {}
+
+    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str]:
         p = self.placement
-        gross: Decimal = v["gross"]
-        if gross > p.balance_now:
-            form.show_errors({"gross": f"is more than the account owes ({fmt_money(p.balance_now)})"})
-            return
+        gross: Decimal = values["gross"]
         fee = fee_of(gross, p.fee_bp)
         text = (
             f"{p.agency_name} collected {fmt_money(gross)} from {p.client_name} ({p.account_number}), "
-            f"received {v['received_on']}.\n\nPosted as a payment: {fmt_money(gross - fee)} (net)\n"
+            f"received {values['received_on']}.\n\nPosted as a payment: {fmt_money(gross - fee)} (net)\n"
             f"Agency fee {percent(p.fee_bp)}: {fmt_money(fee)}, booked as an adjustment\n"
             f"The account owes {fmt_money(p.balance_now)} → {fmt_money(p.balance_now - gross)}."
         )
+        return "Post the agency payment?", text, "Post"
 
-        def decided(yes: bool | None) -> None:
-            if not yes:
-                return
-            self._saving = True
+    def save(self, s: Any, values: dict[str, Any]) -> AgencyPaymentResult:
+        return agency.record_agency_payment(
+            self.actor,
+            s,
+            placement_id=self.placement.id,
+            gross=values["gross"],
+            received_on=values["received_on"],
+            idempotency_key=self.key,
+            reference=values["reference"],
+        )
 
-            def failed(exc: BaseException) -> None:
-                self._saving = False
-                if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-                    return
-                self.cd_app.show_error(exc)
-
-            self.db_call(
-                lambda s: agency.record_agency_payment(
-                    self.actor,
-                    s,
-                    placement_id=p.id,
-                    gross=gross,
-                    received_on=v["received_on"],
-                    idempotency_key=self.key,
-                    reference=v["reference"],
-                ),
-                self._done,
-                write=True,
-                on_error=failed,
-                group="save",
-            )
-
-        self.app.push_screen(ConfirmDialog("Post the agency payment?", text, "Post"), decided)
-
-    def _done(self, r: AgencyPaymentResult) -> None:
+    def saved(self, result: AgencyPaymentResult) -> None:
+        r = result
         if r.duplicate:
             self.notify(f"Already recorded as payment #{r.payment_id}; nothing changed", severity="warning")
         else:
@@ -279,92 +227,62 @@ class AgencyPaymentDialog(DbModal[AgencyPaymentResult | None]):
             )
         self.dismiss(r)
 
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class ExportDialog(DbModal[ExportResult | None]):
+class ExportDialog(FormDialog[ExportResult]):
     HELP_TITLE = "Placement file"
     HELP = "Writes the agency's active placements as CSV into the folder. An existing file is never replaced."
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Write file", id="agency_export.save", tooltip="Write the file"),
-        Binding("escape", "cancel", "Cancel", id="agency_export.cancel", tooltip="Do nothing"),
-    ]
+    FORM_ID = "agency_export"
+    SAVE_LABEL = "Write file"
+    SUBMIT_ON_ENTER = True
+    REQUIRES = (Action.AGENCY_PLACE, AGENCY_REFUSED)
+    # A write transaction: the export's audit entry (who took which clients' data) must be kept.
+    SAVE_WRITES = True
+    ERROR_FIELDS = {ConflictError: "name", ExportError: "folder"}  # the file exists; the folder fails
+    FIELD_ALIASES = {"path": "folder"}
 
     def __init__(self, ag: AgencyView, today: dt.date) -> None:
         super().__init__()
         self.agency = ag
         self.default_name = f"agency-{safe_name(ag.name)[:16]}-{today.strftime('%Y%m%d')}.csv"
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog -wide"):
-            yield Static(Text(f"Placement file for {self.agency.name}", style="bold"), classes="dialog-title")
-            yield Static(
-                Text(
-                    f"One row per active placement ({self.agency.active_placements}) with contact data and the "
-                    "itemized balance. Nothing is opened; the file goes into this folder of "
-                    f"{self.cd_app.exports} (created if needed), readable by you alone."
-                )
+    def heading(self) -> str:
+        return f"Placement file for {self.agency.name}"
+
+    def intro(self) -> Iterable[Widget]:
+        yield Static(
+            Text(
+                f"One row per active placement ({self.agency.active_placements}) with contact data and the "
+                "itemized balance. Nothing is opened; the file goes into this folder of "
+                f"{self.cd_app.exports} (created if needed), readable by you alone."
             )
-            with Form():
-                yield Field(
-                    "folder", "Folder", value=_last_folder, parse=folder_parser(self.cd_app.exports)
-                )
-                yield Field(
-                    "name", "File name", value=self.default_name, parse=parse_file_name, required=True
-                )
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-                yield Button("Write (ctrl+s)", variant="primary", id="save", compact=True)
+        )
 
-    def on_mount(self) -> None:
-        self.query_one("#input-folder", Input).focus()
+    def fields(self) -> ComposeResult:
+        yield FolderField(self.cd_app.exports, _last_folder)
+        yield Field("name", "File name", value=self.default_name, parse=parse_file_name, required=True)
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
-        form = self.query_one(Form)
-        v = form.collect()
-        if v is None:
-            return
-        root = self.cd_app.exports
+    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
         try:
-            target = folder_target(root, v["folder"], v["name"])
+            folder_target(self.cd_app.exports, values["folder"], values["name"])
         except ExportError as e:
-            form.show_errors({"name": str(e)})
-            return
-        aid = self.agency.id
+            return {"name": str(e)}  # the folder alone passed its own check: the name is wrong
+        return {}
 
-        def job(s: Any) -> ExportResult:
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            return agency.export_placement_file(self.actor, s, path=target, agency_id=aid)
+    def save(self, s: Any, values: dict[str, Any]) -> ExportResult:
+        root = self.cd_app.exports
+        target = make_folders(root, folder_target(root, values["folder"], values["name"]))
+        return agency.export_placement_file(self.actor, s, path=target, agency_id=self.agency.id)
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ConflictError):
-                form.show_errors({"name": "exists already: choose another name (files are never replaced)"})
-            elif isinstance(exc, OSError):
-                form.show_errors({"folder": f"cannot be written: {exc.strerror or exc}"})
-            elif isinstance(exc, ValidationError) and form.show_errors(
-                {("folder" if k == "path" else k): m for k, m in exc.fields.items()}
-            ):
-                return
-            else:
-                self.cd_app.show_error(exc)
+    def saved_message(self, result: ExportResult) -> str:
+        return ""  # said below, with a longer time on screen
 
-        def done(r: ExportResult) -> None:
-            global _last_folder
-            _last_folder = self.query_one("#input-folder", Input).value.strip()
-            self.notify(
-                escape(f"Wrote {r.path} ({n_of(r.rows, 'account')})"), title="Placement file", timeout=8
-            )
-            self.dismiss(r)
-
-        self.db_call(job, done, on_error=failed, group="export")
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def saved(self, result: ExportResult) -> None:
+        global _last_folder
+        _last_folder = self.query_one("#input-folder", Input).value.strip()
+        self.notify(
+            escape(f"Wrote {result.path} ({n_of(result.rows, 'account')})"), title="Placement file", timeout=8
+        )
+        super().saved(result)
 
 
 # --------------------------------------------------------------------------- choosing accounts

@@ -33,6 +33,7 @@ class EligibilityOverrideDialog(FormDialog[OverrideView]):
     FORM_ID = "eligibility_override"
     SAVE_LABEL = "Override"
     SAVE_VARIANT = "warning"
+    REQUIRES = (Action.ELIGIBILITY_OVERRIDE, REFUSED)
 
     def __init__(self, coverage_id: int, what: str, problem: str = "") -> None:
         super().__init__()
@@ -61,11 +62,6 @@ class EligibilityOverrideDialog(FormDialog[OverrideView]):
             required=True,
             placeholder="YYYY-MM-DD",
         )
-
-    def on_mount(self) -> None:
-        if not self.actor.can(Action.ELIGIBILITY_OVERRIDE):  # check first: refuse before any typing
-            self.notify(REFUSED, severity="error")
-            self.dismiss(None)
 
     def save(self, s: Any, values: dict[str, Any]) -> OverrideView:
         return coverage.grant_eligibility_override(

@@ -8,10 +8,15 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from db.errors import ConflictError, ValidationError
+from db.rights import Action
+from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
 from tests.tui.conftest import make_app, screen_text
+from tests.tui.test_billing_screens import make_app as noting_app
+from tests.tui.test_billing_screens import notes
 from tests.tui.test_shell import settle
 from tui.dialogs import FIX_FIELDS, FormDialog
+from tui.exports import ExportError
 from tui.widgets.forms import Field, parse_int
 
 
@@ -168,3 +173,107 @@ async def test_db_call_awaits_an_async_callback(office: Office) -> None:
         app.screen.db_call(lambda s: 7, mount_rows)  # type: ignore[attr-defined]
         await settle(pilot)
         assert got == [7]
+
+
+class Asking(Probe):
+    """A money-moving form: asks first, needs a right, a refusal type belongs to a field."""
+
+    FORM_ID = "asking"
+    REQUIRES = (Action.AGENCY_PLACE, "Only a supervisor can ask this")
+    ERROR_FIELDS = {ExportError: "name"}
+
+    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str]:
+        return "Really?", f"Saves {values['name']}", "Go"
+
+
+async def test_a_confirmed_save_asks_first_and_no_keeps_what_was_typed(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog, results = Asking(), []
+        app.push_screen(dialog, results.append)
+        await settle(pilot)
+        await pilot.press(*"Ann", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and "Saves Ann" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is dialog and dialog.calls == 0
+        assert dialog.query_one("#input-name", Input).value == "Ann"
+        # A refusal of a mapped type marks its field, with the reason, after the question.
+        dialog.answer = ExportError("/x/Ann exists; choose a new file name")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is dialog and dialog.calls == 1
+        assert "Name /x/Ann exists; choose a new file name" in screen_text(app)
+        assert FIX_FIELDS in screen_text(app) and app.focused is dialog.query_one("#input-name", Input)
+        dialog.answer = None
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert results == [{"name": "Ann", "count": None}]
+
+
+async def test_a_dialog_refuses_to_open_without_its_right(office: Office) -> None:
+    app = noting_app(office, "clerk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog = Asking()
+        app.push_screen(dialog)
+        await settle(pilot)
+        assert app.screen is not dialog and dialog.calls == 0
+        assert "Only a supervisor can ask this" in notes(app)
+
+
+async def test_a_running_save_is_not_started_twice_nor_cancelled(office: Office) -> None:
+    """Ctrl+S twice must not save twice, and Escape must not close the dialog on a save that is
+    still running (its answer, or its refusal, would go nowhere)."""
+    import threading
+
+    gate = threading.Event()
+
+    class Slow(Probe):
+        SAVE_WRITES = False  # reads only: the test's gate must not hold the write lock
+
+        def save(self, session: Any, values: dict[str, Any]) -> dict[str, Any]:
+            self.calls += 1
+            gate.wait(5)
+            return values
+
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        dialog, results = Slow(), []
+        app.push_screen(dialog, results.append)
+        await settle(pilot)
+        await pilot.press(*"Ann", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("ctrl+s", "escape")
+        await pilot.pause()
+        assert app.screen is dialog
+        gate.set()
+        await settle(pilot)
+        assert dialog.calls == 1 and results == [{"name": "Ann", "count": None}]
+
+
+async def test_a_save_that_writes_a_file_reads_the_database_only(office: Office) -> None:
+    calls: list[bool] = []
+
+    class Reading(Probe):
+        SAVE_WRITES = False
+
+        def db_call(self, fn: Any, then: Any = None, *, write: bool = False, **kw: Any) -> Any:
+            calls.append(write)
+            return super().db_call(fn, then, write=write, **kw)
+
+    app = make_app(office, "sup")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(Reading())
+        await settle(pilot)
+        await pilot.press(*"Ann", "ctrl+s")
+        await settle(pilot)
+    assert calls == [False]

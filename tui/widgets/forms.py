@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from db.money import MAX_ABS, fmt_money, to_money
+from tui.exports import ExportError, check_folder
 
 
 class ParseError(ValueError):
@@ -77,6 +79,17 @@ def parse_int(text: str, lo: int, hi: int) -> int:
 Parser = Callable[[str], Any]
 
 
+class FieldInput(Input):
+    """An input that keeps what fits of a paste longer than its limit: Textual drops such a paste
+    whole and silently; cut, the field says it stopped at its limit."""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        if self.max_length:
+            lo, hi = sorted((max(0, start), min(len(self.value), end)))
+            text = text[: max(0, self.max_length - (len(self.value) - (hi - lo)))]
+        super().replace(text, start, end)
+
+
 class Field(Vertical):
     """Label + input + error line. ``parse`` turns the text into a value or raises ParseError."""
 
@@ -116,7 +129,7 @@ class Field(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(Text(self.label + (" *" if self.required else "")))
-            yield Input(
+            yield FieldInput(
                 value=self._value,
                 placeholder=self.placeholder,
                 id=f"input-{self.field_name}",
@@ -163,6 +176,23 @@ class Field(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         # Editing a marked field is fixing it: the mark goes (save checks it again).
         self.set_error(None)
+
+
+class FolderField(Field):
+    """A sub-folder of the person's exports folder ``root`` (tui/exports.py). Empty is the
+    exports folder itself: the value is then "", never None."""
+
+    def __init__(self, root: Path, value: str, name: str = "folder", label: str = "Folder") -> None:
+        def parse(text: str) -> str:
+            try:
+                return check_folder(root, text)
+            except ExportError as e:
+                raise ParseError(str(e)) from e
+
+        super().__init__(name, label, value=value, parse=parse, placeholder="empty = the exports folder")
+
+    def value(self) -> str:
+        return super().value() or ""
 
 
 class ChoiceField(Vertical):
