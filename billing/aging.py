@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from billing.catalog import office_day
 from billing.ledger import PAYABLE_KINDS
+from db.coltypes import Money
 from db.errors import NotFound, ValidationError
 from db.models import (
     Adjustment,
@@ -47,7 +48,7 @@ from db.models import (
     PlanStatus,
     name_search_key,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
 from db.settings import office_timezone
 from db.timeutil import local_instant

@@ -38,6 +38,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from billing.catalog import office_day, pinned_get, setting
 from billing.coverage import CoverageView, list_coverages
 from db import audit
+from db.coltypes import Money
 from db.errors import ConflictError, NotFound, ValidationError
 from db.models import (
     BillTo,
@@ -57,7 +58,7 @@ from db.models import (
     User,
     name_search_key,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
 from db.text import has_control_chars
 

@@ -42,6 +42,7 @@ from billing.clients import get_client_row, locked, take_sequence_value
 from billing.coverage import active_coverages, eligibility_status, in_force
 from billing.split import CoverageTerms, ServiceSplit, Step, coverage_figure, parse_steps, split_service
 from db import audit
+from db.coltypes import Money
 from db.errors import ConflictError, FrozenError, NotFound, ValidationError
 from db.models import (
     Adjustment,
@@ -58,7 +59,7 @@ from db.models import (
     ServiceCode,
     ServiceRendered,
 )
-from db.money import ZERO, Money, to_money
+from db.money import ZERO, to_money
 from db.rights import Action, Actor, require
 from db.timeutil import now
 

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from db.coltypes import Money
 from db.errors import NotFound
 from db.models import (
     Allocation,
@@ -40,7 +41,7 @@ from db.models import (
     PaymentPlan,
     PlanStatus,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
 
 OPEN_STATUSES: tuple[InvoiceStatus, ...] = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)

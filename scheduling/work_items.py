@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from db import audit
+from db.coltypes import Money
 from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import (
     Assignment,
@@ -69,7 +70,7 @@ from db.models import (
     WorkStatus,
     name_search_key,
 )
-from db.money import ZERO, Money, fmt_money, to_money
+from db.money import ZERO, fmt_money, to_money
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
 from db.timeutil import now, office_today

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from billing import imports, invoices, render
 from billing.clients import find_client
-from db.models import InvoiceKind, InvoiceStatus
+from db.enums import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Actor
 from db.settings import get_setting

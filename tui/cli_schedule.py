@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from db.models import RequestStatus
+from db.enums import RequestStatus
 from scheduling import rostering, shifts, timeoff
 from scheduling.roster.problem import fmt_day
 from tui.cli import EXIT_FAILED, EXIT_USAGE, Ctx, errors_as_exit, fail, pass_ctx

@@ -31,7 +31,7 @@ from billing.clients import ClientView
 from billing.coverage import CoverageView
 from billing.invoices import InvoiceView, IssueRefused
 from billing.services import ServiceView
-from db.models import InvoiceKind
+from db.enums import InvoiceKind
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from screens.clerk.invoice_view import cut, desc_width

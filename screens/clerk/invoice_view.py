@@ -23,8 +23,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from billing import invoices, render
 from billing.invoices import InvoiceView, LineView, Problem
+from db.enums import InvoiceKind, InvoiceStatus
 from db.errors import ValidationError
-from db.models import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Action
 from screens.common.confirm import ConfirmDialog

@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import DataTable, Footer, Static
 
+from db.enums import WorkKind
 from db.errors import ConflictError
-from db.models import WorkKind
 from db.timeutil import office_now, office_today
 from scheduling import work_items
 from scheduling.work_items import OUTCOME_LABELS, ItemRow, MyDay

@@ -22,7 +22,7 @@ from textual.markup import escape
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from billing import plans
-from db.models import InstallmentStatus
+from db.enums import InstallmentStatus
 from db.settings import get_setting
 from screens.clerk.payment_widgets import money, status_words
 from tui.base import DbModal, DbScreen

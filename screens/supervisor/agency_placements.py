@@ -31,8 +31,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from billing import agency, collections
 from billing.agency import AgencyPaymentResult, AgencyView, ExportResult, PlacementView
 from billing.collections import WorklistRow
+from db.enums import PlacementStatus
 from db.errors import ConflictError, ValidationError
-from db.models import PlacementStatus
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today

@@ -26,8 +26,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from billing import disputes
 from billing.disputes import DisputeDetail, DisputeView
 from billing.invoices import LineView
+from db.enums import DisputeStatus
 from db.errors import ValidationError
-from db.models import DisputeStatus
 from db.money import fmt_money
 from db.rights import Action
 from screens.clerk.client_search import ListTable

@@ -31,8 +31,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Footer, Static
 
+from db.enums import RequestStatus
 from db.errors import ConflictError, ValidationError
-from db.models import RequestStatus
 from db.timeutil import minutes_between, office_today
 from scheduling import shifts, timeoff
 from scheduling.shifts import (

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from db.models import Role
+from db.enums import Role
 from db.timeutil import office_today
 from scheduling import shifts, staff
 from scheduling.shifts import CoverageView, HolidayView, RuleView, ShiftTypeView, fmt_hm
