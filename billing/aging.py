@@ -253,7 +253,7 @@ _OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 _NEVER_OWED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
 
 
-def _aged(session: Session, day: dt.date, current: bool) -> tuple[sa.Select[Any], Any]:
+def _aged(session: Session, day: dt.date, current: bool) -> tuple[sa.Select[*tuple[Any, ...]], Any]:
     """SELECT of invoices with their balance as of ``day`` (columns id, client_id, bill_to,
     due, bal), and the balance expression, to add filters to."""
     raw = Invoice.total - Invoice.amount_paid - Invoice.amount_adjusted
@@ -330,7 +330,7 @@ def _plan_installments(
             )
             .group_by(Allocation.installment_id)
         )
-        back = {iid: amt for iid, amt in session.execute(later)}
+        back = {iid: amt for iid, amt in session.execute(later) if iid is not None}  # in_() above: never NULL
     out: dict[int, list[tuple[int, int, dt.date, Decimal]]] = {}
     for cid, iid, pid, seq, due, left in rows:
         left = left + back.get(iid, ZERO)

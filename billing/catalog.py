@@ -81,9 +81,11 @@ def pin(session: Session, obj: M) -> M:
 def office_day(session: Session) -> dt.date:
     """Today in the office's time zone (read once per session, like the settings)."""
     cache = session.info.setdefault(_SETTINGS, {})
-    if "#today" not in cache:
-        cache["#today"] = office_today(str(setting(session, "office.timezone")))
-    return cache["#today"]
+    cached = cache.get("#today")
+    if isinstance(cached, dt.date):
+        return cached
+    today = cache["#today"] = office_today(str(setting(session, "office.timezone")))
+    return today
 
 
 # --------------------------------------------------------------------------- views

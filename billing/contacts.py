@@ -164,7 +164,7 @@ def _view(c: ContactAttempt, login: str, paid: Decimal | None, day: dt.date) -> 
     )
 
 
-def _select() -> sa.Select[Any]:
+def _select() -> sa.Select[*tuple[Any, ...]]:
     return sa.select(ContactAttempt, User.login, _paid_expr()).join(User, User.id == ContactAttempt.made_by)
 
 

@@ -410,7 +410,7 @@ def _check_party(
     errors: dict[str, str],
 ) -> PayerSide | None:
     try:
-        s = PayerSide(side)
+        s = PayerSide(str(side))  # not a str (None, a number): refused like a wrong word
     except ValueError:
         errors["side"] = "must be payer or client"
         return None
@@ -448,7 +448,7 @@ def _validate(
     value = _check_amount(amount, "amount", errors)
     m: PaymentMethod | None = None
     try:
-        m = PaymentMethod(method)
+        m = PaymentMethod(str(method))
     except ValueError:
         errors["method"] = "must be one of " + ", ".join(x.value for x in PaymentMethod)
     day: dt.date | None = None
@@ -1082,8 +1082,8 @@ def post_batch(
             )
         batch_id = batch_ids.pop()
         assert batch_id is not None
-        views = tuple(_payment_view(session, existing[r.key]) for r in reqs)
-        return BatchResult(batch_id, control, count, True, views)
+        earlier = tuple(_payment_view(session, existing[r.key]) for r in reqs)
+        return BatchResult(batch_id, control, count, True, earlier)
 
     batch = PaymentBatch(
         control_total=control, item_count=count, note=note_text or key, created_by=actor.user_id

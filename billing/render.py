@@ -286,8 +286,8 @@ def render_text(doc: PrintDoc) -> str:
         " ".join(pad(h, w, right=n >= 3) for n, (h, w) in enumerate(zip(HEADS, COLS, strict=True))).rstrip()
     )
     out.append(" ".join("-" * w for w in COLS))
-    for r in doc.rows:
-        out.extend(_row_lines(r))
+    for row in doc.rows:
+        out.extend(_row_lines(row))
     out.append("-" * WIDTH)
     amount_end = sum(COLS) + len(COLS) - 1
     for label, value in doc.totals:

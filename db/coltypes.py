@@ -59,6 +59,8 @@ class UTCDateTime(TypeDecorator[pendulum.DateTime]):
             return None
         if isinstance(value, str):  # SQLite raw text (e.g. from a plain-SQL select)
             value = dt.datetime.fromisoformat(value)
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"instant column gave {type(value).__name__}: {value!r}")
         if value.tzinfo is not None:  # a driver that returns aware values (or a typed aggregate)
             return pendulum.instance(value).in_timezone("UTC")
         # Build from a plain datetime: pendulum.instance() ignores tz= for a naive pendulum value.
