@@ -506,7 +506,7 @@ class PlaceAccountsScreen(DbScreen):
         self.app.push_screen(ConfirmDialog(f"Place {n_of(len(rows), 'account')}?", text, "Place"), decided)
 
     def action_back(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)
 
 
 # --------------------------------------------------------------------------- the screen

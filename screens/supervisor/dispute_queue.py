@@ -381,7 +381,7 @@ class DisputeQueueScreen(DbScreen):
             self._follow()
 
     def _current(self) -> DisputeView | None:
-        return self.query_one("#disputes", ListTable).current_key  # type: ignore[no-any-return]
+        return self.query_one("#disputes", ListTable).current_key
 
     def _follow(self) -> None:
         d = self._current()
