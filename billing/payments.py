@@ -755,7 +755,8 @@ def _post(actor: Actor, session: Session, req: _Request, batch_id: int | None = 
         targets = _targets(session, req.side, req.client_id, req.payer_id)
     if req.side == PayerSide.CLIENT:
         invoices = list(targets)  # every invoice lock first, then the plan's (one lock order)
-        plan = plans.lock_open_plan(session, req.client_id)  # type: ignore[arg-type]
+        assert req.client_id is not None  # a client's payment names the client (checked before)
+        plan = plans.lock_open_plan(session, req.client_id)
         alloc.installments, applied.installments = _plan_slots(plan)
         targets = iter(invoices)
     # Ask for the next invoice only while money is left: each ask may lock another chunk.
@@ -957,7 +958,8 @@ def apply_credit(
     applied = _Applied()
     if s == PayerSide.CLIENT:
         invoices = list(targets)
-        plan = plans.lock_open_plan(session, client_id)  # type: ignore[arg-type]
+        assert client_id is not None  # a client's payment names the client (checked before)
+        plan = plans.lock_open_plan(session, client_id)
         alloc.installments, applied.installments = _plan_slots(plan)
         targets = iter(invoices)
     before = {p.id: p.unapplied for p in pays}

@@ -294,7 +294,10 @@ class ClerkOutput:
     def value(self, key: str) -> int | Decimal | None:
         if key not in FIGURE_BY_KEY:
             raise KeyError(key)
-        return getattr(self, key)  # type: ignore[no-any-return]
+        figure = getattr(self, key)
+        if figure is None or isinstance(figure, int | Decimal):
+            return figure
+        raise TypeError(f"{key} is not a figure: {figure!r}")
 
     def has_output(self) -> bool:
         """Anything besides hours (hours alone do not put a supervisor in the table)."""

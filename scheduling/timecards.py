@@ -163,7 +163,9 @@ def round_punch(at: pendulum.DateTime, minutes: int, tz: str) -> pendulum.DateTi
     t = trunc_minute(at)
     if not minutes:
         return t
-    offset = int(t.in_timezone(zone(tz)).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    utc_offset = t.in_timezone(zone(tz)).utcoffset()
+    assert utc_offset is not None  # an instant in a named zone always has one
+    offset = int(utc_offset.total_seconds() // 60)
     local_minutes = int(t.timestamp() // 60) + offset
     q, rem = divmod(local_minutes, minutes)
     if rem * 2 >= minutes:
@@ -289,7 +291,9 @@ def compute_day(
             elif by > 0:
                 notes.append(f"{by} min after the start, within the {rules.grace_minutes}-minute grace")
             if closed and not is_open:
-                last_out = trunc_minute(closed[-1].end.at)  # type: ignore[union-attr]
+                last_end = closed[-1].end
+                assert last_end is not None  # closed holds the segments that have an end
+                last_out = trunc_minute(last_end.at)
                 left = _minutes(last_out, shift.ends_at)
                 if left > rules.grace_minutes:
                     early = left
