@@ -440,12 +440,11 @@ class InvoiceBuilderScreen(DbScreen):
                         gone |= set(invoices.discard_draft(self.actor, s, i))
                 return gone
 
-            self.db_call(
-                discard,
-                lambda gone: (self.notify(f"Discarded {len(gone)} drafts"), self.reload()),
-                write=True,
-                group="write",
-            )
+            def discarded(gone: set[int]) -> None:
+                self.notify(f"Discarded {len(gone)} drafts")
+                self.reload()
+
+            self.db_call(discard, discarded, write=True, group="write")
 
         self.app.push_screen(ConfirmDialog("Discard the drafts?", text, "Discard"), decided)
 

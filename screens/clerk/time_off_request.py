@@ -211,9 +211,13 @@ class TimeOffRequestScreen(DbScreen):
                 if isinstance(exc, ConflictError):
                     self.reload()
 
+            def cancelled(v: TimeOffView) -> None:
+                self.notify(f"Cancelled request #{v.id}")
+                self.reload()
+
             self.db_call(
                 lambda s: timeoff.cancel_time_off(self.actor, s, r.id),
-                lambda v: (self.notify(f"Cancelled request #{v.id}"), self.reload()),
+                cancelled,
                 write=True,
                 on_error=failed,
             )
