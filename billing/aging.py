@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from billing.catalog import office_day
 from billing.ledger import PAYABLE_KINDS
+from db.coltypes import Money
 from db.errors import NotFound, ValidationError
 from db.models import (
     Adjustment,
@@ -47,7 +48,7 @@ from db.models import (
     PlanStatus,
     name_search_key,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
 from db.settings import office_timezone
 from db.timeutil import local_instant
@@ -252,7 +253,7 @@ _OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 _NEVER_OWED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
 
 
-def _aged(session: Session, day: dt.date, current: bool) -> tuple[sa.Select[Any], Any]:
+def _aged(session: Session, day: dt.date, current: bool) -> tuple[sa.Select[*tuple[Any, ...]], Any]:
     """SELECT of invoices with their balance as of ``day`` (columns id, client_id, bill_to,
     due, bal), and the balance expression, to add filters to."""
     raw = Invoice.total - Invoice.amount_paid - Invoice.amount_adjusted
@@ -329,7 +330,7 @@ def _plan_installments(
             )
             .group_by(Allocation.installment_id)
         )
-        back = {iid: amt for iid, amt in session.execute(later)}
+        back = {iid: amt for iid, amt in session.execute(later) if iid is not None}  # in_() above: never NULL
     out: dict[int, list[tuple[int, int, dt.date, Decimal]]] = {}
     for cid, iid, pid, seq, due, left in rows:
         left = left + back.get(iid, ZERO)

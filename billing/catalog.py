@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -53,7 +53,15 @@ def setting(session: Session, key: str) -> Any:
 
 
 _PINS = "clerkdesk.billing.pins"
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
 M = TypeVar("M")
+R = TypeVar("R", bound=_Row)
 
 
 def pinned_get(session: Session, model: type[M], ident: int) -> M | None:
@@ -62,28 +70,31 @@ def pinned_get(session: Session, model: type[M], ident: int) -> M | None:
     The identity map holds objects weakly: a payer or client looked up for one line would be
     fetched again for the next. Billing touches the same few rows many times per transaction,
     so it keeps them (one transaction's worth: a handful of clients, payers and codes)."""
-    pins = session.info.setdefault(_PINS, {})
+    pins: dict[tuple[type[Any], int], object] = session.info.setdefault(_PINS, {})
     key = (model, ident)
-    if key not in pins:
-        obj = session.get(model, ident)
-        if obj is None:
-            return None
+    cached = pins.get(key)
+    if isinstance(cached, model):
+        return cached
+    obj = session.get(model, ident)
+    if obj is not None:
         pins[key] = obj
-    return pins[key]  # type: ignore[no-any-return]
+    return obj
 
 
-def pin(session: Session, obj: M) -> M:
+def pin(session: Session, obj: R) -> R:
     """Keep ``obj`` referenced until the session ends (see ``pinned_get``)."""
-    session.info.setdefault(_PINS, {})[(type(obj), obj.id)] = obj  # type: ignore[attr-defined]
+    session.info.setdefault(_PINS, {})[(type(obj), obj.id)] = obj
     return obj
 
 
 def office_day(session: Session) -> dt.date:
     """Today in the office's time zone (read once per session, like the settings)."""
     cache = session.info.setdefault(_SETTINGS, {})
-    if "#today" not in cache:
-        cache["#today"] = office_today(str(setting(session, "office.timezone")))
-    return cache["#today"]
+    cached = cache.get("#today")
+    if isinstance(cached, dt.date):
+        return cached
+    today = cache["#today"] = office_today(str(setting(session, "office.timezone")))
+    return today
 
 
 # --------------------------------------------------------------------------- views

@@ -29,15 +29,18 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from billing.catalog import office_day, pinned_get, setting
 from billing.coverage import CoverageView, list_coverages
 from db import audit
+from db.coltypes import Money
 from db.errors import ConflictError, NotFound, ValidationError
 from db.models import (
     BillTo,
@@ -57,9 +60,12 @@ from db.models import (
     User,
     name_search_key,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
 from db.text import has_control_chars
+
+# The columns a statement selects: helpers that add clauses give back the same row shape.
+_Row = TypeVarTuple("_Row")
 
 CONTACT_FIELDS = (
     "address_line1",
@@ -90,7 +96,7 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def locked(session: Session, stmt: sa.Select[Any]) -> sa.Select[Any]:
+def locked(session: Session, stmt: sa.Select[*_Row]) -> sa.Select[*_Row]:
     """``SELECT … FOR UPDATE`` on PostgreSQL; SQLite needs none (BEGIN IMMEDIATE serialises writers)."""
     stmt = stmt.execution_options(populate_existing=True)
     return stmt.with_for_update() if is_postgres(session) else stmt
@@ -107,8 +113,11 @@ def take_sequence_value(session: Session, name: str) -> int:
     if row is None:
         # First use: two first takers may race to create the row; ON CONFLICT lets both go on
         # to lock the one row that exists.
-        insert = sa.dialects.postgresql.insert if is_postgres(session) else sa.dialects.sqlite.insert
-        session.execute(insert(NumberSequence).values(name=name, next_value=1).on_conflict_do_nothing())
+        values = {"name": name, "next_value": 1}
+        if is_postgres(session):
+            session.execute(pg_insert(NumberSequence).values(values).on_conflict_do_nothing())
+        else:
+            session.execute(sqlite_insert(NumberSequence).values(values).on_conflict_do_nothing())
         row = session.scalars(stmt).one()
     value = row.next_value
     row.next_value = value + 1
@@ -667,7 +676,7 @@ def search_clients(
     if f == SearchField.AUTO:
         f = classify_query(session, query)
     q = query.strip()
-    stmt: sa.Select[Any]
+    stmt: sa.Select[*tuple[Any, ...]]
     if f == SearchField.MEMBER:
         member = " ".join(q.upper().split())
         key = _key(session, Coverage.member_id)
@@ -725,12 +734,14 @@ def search_clients(
     if len(rows) > limit and page:
         last = page[-1]
         c = last[0]
-        next_after = {
-            SearchField.MEMBER: lambda: (last[2], last[3]),
-            SearchField.ACCOUNT: lambda: (c.account_number,),
-            SearchField.PHONE: lambda: (c.phone, c.id),
-            SearchField.NAME: lambda: (c.search_name, c.id),
-        }[f]()
+        if f == SearchField.MEMBER:
+            next_after = (last[2], last[3])
+        elif f == SearchField.ACCOUNT:
+            next_after = (c.account_number,)
+        elif f == SearchField.PHONE:
+            next_after = (c.phone, c.id)
+        else:
+            next_after = (c.search_name, c.id)
     return ClientPage(tuple(out), next_after, f)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from billing import aging, contacts, ledger, plans
 from billing.aging import BucketAmounts
 from billing.catalog import office_day
+from db.coltypes import Money
 from db.errors import NotFound
 from db.models import (
     Agency,
@@ -45,7 +46,7 @@ from db.models import (
     User,
     name_search_key,
 )
-from db.money import CENT, ZERO, Money, fmt_money
+from db.money import CENT, ZERO, fmt_money
 from db.rights import Action, Actor, require
 
 

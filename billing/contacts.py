@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from billing._inputs import check_amount, check_date, check_text, clean_notes
 from billing.catalog import office_day
 from db import audit
+from db.coltypes import Money
 from db.errors import NotFound, ValidationError
 from db.models import (
     Channel,
@@ -39,7 +40,7 @@ from db.models import (
     Payment,
     User,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
 from db.timeutil import now
 
@@ -163,7 +164,7 @@ def _view(c: ContactAttempt, login: str, paid: Decimal | None, day: dt.date) -> 
     )
 
 
-def _select() -> sa.Select[Any]:
+def _select() -> sa.Select[*tuple[Any, ...]]:
     return sa.select(ContactAttempt, User.login, _paid_expr()).join(User, User.id == ContactAttempt.made_by)
 
 

@@ -137,7 +137,7 @@ _Credit = aliased(Invoice)
 _NewInv = aliased(Invoice)
 
 
-def _select() -> sa.Select[Any]:
+def _select() -> sa.Select[*tuple[Any, ...]]:
     return (
         sa.select(
             Dispute,

@@ -42,6 +42,7 @@ from billing.clients import get_client_row, locked, take_sequence_value
 from billing.coverage import active_coverages, eligibility_status, in_force
 from billing.split import CoverageTerms, ServiceSplit, Step, coverage_figure, parse_steps, split_service
 from db import audit
+from db.coltypes import Money
 from db.errors import ConflictError, FrozenError, NotFound, ValidationError
 from db.models import (
     Adjustment,
@@ -58,7 +59,7 @@ from db.models import (
     ServiceCode,
     ServiceRendered,
 )
-from db.money import ZERO, Money, to_money
+from db.money import ZERO, to_money
 from db.rights import Action, Actor, require
 from db.timeutil import now
 
@@ -316,7 +317,10 @@ def _credited(session: Session, line_ids: Sequence[int]) -> dict[int, tuple[int,
         .where(InvoiceLine.credits_line_id.in_(list(line_ids)), Invoice.status != InvoiceStatus.VOID)
         .group_by(InvoiceLine.credits_line_id)
     ).all()
-    return {lid: (n, -(amount if amount is not None else ZERO)) for lid, n, amount in rows}
+    # credits_line_id IS NOT NULL by the in_() filter; the test narrows the type.
+    return {
+        lid: (n, -(amount if amount is not None else ZERO)) for lid, n, amount in rows if lid is not None
+    }
 
 
 def _fully_credited(line: InvoiceLine, credited: Mapping[int, tuple[int, Decimal]]) -> bool:
@@ -516,6 +520,7 @@ def build_invoices(
             }
         )
         if secondary is not None and split.secondary is not None:
+            assert p2 is not None  # priced above whenever there is a secondary coverage
             take(secondary, svc.service_date, split.steps)
             draft_for(secondary).lines.append(
                 {
@@ -1136,7 +1141,7 @@ def _list_stmt(
     status: InvoiceStatus | str | None,
     kind: InvoiceKind | str | None,
     payer_id: int | None,
-) -> sa.Select[Any]:
+) -> sa.Select[*tuple[Any, ...]]:
     stmt = (
         sa.select(Invoice, Client.account_number, Client.last_name, Client.first_name, Payer.name)
         .join(Client, Client.id == Invoice.client_id)
@@ -1253,7 +1258,7 @@ def unissued_drafts(actor: Actor, session: Session, client_id: int) -> tuple[Inv
 def _original_status(inv: Invoice) -> InvoiceStatus | None:
     hist = sa.inspect(inv).attrs.status.history
     if hist.deleted:
-        return hist.deleted[0]
+        return InvoiceStatus(hist.deleted[0])
     return inv.status
 
 

@@ -18,11 +18,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from db.coltypes import Money
 from db.errors import NotFound
 from db.models import (
     Allocation,
@@ -40,8 +41,11 @@ from db.models import (
     PaymentPlan,
     PlanStatus,
 )
-from db.money import ZERO, Money
+from db.money import ZERO
 from db.rights import Action, Actor, require
+
+# The columns a statement selects: helpers that add clauses give back the same row shape.
+_Row = TypeVarTuple("_Row")
 
 OPEN_STATUSES: tuple[InvoiceStatus, ...] = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 PAYABLE_KINDS: tuple[InvoiceKind, ...] = (InvoiceKind.INVOICE, InvoiceKind.STATEMENT, InvoiceKind.FEE)
@@ -66,7 +70,7 @@ def open_invoices(
     client_id: int | None = None,
     payer_id: int | None = None,
     include_disputed: bool = False,
-) -> sa.Select[tuple[Invoice]]:
+) -> sa.Select[Invoice]:
     """The party's open invoices, oldest first.
 
     Client side: the client's own bills (statements, client invoices, fees). Payer side: the
@@ -93,7 +97,7 @@ def open_invoices(
     return oldest_first(stmt)
 
 
-def oldest_first(stmt: sa.Select[Any]) -> sa.Select[Any]:
+def oldest_first(stmt: sa.Select[*_Row]) -> sa.Select[*_Row]:
     return stmt.order_by(
         Invoice.due_date.asc().nulls_last(),
         Invoice.issue_date.asc().nulls_last(),
@@ -102,7 +106,7 @@ def oldest_first(stmt: sa.Select[Any]) -> sa.Select[Any]:
     )
 
 
-def for_update(session: Session, stmt: sa.Select[Any]) -> sa.Select[Any]:
+def for_update(session: Session, stmt: sa.Select[*_Row]) -> sa.Select[*_Row]:
     """Lock the selected rows until commit on PostgreSQL and reload them from the database.
 
     SQLite has no row locks and needs none: every writing transaction starts with
@@ -125,7 +129,7 @@ def payer_balance(session: Session, payer_id: int, *, client_id: int | None = No
     return _sum_balances(session, stmt)
 
 
-def _sum_balances(session: Session, stmt: sa.Select[tuple[Invoice]]) -> Decimal:
+def _sum_balances(session: Session, stmt: sa.Select[Invoice]) -> Decimal:
     sub = stmt.order_by(None).with_only_columns(balance_expr().label("b")).subquery()
     total = session.scalar(sa.select(sa.type_coerce(sa.func.coalesce(sa.func.sum(sub.c.b), 0), Money)))
     return total if total is not None else ZERO
@@ -144,7 +148,7 @@ def credit_filter(
         return sa.and_(Payment.side == PayerSide.CLIENT, Payment.client_id == client_id)
     cond = sa.and_(Payment.side == PayerSide.PAYER, Payment.payer_id == payer_id)
     if spendable:
-        limit = Payment.client_id.is_(None)
+        limit: sa.ColumnElement[bool] = Payment.client_id.is_(None)
         if client_id is not None:
             limit = sa.or_(limit, Payment.client_id == client_id)
         return sa.and_(cond, limit)
@@ -407,6 +411,6 @@ def open_items(
     )
 
 
-def open_invoice_ids(session: Session, stmt: sa.Select[tuple[Invoice]]) -> Sequence[int]:
+def open_invoice_ids(session: Session, stmt: sa.Select[Invoice]) -> Sequence[int]:
     """Ids only (for tests and previews of small parties)."""
     return session.scalars(stmt.with_only_columns(Invoice.id)).all()

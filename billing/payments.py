@@ -410,7 +410,7 @@ def _check_party(
     errors: dict[str, str],
 ) -> PayerSide | None:
     try:
-        s = PayerSide(side)
+        s = PayerSide(str(side))  # not a str (None, a number): refused like a wrong word
     except ValueError:
         errors["side"] = "must be payer or client"
         return None
@@ -448,7 +448,7 @@ def _validate(
     value = _check_amount(amount, "amount", errors)
     m: PaymentMethod | None = None
     try:
-        m = PaymentMethod(method)
+        m = PaymentMethod(str(method))
     except ValueError:
         errors["method"] = "must be one of " + ", ".join(x.value for x in PaymentMethod)
     day: dt.date | None = None
@@ -755,7 +755,8 @@ def _post(actor: Actor, session: Session, req: _Request, batch_id: int | None = 
         targets = _targets(session, req.side, req.client_id, req.payer_id)
     if req.side == PayerSide.CLIENT:
         invoices = list(targets)  # every invoice lock first, then the plan's (one lock order)
-        plan = plans.lock_open_plan(session, req.client_id)  # type: ignore[arg-type]
+        assert req.client_id is not None  # a client's payment names the client (checked before)
+        plan = plans.lock_open_plan(session, req.client_id)
         alloc.installments, applied.installments = _plan_slots(plan)
         targets = iter(invoices)
     # Ask for the next invoice only while money is left: each ask may lock another chunk.
@@ -957,7 +958,8 @@ def apply_credit(
     applied = _Applied()
     if s == PayerSide.CLIENT:
         invoices = list(targets)
-        plan = plans.lock_open_plan(session, client_id)  # type: ignore[arg-type]
+        assert client_id is not None  # a client's payment names the client (checked before)
+        plan = plans.lock_open_plan(session, client_id)
         alloc.installments, applied.installments = _plan_slots(plan)
         targets = iter(invoices)
     before = {p.id: p.unapplied for p in pays}
@@ -1082,8 +1084,8 @@ def post_batch(
             )
         batch_id = batch_ids.pop()
         assert batch_id is not None
-        views = tuple(_payment_view(session, existing[r.key]) for r in reqs)
-        return BatchResult(batch_id, control, count, True, views)
+        earlier = tuple(_payment_view(session, existing[r.key]) for r in reqs)
+        return BatchResult(batch_id, control, count, True, earlier)
 
     batch = PaymentBatch(
         control_total=control, item_count=count, note=note_text or key, created_by=actor.user_id

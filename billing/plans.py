@@ -345,7 +345,7 @@ def _validate_terms(
         n = count
     iv: PlanInterval | None = None
     try:
-        iv = PlanInterval(interval)
+        iv = PlanInterval(str(interval))  # not a str (None, a number): refused like a wrong word
     except ValueError:
         errors["interval"] = "must be weekly, biweekly or monthly"
     day: dt.date | None = None

@@ -18,6 +18,7 @@ import datetime as dt
 import textwrap
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,8 @@ def build_document(session: Session, inv: Invoice) -> PrintDoc:
     assert client is not None
     symbol = str(setting(session, "office.currency_symbol"))
 
-    def money(v: object) -> str:
-        return fmt_money(v, symbol)  # type: ignore[arg-type]
+    def money(v: Decimal) -> str:
+        return fmt_money(v, symbol)
 
     office = tuple(
         line
@@ -286,8 +287,8 @@ def render_text(doc: PrintDoc) -> str:
         " ".join(pad(h, w, right=n >= 3) for n, (h, w) in enumerate(zip(HEADS, COLS, strict=True))).rstrip()
     )
     out.append(" ".join("-" * w for w in COLS))
-    for r in doc.rows:
-        out.extend(_row_lines(r))
+    for row in doc.rows:
+        out.extend(_row_lines(row))
     out.append("-" * WIDTH)
     amount_end = sum(COLS) + len(COLS) - 1
     for label, value in doc.totals:

@@ -564,7 +564,7 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
                 users.setdefault(ident, {}).update({f: after[f] for f in _USER_FIELDS if f in after})
     problems = _Problems()
 
-    def stream(stmt: sa.Select[Any], id_col: Any) -> Iterator[Any]:
+    def stream(stmt: sa.Select[*tuple[Any, ...]], id_col: Any) -> Iterator[Any]:
         after_id = 0
         while True:
             chunk = session.execute(stmt.where(id_col > after_id).order_by(id_col).limit(batch)).all()

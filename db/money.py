@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import Any
-
-from sqlalchemy import BigInteger
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from typing import TYPE_CHECKING
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -91,21 +87,16 @@ def split_evenly(total: Decimal, count: int) -> list[Decimal]:
     return [from_cents(p) for p in parts]
 
 
-class Money(TypeDecorator[Decimal]):
-    """A BigInteger column of cents that takes and gives ``Decimal``; floats are refused."""
+# The column type lives in db.coltypes so that importing this module (screens format amounts with
+# it) does not load SQLAlchemy. Migrations written before the move name ``db.money.Money``, so
+# the name still resolves here, loaded on first use.
+if TYPE_CHECKING:
+    from db.coltypes import Money as Money
+else:
 
-    impl = BigInteger
-    cache_ok = True
+    def __getattr__(attr: str) -> object:
+        if attr == "Money":
+            from db.coltypes import Money
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        # Only Decimal: an int is ambiguous (units or cents?) and a float is inexact.
-        if not isinstance(value, Decimal):
-            raise TypeError(f"Money column refuses {type(value).__name__}: {value!r}")
-        return cents(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return from_cents(int(value))
+            return Money
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from db.enums import Role
 from db.errors import PermissionDenied
-from db.models import Role
 
 
 class Action(enum.StrEnum):

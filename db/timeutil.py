@@ -11,12 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pendulum
-from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 _frozen: pendulum.DateTime | None = None
 _env_clock_allowed = False
@@ -84,30 +81,16 @@ def minutes_between(start: dt.datetime, end: dt.datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
 
-class UTCDateTime(TypeDecorator[pendulum.DateTime]):
-    """An instant. Refuses naive datetimes; stores UTC; gives back pendulum in UTC."""
+# The column type lives in db.coltypes so that importing this module (screens format amounts with
+# it) does not load SQLAlchemy. Migrations written before the move name ``db.timeutil.UTCDateTime``, so
+# the name still resolves here, loaded on first use.
+if TYPE_CHECKING:
+    from db.coltypes import UTCDateTime as UTCDateTime
+else:
 
-    impl = DateTime(timezone=False)
-    cache_ok = True
+    def __getattr__(attr: str) -> object:
+        if attr == "UTCDateTime":
+            from db.coltypes import UTCDateTime
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, dt.datetime):
-            raise TypeError(f"instant must be a datetime, not {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime refused (which zone?): {value!r}")
-        utc = value.astimezone(dt.UTC)
-        return dt.datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> pendulum.DateTime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):  # SQLite raw text (e.g. from a plain-SQL select)
-            value = dt.datetime.fromisoformat(value)
-        if value.tzinfo is not None:  # a driver that returns aware values (or a typed aggregate)
-            return pendulum.instance(value).in_timezone("UTC")
-        # Build from a plain datetime: pendulum.instance() ignores tz= for a naive pendulum value.
-        plain = dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                            value.microsecond, tzinfo=dt.UTC)
-        return pendulum.instance(plain).in_timezone("UTC")
+            return UTCDateTime
+        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
+import pendulum
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from db.rights import Action, Actor, require
 @dataclass(frozen=True)
 class AuditRow:
     id: int
-    at: dt.datetime
+    at: pendulum.DateTime
     actor_login: str
     entity: str
     entity_id: str

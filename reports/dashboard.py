@@ -141,7 +141,7 @@ class Dashboard:
 INBOX_LIMIT = 50  # rows of each kind in the inbox; the counters carry the totals
 
 
-def _count(session: Session, stmt: sa.Select[tuple[int]]) -> int:
+def _count(session: Session, stmt: sa.Select[int]) -> int:
     return int(session.scalar(stmt) or 0)
 
 
@@ -157,7 +157,10 @@ def _state(
     tz: str,
 ) -> tuple[str, bool, bool, int, str | None]:
     """(state text, on now, not in, late minutes, first clock-in "HH:mm") for one shift."""
-    hm = lambda t: t.in_timezone(tz).format("HH:mm")  # noqa: E731
+
+    def hm(t: pendulum.DateTime) -> str:
+        return t.in_timezone(tz).format("HH:mm")
+
     began = hm(shift.starts_at)
     ins = [t for k, t in events if k == ClockKind.IN]
     if not ins:
@@ -231,6 +234,8 @@ def _overrides(session: Session, today: dt.date, tz: str) -> list[InboxItem]:
     ).all()
     out: list[InboxItem] = []
     for cov_id, since, count in drafts:
+        if cov_id is None:  # the query keeps coverage_id IS NOT NULL
+            continue
         status = eligibility_status(session, cov_id, today)
         if status.ok_to_bill:
             continue
@@ -261,7 +266,10 @@ def _inbox(session: Session, today: dt.date, tz: str) -> list[InboxItem]:
     names = {
         uid: (login, name) for uid, login, name in session.execute(sa.select(User.id, User.login, User.name))
     }
-    who = lambda uid: f"{names[uid][1]} ({names[uid][0]})" if uid in names else "?"  # noqa: E731
+
+    def who(uid: int | None) -> str:
+        return f"{names[uid][1]} ({names[uid][0]})" if uid in names else "?"
+
     items: list[InboxItem] = []
     for uid, start, end, submitted in session.execute(
         sa.select(Timecard.user_id, Timecard.period_start, Timecard.period_end, Timecard.submitted_at)

@@ -294,7 +294,10 @@ class ClerkOutput:
     def value(self, key: str) -> int | Decimal | None:
         if key not in FIGURE_BY_KEY:
             raise KeyError(key)
-        return getattr(self, key)  # type: ignore[no-any-return]
+        figure = getattr(self, key)
+        if figure is None or isinstance(figure, int | Decimal):
+            return figure
+        raise TypeError(f"{key} is not a figure: {figure!r}")
 
     def has_output(self) -> bool:
         """Anything besides hours (hours alone do not put a supervisor in the table)."""
@@ -378,6 +381,8 @@ def _aggregate(
         .where(inv)
         .group_by(Invoice.issued_by)
     ):
+        if uid is None:  # an issued invoice always names who issued it
+            continue
         a = acc[uid]
         a.clients, a.issued, a.billed = int(clients), int(count), _money(total)
     team_clients = 0
@@ -435,7 +440,8 @@ def _aggregate(
         )
         .group_by(Dispute.decided_by)
     ):
-        acc[uid].decided = int(count)
+        if uid is not None:  # the query keeps decided_by IS NOT NULL
+            acc[uid].decided = int(count)
     return acc, team_clients
 
 
@@ -754,7 +760,7 @@ def drill(
         )
     pay = (Payment.received_on >= start) & (Payment.received_on <= end) & who(Payment.posted_by)
     if kind == "payments":
-        stmt = (
+        pay_stmt = (
             sa.select(Payment, Client.account_number, Payer.name)
             .outerjoin(Client, Client.id == Payment.client_id)
             .outerjoin(Payer, Payer.id == Payment.payer_id)
@@ -762,7 +768,7 @@ def drill(
             .order_by(Payment.received_on, Payment.id)
             .limit(limit + 1)
         )
-        rows, nxt = _page(list(session.execute(stmt)), limit, lambda r: (r[0].received_on, r[0].id))
+        rows, nxt = _page(list(session.execute(pay_stmt)), limit, lambda r: (r[0].received_on, r[0].id))
         names = _logins(session, (r[0].posted_by for r in rows))
         return DrillPage(
             f"Money collected{whom}",
@@ -785,7 +791,7 @@ def drill(
             nxt,
         )
     if kind == "paid":
-        stmt = (
+        alloc_stmt = (
             sa.select(Allocation.id, Payment, Invoice)
             .join(Payment, Payment.id == Allocation.payment_id)
             .join(Invoice, Invoice.id == Allocation.invoice_id)
@@ -793,7 +799,7 @@ def drill(
             .order_by(Payment.received_on, Allocation.id)
             .limit(limit + 1)
         )
-        rows, nxt = _page(list(session.execute(stmt)), limit, lambda r: (r[1].received_on, r[0]))
+        rows, nxt = _page(list(session.execute(alloc_stmt)), limit, lambda r: (r[1].received_on, r[0]))
         names = _logins(session, [i for r in rows for i in (r[1].posted_by, r[2].issued_by)])
         return DrillPage(
             f"Invoices paid{whom}",
@@ -824,7 +830,7 @@ def drill(
         )
         if kind == "items_done":
             cond = cond & _done()
-        stmt = (
+        work_stmt = (
             sa.select(Assignment, WorkItem.kind, Client.account_number, client_name)
             .join(WorkItem, WorkItem.id == Assignment.work_item_id)
             .join(Client, Client.id == WorkItem.client_id)
@@ -832,7 +838,7 @@ def drill(
             .order_by(Assignment.day, Assignment.id)
             .limit(limit + 1)
         )
-        rows, nxt = _page(list(session.execute(stmt)), limit, lambda r: (r[0].day, r[0].id))
+        rows, nxt = _page(list(session.execute(work_stmt)), limit, lambda r: (r[0].day, r[0].id))
         names = _logins(session, (r[0].user_id for r in rows))
         title = "Work items done" if kind == "items_done" else "Work items assigned"
         return DrillPage(
@@ -856,7 +862,7 @@ def drill(
             nxt,
         )
     if kind == "contacts":
-        stmt = (
+        contact_stmt = (
             sa.select(ContactAttempt, Client.account_number, client_name)
             .join(Client, Client.id == ContactAttempt.client_id)
             .where(
@@ -868,7 +874,7 @@ def drill(
             .order_by(ContactAttempt.at, ContactAttempt.id)
             .limit(limit + 1)
         )
-        rows, nxt = _page(list(session.execute(stmt)), limit, lambda r: (r[0].at, r[0].id))
+        rows, nxt = _page(list(session.execute(contact_stmt)), limit, lambda r: (r[0].at, r[0].id))
         names = _logins(session, (r[0].made_by for r in rows))
         return DrillPage(
             f"Contacts made{whom}",
@@ -894,7 +900,7 @@ def drill(
         opened = kind == "disputes_opened"
         at_col = Dispute.opened_at if opened else Dispute.decided_at
         by_col = Dispute.opened_by if opened else Dispute.decided_by
-        stmt = (
+        dispute_stmt = (
             sa.select(Dispute, Invoice.number)
             .join(Invoice, Invoice.id == Dispute.invoice_id)
             .where(
@@ -908,7 +914,7 @@ def drill(
             .limit(limit + 1)
         )
         rows, nxt = _page(
-            list(session.execute(stmt)),
+            list(session.execute(dispute_stmt)),
             limit,
             lambda r: (r[0].opened_at if opened else r[0].decided_at, r[0].id),
         )

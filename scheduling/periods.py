@@ -34,7 +34,7 @@ PERIOD_KEYS = ("time.pay_period", "time.period_start_weekday", "time.period_anch
 def zone(tz: str) -> pendulum.Timezone:
     """The zone object for a name. ``in_timezone("America/New_York")`` reloads the zone data on
     every call (about 0.6 ms); with the cached object it is some 20 µs."""
-    return pendulum.timezone(tz)  # type: ignore[return-value]
+    return pendulum.timezone(tz)
 
 
 def settings_many(session: Session, keys: Iterable[str]) -> dict[str, Any]:

@@ -833,7 +833,10 @@ def effective_rules(session: Session, users: Iterable[User]) -> dict[int, Effect
     rules = list(session.scalars(sa.select(RosterRule)))
     by_user = {r.user_id: r for r in rules if r.user_id is not None}
     by_team = {r.team_id: r for r in rules if r.team_id is not None}
-    return {u.id: merge_rules(by_user.get(u.id), by_team.get(u.team_id)) for u in users}
+    return {
+        u.id: merge_rules(by_user.get(u.id), None if u.team_id is None else by_team.get(u.team_id))
+        for u in users
+    }
 
 
 def effective_rule(actor: Actor, session: Session, login: str) -> EffectiveRule:

@@ -163,7 +163,9 @@ def round_punch(at: pendulum.DateTime, minutes: int, tz: str) -> pendulum.DateTi
     t = trunc_minute(at)
     if not minutes:
         return t
-    offset = int(t.in_timezone(zone(tz)).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    utc_offset = t.in_timezone(zone(tz)).utcoffset()
+    assert utc_offset is not None  # an instant in a named zone always has one
+    offset = int(utc_offset.total_seconds() // 60)
     local_minutes = int(t.timestamp() // 60) + offset
     q, rem = divmod(local_minutes, minutes)
     if rem * 2 >= minutes:
@@ -289,7 +291,9 @@ def compute_day(
             elif by > 0:
                 notes.append(f"{by} min after the start, within the {rules.grace_minutes}-minute grace")
             if closed and not is_open:
-                last_out = trunc_minute(closed[-1].end.at)  # type: ignore[union-attr]
+                last_end = closed[-1].end
+                assert last_end is not None  # closed holds the segments that have an end
+                last_out = trunc_minute(last_end.at)
                 left = _minutes(last_out, shift.ends_at)
                 if left > rules.grace_minutes:
                     early = left
@@ -1154,31 +1158,31 @@ def verify_signatures(session: Session) -> VerifyResult:
         by_period[Period(card.period_start, card.period_end)].append(card.user_id)
     inputs = {p: load_inputs(session, uids, p, tz) for p, uids in by_period.items()}
     for card in cards:
-        sig = latest.get(card.id)
-        if sig is None:
+        card_sig = latest.get(card.id)
+        if card_sig is None:
             return VerifyResult(
                 False, checked, card.id, f"timecard {card.id} is {card.status.value} but has no signature"
             )
         if (
-            sig.signed_by != card.signed_by
+            card_sig.signed_by != card.signed_by
             or card.signed_at is None
-            or _iso(sig.signed_at) != _iso(card.signed_at)
+            or _iso(card_sig.signed_at) != _iso(card.signed_at)
         ):
             return VerifyResult(
                 False,
                 checked,
                 card.id,
-                f"timecard {card.id}: signer or time differs from its latest signature {sig.id} "
+                f"timecard {card.id}: signer or time differs from its latest signature {card_sig.id} "
                 "(a signature was removed or the card edited)",
             )
         period = Period(card.period_start, card.period_end)
-        if content_hash(session, card, inputs[period][card.user_id], tz) != sig.content_hash:
+        if content_hash(session, card, inputs[period][card.user_id], tz) != card_sig.content_hash:
             return VerifyResult(
                 False,
                 checked,
                 card.id,
                 f"timecard {card.id} ({card.period_start.isoformat()}): its content no longer matches "
-                f"signature {sig.id} (events, shifts or totals changed after signing)",
+                f"signature {card_sig.id} (events, shifts or totals changed after signing)",
             )
     return VerifyResult(
         True, checked, None, f"timecard signatures intact: {checked} signatures, {len(cards)} signed cards"

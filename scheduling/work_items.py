@@ -30,9 +30,10 @@ import pendulum
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from db import audit
+from db.coltypes import Money
 from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from db.models import (
     Assignment,
@@ -69,7 +70,7 @@ from db.models import (
     WorkStatus,
     name_search_key,
 )
-from db.money import ZERO, Money, fmt_money, to_money
+from db.money import ZERO, fmt_money, to_money
 from db.rights import Action, Actor, require
 from db.settings import get_setting, office_timezone
 from db.timeutil import now, office_today
@@ -254,7 +255,7 @@ _Owner = aliased(User, name="owner_user")
 _Assignee = aliased(User, name="assignee_user")
 
 
-def _row_select() -> sa.Select[Any]:
+def _row_select() -> sa.Select[*tuple[Any, ...]]:
     return (
         sa.select(
             WorkItem,
@@ -341,7 +342,11 @@ def _origin() -> sa.ColumnElement[dt.date]:
     return sa.func.coalesce(WorkItem.origin_day, WorkItem.day)
 
 
-def _sort_cols(sort: ItemSort) -> list[tuple[sa.ColumnElement[Any], bool]]:
+# A sort column: a mapped attribute or an expression such as coalesce(origin_day, day).
+_SortCol = sa.ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _sort_cols(sort: ItemSort) -> list[tuple[_SortCol, bool]]:
     """(column, descending) in order; the id (ascending) always closes the key."""
     pri = (WorkItem.priority, True)
     if sort == ItemSort.KIND:
@@ -363,7 +368,7 @@ def _key_of(row: ItemRow, sort: ItemSort) -> ItemKey:
     return (row.priority, row.id)
 
 
-def _after(cols: list[tuple[sa.ColumnElement[Any], bool]], key: ItemKey) -> sa.ColumnElement[bool]:
+def _after(cols: list[tuple[_SortCol, bool]], key: ItemKey) -> sa.ColumnElement[bool]:
     """Rows strictly after ``key`` in the order of ``cols`` then id ascending."""
     if len(key) != len(cols) + 1:
         raise ValidationError("The page key does not match the sort; reload the list.")
@@ -483,7 +488,7 @@ def bump_marker(session: Session, day: dt.date) -> int:
         .values(marker=WorkDay.marker + 1)
         .execution_options(synchronize_session=False)
     )
-    loaded = session.identity_map.get(session.identity_key(WorkDay, day))  # type: ignore[call-overload]
+    loaded = session.identity_map.get(session.identity_key(WorkDay, day))
     if loaded is not None:
         session.expire(loaded, ["marker"])
     return int(session.scalar(sa.select(WorkDay.marker).where(WorkDay.day == day)) or 0)
@@ -505,8 +510,9 @@ def bump_item(session: Session, item_id: int, seen_version: int, **values: Any) 
         .values(version=WorkItem.version + 1, **values)
         .execution_options(synchronize_session=False)
     )
-    ok = bool(res.rowcount)  # type: ignore[attr-defined]
-    loaded = session.identity_map.get(session.identity_key(WorkItem, item_id))  # type: ignore[call-overload]
+    assert isinstance(res, sa.CursorResult)  # an UPDATE's result: it has a row count
+    ok = bool(res.rowcount)
+    loaded = session.identity_map.get(session.identity_key(WorkItem, item_id))
     if loaded is not None:
         session.expire(loaded)
     return ok
@@ -586,7 +592,7 @@ def _agency_clients(session: Session) -> set[int]:
     return set(placed) | set(status)
 
 
-def _unbilled_clients() -> sa.Select[Any]:
+def _unbilled_clients() -> sa.Select[*tuple[Any, ...]]:
     return (
         sa.select(ServiceRendered.client_id)
         .where(ServiceRendered.billed.is_(False), ServiceRendered.voided.is_(False))
@@ -594,7 +600,7 @@ def _unbilled_clients() -> sa.Select[Any]:
     )
 
 
-def _primary_payer_kinds(session: Session, day: dt.date, client_ids: sa.Select[Any]) -> dict[int, str]:
+def _primary_payer_kinds(session: Session, day: dt.date, client_ids: sa.Select[*tuple[Any, ...]]) -> dict[int, str]:
     rows = session.execute(
         sa.select(Coverage.client_id, Payer.kind)
         .join(Payer, Payer.id == Coverage.payer_id)
@@ -801,7 +807,9 @@ def _chase(session: Session, day: dt.date, window: int) -> list[_Candidate]:
         ):
             fired.setdefault(inv_id, set()).add(level_id)
     for row in due_rows:
-        overdue = (day - row[3]).days
+        due = row[3]
+        assert due is not None  # the query keeps due_date < day: never NULL
+        overdue = (day - due).days
         pending = [
             lv for lv in levels if lv.days_overdue <= overdue and lv.id not in fired.get(row[0], set())
         ]
@@ -957,11 +965,11 @@ def generate_items(actor: Actor, session: Session, day: dt.date) -> GenerationRe
     )
     earlier_by_key: dict[str, WorkItem] = {}
     unkeyed: list[WorkItem] = []
-    for old in earlier:
-        if old.source_key is None:
-            unkeyed.append(old)
+    for item in earlier:
+        if item.source_key is None:
+            unkeyed.append(item)
         else:
-            earlier_by_key[old.source_key] = old  # the latest open one wins (ids ascend)
+            earlier_by_key[item.source_key] = item  # the latest open one wins (ids ascend)
 
     created = {k: 0 for k in WorkKind}
     carried = resolved = existing = 0

@@ -300,6 +300,6 @@ class ClerkDeskApp(App[None]):
             yield SystemCommand(
                 f"{b.description} ({self.get_key_display(b)})",
                 b.tooltip or b.description,
-                lambda n=node, a=b.action: self.call_later(n.run_action, a),  # type: ignore[misc]
+                lambda n=node, a=b.action: self.call_later(n.run_action, a),
             )
         yield SystemCommand("Quit", "Leave ClerkDesk", self.exit)

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
@@ -27,7 +27,7 @@ T = TypeVar("T")
 # Focus keys as priority bindings: the app handles them before routing the next key, so a fast
 # burst ("Night", Tab, "22:00") lands in two fields. As ordinary bindings Tab waited in the
 # focused Input's queue behind keys already routed there, and the whole burst went to one field.
-FOCUS_BINDINGS = [
+FOCUS_BINDINGS: list[BindingType] = [
     Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="focus.next"),
     Binding(
         "shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="focus.previous"
@@ -40,7 +40,7 @@ class DbMixin:
 
     @property
     def cd_app(self) -> ClerkDeskApp:
-        return self.app  # type: ignore[attr-defined,no-any-return]
+        return self.app  # type: ignore[attr-defined]  # a mixin: the Screen it is mixed into has .app
 
     @property
     def actor(self) -> Any:
@@ -49,7 +49,7 @@ class DbMixin:
     def db_call(
         self,
         fn: Callable[[Any], T],
-        then: Callable[[T], None] | None = None,
+        then: Callable[[T], object] | None = None,  # its answer is awaited if awaitable, else dropped
         *,
         write: bool = False,
         on_error: Callable[[BaseException], None] | None = None,
@@ -84,10 +84,11 @@ class DbMixin:
             except Exception as exc:
                 app.call_from_thread(deliver, on_error or app.show_error, exc)
                 return
+                return
             if then is not None:
                 app.call_from_thread(deliver, then, result)
 
-        return self.run_worker(  # type: ignore[attr-defined,no-any-return]
+        return self.run_worker(  # type: ignore[attr-defined]  # a mixin: the Screen has run_worker
             job, thread=True, exclusive=exclusive, group=group, exit_on_error=False
         )
 

@@ -54,7 +54,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]  # click declares a ClassVar; ours varies per error
 
     def show(self, file: Any = None) -> None:
         click.echo(f"clerkdesk: {self.format_message()}", err=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from billing import imports, invoices, render
 from billing.clients import find_client
-from db.models import InvoiceKind, InvoiceStatus
+from db.enums import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Actor
 from db.settings import get_setting
@@ -222,7 +222,7 @@ def invoice_print(c: Ctx, number: str, fmt: str, out: Path | None) -> None:
     data = c.read(go)
     if out is None:
         if isinstance(data, bytes):
-            click.get_binary_stream("stdout").write(data)
+            sys.stdout.buffer.write(data)  # click.get_binary_stream is deprecated (gone in Click 9)
         else:
             click.echo(data, nl=False)
         return

@@ -19,8 +19,8 @@ from tabulate import tabulate
 from billing import agency, aging, disputes, dunning, ledger
 from billing.aging import BUCKET_LABELS, BUCKETS, BucketAmounts
 from billing.catalog import office_day
+from db.enums import Channel, DisputeStatus
 from db.errors import ValidationError
-from db.models import Channel, DisputeStatus
 from db.money import fmt_money
 from db.rights import Actor
 from db.settings import get_setting

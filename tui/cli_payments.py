@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tabulate import tabulate
 
 from billing import ledger, payments, plans
-from db.models import PayerSide, PaymentMethod, PlanInterval
+from db.enums import PayerSide, PaymentMethod, PlanInterval
 from db.money import fmt_money
 from db.rights import Actor
 from db.settings import get_setting, office_timezone

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from db.models import RequestStatus
+from db.enums import RequestStatus
 from scheduling import rostering, shifts, timeoff
 from scheduling.roster import StopReason
 from scheduling.roster.problem import fmt_day

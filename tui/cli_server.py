@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import BinaryIO
 
 import click
 import sqlalchemy as sa
@@ -141,7 +142,7 @@ def ssh_key_group() -> None:
 @click.argument("login")
 @click.argument("keyfile", type=click.File("rb"))
 @pass_ctx
-def ssh_key_add(c: Ctx, login: str, keyfile: click.utils.LazyFile) -> None:
+def ssh_key_add(c: Ctx, login: str, keyfile: BinaryIO) -> None:
     """Let LOGIN in with the public key in KEYFILE (`-` reads standard input)."""
     srv = _server(c)
     raw = keyfile.read(MAX_KEY_TEXT + 1)

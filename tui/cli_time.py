@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy.orm import Session
 
-from db.models import ClockKind, TimecardStatus
+from db.enums import ClockKind, TimecardStatus
 from db.rights import Actor
 from scheduling import attendance, clock, payroll, timecards
 from scheduling.timecards import hours_text

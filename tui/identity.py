@@ -12,8 +12,9 @@ import pwd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from db.enums import Role
 from db.errors import NotFound, PermissionDenied
-from db.models import Role, User
+from db.models import User
 from db.rights import Actor
 from scheduling.staff import resolve_actor
 

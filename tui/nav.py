@@ -29,7 +29,7 @@ class NavEntry:
 
     def factory(self) -> Callable[[], Screen[None]]:
         module, cls = self.target.split(":")
-        return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), cls)
 
 
 NAV: list[NavEntry] = [

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import db.coltypes
 import db.money
 import db.timeutil
 ${imports if imports else ""}

@@ -7,7 +7,7 @@ about a millisecond).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -252,7 +252,9 @@ class Evaluator:
         self._runs(c, row, bad)
         return out
 
-    def _runs(self, c: ClerkIndex, row: Sequence[int], bad) -> None:
+    def _runs(
+        self, c: ClerkIndex, row: Sequence[int], bad: Callable[[int | None, Rule, str], None]
+    ) -> None:
         """Run-length rules over history + period.
 
         A run is held to its minimum only when its first day is known (the day before it is

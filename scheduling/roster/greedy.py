@@ -245,8 +245,8 @@ def _top_up_clerk(
                 weekends.add(weekend_of[d])
     req_on: dict[int, int] = {}
     req_off: dict[int, int] = {}
-    for d, s, on, _w in c.requests:
-        (req_on if on else req_off)[d] = -2 if s is None else s
+    for day, want, on, _w in c.requests:
+        (req_on if on else req_off)[day] = -2 if want is None else want
 
     def gain(d: int, s: int) -> tuple[int, int, int, int]:
         """How much the office wants clerk c on shift s on day d (bigger is better)."""

@@ -219,8 +219,8 @@ class ProblemIndex:
             wanted = None if rq.shift is None else self.shift_of[rq.shift]
             reqs.setdefault(rq.clerk, []).append((self.day_of[rq.day], wanted, rq.on, rq.weight))
         fixed: dict[str, dict[int, int]] = {}
-        for (cid, d), code in problem.fixed.items():
-            fixed.setdefault(cid, {})[self.day_of[d]] = OFF if code is None else self.shift_of[code]
+        for (cid, d), pinned in problem.fixed.items():
+            fixed.setdefault(cid, {})[self.day_of[d]] = OFF if pinned is None else self.shift_of[pinned]
         global_forbidden = [{self.shift_of[c] for c in s.forbidden_next} for s in self.shifts]
         # (today, tomorrow) shift pairs with less rest than the minimum: rest in minutes (< 0 is an
         # overlap). Wall-clock arithmetic: a DST night moves it by an hour, which the rule ignores.
@@ -240,8 +240,8 @@ class ProblemIndex:
             r = c.rules
             max_count: list[int | None] = [r.max_shifts.get(s.code) for s in self.shifts]
             forb = [set(g) for g in global_forbidden]
-            for a, b in r.forbidden_sequences:
-                forb[self.shift_of[a]].add(self.shift_of[b])
+            for today, tomorrow in r.forbidden_sequences:
+                forb[self.shift_of[today]].add(self.shift_of[tomorrow])
             self.clerks.append(
                 ClerkIndex(
                     i=i,

@@ -28,8 +28,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from billing import payments
 from billing.clients import search_clients
 from billing.payment_views import DeskContext, PayerChoice, desk_context, find_invoice_id
+from db.enums import PayerSide, PaymentMethod
 from db.errors import ConflictError, ValidationError
-from db.models import PayerSide, PaymentMethod
 from db.money import ZERO
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import (

@@ -26,7 +26,7 @@ from billing.coverage import CoverageView, EligibilityState
 from billing.ledger import ClientLedger
 from billing.plans import PlanView
 from billing.services import ServiceView
-from db.models import InvoiceKind, InvoiceStatus
+from db.enums import InvoiceKind, InvoiceStatus
 from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
 from screens.clerk.contact_form import ContactLogTable, contact_cells

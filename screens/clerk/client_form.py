@@ -16,8 +16,8 @@ from textual.widgets import Input, Select
 
 from billing import clients
 from billing.clients import ClientView, DuplicateClientWarning
+from db.enums import Channel
 from db.errors import ConflictError
-from db.models import Channel
 from db.rights import Action
 from scheduling import staff
 from scheduling.staff import StaffRow

@@ -137,7 +137,7 @@ class CollectionsWorklistScreen(DbScreen):
         row = self.query_one("#worklist", ListTable).current_key
         if row is None:
             self.notify("No account highlighted", severity="warning")
-        return row  # type: ignore[no-any-return]
+        return row
 
     @on(PagedTable.Chosen, "#worklist")
     def _chosen(self, event: PagedTable.Chosen) -> None:

@@ -23,8 +23,8 @@ from textual.widgets import Button, Select, Static
 
 from billing import contacts
 from billing.contacts import ContactView, PromiseState
+from db.enums import Channel, ContactDirection, ContactOutcome
 from db.errors import ValidationError
-from db.models import Channel, ContactDirection, ContactOutcome
 from db.money import fmt_money
 from db.timeutil import office_today
 from screens.clerk.client_search import ListTable

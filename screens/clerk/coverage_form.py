@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from billing import coverage
 from billing.catalog import PayerView
 from billing.coverage import RELATIONS, CoverageView
-from db.models import CoverageRank
+from db.enums import CoverageRank
 from db.timeutil import office_today
 from tui.dialogs import FormDialog
 from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date, parse_money

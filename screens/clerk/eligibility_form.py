@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 
 from billing import coverage
 from billing.coverage import CoverageView, EligibilityCheckView
-from db.models import EligibilityResult
+from db.enums import EligibilityResult
 from db.timeutil import office_today
 from tui.dialogs import FormDialog
 from tui.widgets.forms import ChoiceField, Field, parse_date

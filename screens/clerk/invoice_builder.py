@@ -31,7 +31,7 @@ from billing.clients import ClientView
 from billing.coverage import CoverageView
 from billing.invoices import InvoiceView, IssueRefused
 from billing.services import ServiceView
-from db.models import InvoiceKind
+from db.enums import InvoiceKind
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from screens.clerk.invoice_view import cut, desc_width
@@ -440,12 +440,11 @@ class InvoiceBuilderScreen(DbScreen):
                         gone |= set(invoices.discard_draft(self.actor, s, i))
                 return gone
 
-            self.db_call(
-                discard,
-                lambda gone: (self.notify(f"Discarded {len(gone)} drafts"), self.reload()),
-                write=True,
-                group="write",
-            )
+            def discarded(gone: set[int]) -> None:
+                self.notify(f"Discarded {len(gone)} drafts")
+                self.reload()
+
+            self.db_call(discard, discarded, write=True, group="write")
 
         self.app.push_screen(ConfirmDialog("Discard the drafts?", text, "Discard"), decided)
 

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from billing import invoices, render
 from billing.invoices import InvoiceView, LineView, Problem
-from db.models import InvoiceKind, InvoiceStatus
+from db.enums import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Action
 from screens.common.collections_bits import REASON_MAX

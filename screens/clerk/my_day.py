@@ -9,8 +9,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Footer, Static
 
+from db.enums import ClockKind
 from db.errors import ClerkDeskError
-from db.models import ClockKind
 from reports.dashboard import MyDay, my_day
 from scheduling import clock
 from scheduling.clock import ClockEventView, ClockState

@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import DataTable, Footer, Static
 
+from db.enums import WorkKind
 from db.errors import ConflictError
-from db.models import WorkKind
 from db.timeutil import office_now, office_today
 from scheduling import work_items
 from scheduling.work_items import OUTCOME_LABELS, ItemRow, MyDay
@@ -310,9 +310,14 @@ class MyListScreen(DbScreen):
             self.notify("Only a finished item can be reopened", severity="warning")
             return
         self._focus_after = r.id
+
+        def reopened(_res: object) -> None:
+            self.notify(escape(f"{r.client_name}: open again"))
+            self.reload()
+
         self.db_call(
             lambda s: work_items.reopen_item(self.actor, s, r.id, r.version),
-            lambda _res: (self.notify(escape(f"{r.client_name}: open again")), self.reload()),
+            reopened,
             write=True,
             on_error=self._refused,
             group="finish",

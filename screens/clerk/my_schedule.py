@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from db.models import RequestStatus
+from db.enums import RequestStatus
 from db.timeutil import office_today
 from scheduling import shifts, timeoff
 from scheduling.shifts import HolidayView, MyShift, fmt_hm, week_start

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
-from db.models import TimecardStatus
+from db.enums import TimecardStatus
 from scheduling import clock, timecards
 from scheduling.clock import ClockState
 from scheduling.periods import Period, current_period

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from db.models import WorkOutcome
+from db.enums import WorkOutcome
 
 # (key, outcome, words); the order is the order on screen.
 OUTCOMES: tuple[tuple[str, WorkOutcome, str], ...] = (

@@ -35,8 +35,8 @@ from billing.payment_views import (
     explain_payment,
     party_summary,
 )
+from db.enums import PayerSide, PaymentMethod
 from db.errors import ConflictError, ValidationError
-from db.models import PayerSide, PaymentMethod
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import (
     Lookup,

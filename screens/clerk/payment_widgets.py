@@ -272,9 +272,9 @@ class Lookup(Vertical):
     @work(thread=True, exclusive=True, group="lookup", exit_on_error=False)
     def _run(self, text: str, generation: int) -> None:
         try:
-            found = self.app.database.read(lambda s: self.search(s, text))  # type: ignore[attr-defined]
+            found = self.app.database.read(lambda s: self.search(s, text))  # type: ignore[attr-defined]  # self.app is App; ClerkDesk's app has database
         except Exception as exc:  # a message for the clerk, never a crash
-            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.app.show_error, exc)  # type: ignore[attr-defined]  # self.app is App; ClerkDesk's app has show_error
             return
         self.app.call_from_thread(self._show, found, generation)
 

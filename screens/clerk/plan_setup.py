@@ -25,8 +25,8 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from billing import plans
 from billing.payment_views import PlanContext, plan_context, schedule_problems
+from db.enums import PlanInterval
 from db.errors import ConflictError, ValidationError
-from db.models import PlanInterval
 from db.money import ZERO
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import money

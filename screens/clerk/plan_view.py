@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
 from billing import plans
-from db.models import InstallmentStatus
+from db.enums import InstallmentStatus
 from db.settings import get_setting
 from screens.clerk.payment_widgets import money, status_words
 from tui.base import DbScreen

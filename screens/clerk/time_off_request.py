@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
+from db.enums import RequestStatus
 from db.errors import ConflictError
-from db.models import RequestStatus
 from db.timeutil import office_today
 from scheduling import timeoff
 from scheduling.timeoff import TimeOffView
@@ -180,7 +180,7 @@ class TimeOffRequestScreen(DbScreen):
 
         def done(r: TimeOffView) -> None:
             for f in form.fields():
-                f.input.value = ""  # type: ignore[union-attr]
+                f.input.value = ""  # type: ignore[union-attr]  # every field of this form wraps an Input
             self.notify(Text(f"Asked for {r.days} day{'s' if r.days != 1 else ''} off (#{r.id})").plain)
             self.reload()
 
@@ -211,9 +211,13 @@ class TimeOffRequestScreen(DbScreen):
                 if isinstance(exc, ConflictError):
                     self.reload()
 
+            def cancelled(v: TimeOffView) -> None:
+                self.notify(f"Cancelled request #{v.id}")
+                self.reload()
+
             self.db_call(
                 lambda s: timeoff.cancel_time_off(self.actor, s, r.id),
-                lambda v: (self.notify(f"Cancelled request #{v.id}"), self.reload()),
+                cancelled,
                 write=True,
                 on_error=failed,
             )

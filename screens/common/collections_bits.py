@@ -60,7 +60,7 @@ def as_of_parser(today: dt.date) -> Callable[[str], dt.date]:
 def refused(screen: Screen[Any], action: Action, what: str) -> bool:
     """On mount of a supervisor's screen: True (and the screen shows only the refusal) when the
     person may not use it. Reached only by a direct push: the menus do not offer it to them."""
-    actor = screen.app.actor  # type: ignore[attr-defined]
+    actor = screen.app.actor  # type: ignore[attr-defined]  # Screen.app is App; ClerkDesk's app carries the actor
     if actor.can(action):
         return False
     message = f"Only a supervisor can {what}."
@@ -79,7 +79,7 @@ def allowed(screen: DbMixin, action: Action, what: str) -> bool:
     """
     if screen.actor.can(action):
         return True
-    screen.notify(  # type: ignore[attr-defined]
+    screen.notify(  # type: ignore[attr-defined]  # typed as DbMixin for .actor; the screen it is mixed into has notify
         f"Only a supervisor can {what}", title="Supervisor needed", severity="error", timeout=10
     )
     return False

@@ -20,8 +20,8 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Static
 
+from db.enums import ClockKind, ClockSource, TimecardStatus
 from db.errors import ValidationError
-from db.models import ClockKind, ClockSource, TimecardStatus
 from db.timeutil import office_today
 from scheduling.clock import BREAK, IN, ClockState, Punch, hhmm
 from scheduling.periods import zone

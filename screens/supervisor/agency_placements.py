@@ -32,8 +32,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from billing import agency, collections
 from billing.agency import AgencyPaymentResult, AgencyView, ExportResult, PlacementView
 from billing.collections import WorklistRow
+from db.enums import PlacementStatus
 from db.errors import ConflictError
-from db.models import PlacementStatus
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
@@ -424,7 +424,7 @@ class PlaceAccountsScreen(DbScreen):
         self.app.push_screen(ConfirmDialog(f"Place {n_of(len(rows), 'account')}?", text, "Place"), decided)
 
     def action_back(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)
 
 
 # --------------------------------------------------------------------------- the screen

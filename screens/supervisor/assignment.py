@@ -569,7 +569,8 @@ class AssignmentScreen(DbScreen):
             for w in warnings:
                 text.append(" OVER CAPACITY ", "bold reverse")
                 text.append(f" {w}\n")
-            box.update(text.rstrip() or text)
+            text.rstrip()  # in place: rich's Text.rstrip returns None
+            box.update(text)
             self.notify(
                 escape("\n".join(warnings)), title="Over capacity (assigned anyway)", severity="warning"
             )

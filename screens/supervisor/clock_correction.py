@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from db.models import ClockKind
+from db.enums import ClockKind
 from db.timeutil import local_instant
 from scheduling import clock
 from scheduling.clock import KIND_LABEL, ClockEventView, Punch

@@ -79,7 +79,7 @@ def screen_in(module_prefix: str) -> Callable[[], Screen[None]] | None:
             and cls.__module__ == module.__name__
             and all(p.default is not p.empty for p in inspect.signature(cls).parameters.values())
         ):
-            return cls  # type: ignore[return-value]
+            return cls
     return None
 
 

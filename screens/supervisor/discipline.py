@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, SelectionList, Static
 
-from db.models import DisciplineKind, Role
+from db.enums import DisciplineKind, Role
 from db.timeutil import office_today
 from scheduling import attendance, staff
 from scheduling.attendance import (

@@ -26,8 +26,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from billing import disputes
 from billing.disputes import DisputeDetail, DisputeView
 from billing.invoices import LineView
+from db.enums import DisputeStatus
 from db.errors import ValidationError
-from db.models import DisputeStatus
 from db.money import fmt_money
 from db.rights import Action
 from screens.clerk.client_search import ListTable
@@ -381,7 +381,7 @@ class DisputeQueueScreen(DbScreen):
             self._follow()
 
     def _current(self) -> DisputeView | None:
-        return self.query_one("#disputes", ListTable).current_key  # type: ignore[no-any-return]
+        return self.query_one("#disputes", ListTable).current_key
 
     def _follow(self) -> None:
         d = self._current()

@@ -107,7 +107,7 @@ class ReportsScreen(ReportBase):
         present = [r for r in rows if r.value(key) is not None]
         missing = [r for r in rows if r.value(key) is None]
         present.sort(key=lambda r: (r.name.casefold(), r.login))  # ties stay by name, both ways
-        present.sort(key=lambda r: r.value(key), reverse=self.sort_desc)  # type: ignore[arg-type,return-value]
+        present.sort(key=lambda r: r.value(key), reverse=self.sort_desc)  # type: ignore[arg-type,return-value]  # figures are int or Decimal, both orderable; None rows are split off above
         return present + missing
 
     def show_report(self, report: OutputReport) -> None:

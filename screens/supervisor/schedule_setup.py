@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from db.models import Role
+from db.enums import Role
 from db.timeutil import office_today
 from scheduling import shifts, staff
 from scheduling.shifts import CoverageView, HolidayView, RuleView, ShiftTypeView, fmt_hm
@@ -617,9 +617,13 @@ class ScheduleSetupScreen(DbScreen):
             )
 
     def _confirm(self, title: str, what: str, yes: str, fn: Any) -> None:
+        def done(_result: object) -> None:
+            self.notify("Done")
+            self.reload()
+
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self.db_call(fn, lambda _: (self.notify("Done"), self.reload()), write=True)
+                self.db_call(fn, done, write=True)
 
         self.app.push_screen(ConfirmDialog(title, what, yes), confirmed)
 

@@ -191,7 +191,7 @@ class StaffScreen(DbScreen):
         key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
         return next((r for r in self.rows if r.login == key), None)
 
-    def _after_form(self, saved: bool | None) -> None:
+    def _after_form(self, saved: StaffRow | None) -> None:
         if saved:
             self.reload()
 
@@ -211,13 +211,13 @@ class StaffScreen(DbScreen):
             self.notify(f"{row.login} is already deactivated", severity="warning")
             return
 
+        def deactivated(r: StaffRow) -> None:
+            self.notify(f"Deactivated {r.login}")
+            self.reload()
+
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.db_call(
-                    lambda s: staff.deactivate_user(self.actor, s, row.login),
-                    lambda r: (self.notify(f"Deactivated {r.login}"), self.reload()),
-                    write=True,
-                )
+                self.db_call(lambda s: staff.deactivate_user(self.actor, s, row.login), deactivated, write=True)
 
         # Refusals (yourself, no right) come before the question, not after the answer.
         self.db_call(

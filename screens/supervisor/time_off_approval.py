@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
-from db.models import RequestStatus
+from db.enums import RequestStatus
 from db.timeutil import office_today
 from scheduling import timeoff
 from scheduling.timeoff import TimeOffView

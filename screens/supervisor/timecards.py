@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
-from db.models import TimecardStatus
+from db.enums import TimecardStatus
 from scheduling import clock, timecards
 from scheduling.clock import ClockEventView, Punch
 from scheduling.periods import Period, current_period

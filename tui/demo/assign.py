@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pendulum
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,7 @@ def build_assign(ctx: DemoContext) -> None:
             if at > started_now:
                 continue
 
-            def go(s: Session, uid: int = uid, at: dt.datetime = at) -> None:
+            def go(s: Session, uid: int = uid, at: pendulum.DateTime = at) -> None:
                 timeutil.freeze(at)
                 try:
                     clock.punch(people[uid], s, ClockKind.IN)

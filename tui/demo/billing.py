@@ -397,7 +397,7 @@ def _register(
 ) -> list[_Plan]:
     out = []
     for person, (owner, cov_names) in zip(chunk, choices, strict=True):
-        view = clients.register_client(owner, s, allow_duplicate=True, **person)  # type: ignore[arg-type]
+        view = clients.register_client(owner, s, allow_duplicate=True, **person)  # type: ignore[arg-type]  # a generated person: a dict of register_client's keywords
         cov_ids = []
         for rank, name in zip((CoverageRank.PRIMARY, CoverageRank.SECONDARY), cov_names, strict=False):
             kind = next(p[1] for p in PAYERS if p[0] == name)

@@ -256,7 +256,7 @@ def build_payments(ctx: DemoContext) -> None:
             )
         )
     if stack:
-        total = sum((to_money(i.amount) for i in stack), ZERO)  # type: ignore[arg-type]
+        total = sum((to_money(i.amount) for i in stack), ZERO)
         ctx.write(
             ctx.clerks[1 % len(ctx.clerks)],
             lambda a, s: payments.post_batch(

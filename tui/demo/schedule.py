@@ -106,9 +106,9 @@ def build_schedule(ctx: DemoContext) -> None:
                     over_weight=over,
                 )
         for team in ("Insurance", "Public & Employer"):
-            shifts.set_rule(a, s, team=team, **TEAM_RULE)  # type: ignore[arg-type]
+            shifts.set_rule(a, s, team=team, **TEAM_RULE)  # type: ignore[arg-type]  # a dict of the rule's keyword values, mixed types
         for login, rule in CLERK_RULES.items():
-            shifts.set_rule(a, s, login=login, **rule)  # type: ignore[arg-type]
+            shifts.set_rule(a, s, login=login, **rule)  # type: ignore[arg-type]  # a dict of the rule's keyword values, mixed types
         for year in range(weeks[0].year, weeks[-1].year + 2):  # this year's and next year's
             for day, name in office_holidays(year):
                 shifts.add_holiday(a, s, day, name)

@@ -26,6 +26,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pendulum
 import sqlalchemy as sa
@@ -178,7 +179,7 @@ def _replay(
         )
     )
 
-    plan: dict[int, dict] = defaultdict(dict)  # shift id → {"late": m, "absent": True, ...}
+    plan: dict[int, dict[str, Any]] = defaultdict(dict)  # shift id → {"late": m, "absent": True, ...}
     if "absent2" in roles:
         u = roles["absent2"]
         plan[rng.choice(by_user[u][p2]).id]["absent"] = True
@@ -216,12 +217,12 @@ def _replay(
 
     # --- clock events
     for sh in worked:
-        p = plan.get(sh.id, {})
-        if p.get("absent"):
+        marks = plan.get(sh.id, {})
+        if marks.get("absent"):
             continue
         start = sh.starts_at.add(minutes=-rng.randint(1, 8), seconds=rng.randint(0, 59))
-        if p.get("late"):
-            start = sh.starts_at.add(minutes=p["late"], seconds=rng.randint(0, 59))
+        if marks.get("late"):
+            start = sh.starts_at.add(minutes=marks["late"], seconds=rng.randint(0, 59))
         elif rng.random() < 0.05:
             start = sh.starts_at.add(minutes=rng.randint(1, 4), seconds=rng.randint(0, 59))
         if start > cutoff:
@@ -240,11 +241,11 @@ def _replay(
                 else:
                     continue  # on lunch at the cutoff
         end = sh.ends_at.add(minutes=rng.randint(0, 6), seconds=rng.randint(0, 59))
-        if p.get("stay"):
-            end = sh.ends_at.add(minutes=p["stay"], seconds=rng.randint(0, 59))
-        if p.get("early"):
-            end = sh.ends_at.add(minutes=-p["early"])
-        if p.get("forgot"):
+        if marks.get("stay"):
+            end = sh.ends_at.add(minutes=marks["stay"], seconds=rng.randint(0, 59))
+        if marks.get("early"):
+            end = sh.ends_at.add(minutes=-marks["early"])
+        if marks.get("forgot"):
             uid, left = sh.user_id, sh.ends_at.add(minutes=4)
             fix_at = _local(sh.day + dt.timedelta(days=1), 6, 40, tz)
             act(
