@@ -375,14 +375,14 @@ class WarmServer:
             os.dup2(fd, target)  # dup2 clears close-on-exec: 0, 1, 2 as a login has them
             os.close(fd)
         fds.clear()
-        sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+        sys.stdin = sys.__stdin__ = io.TextIOWrapper(  # type: ignore[misc]  # the session's own terminal: Textual reads sys.__stdin__
             io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8", errors="surrogateescape"
         )
-        sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+        sys.stdout = sys.__stdout__ = io.TextIOWrapper(  # type: ignore[misc]  # the session's own terminal: Textual reads sys.__stdout__
             io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8", errors="surrogateescape",
             line_buffering=True,
         )  # fmt: skip
-        sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+        sys.stderr = sys.__stderr__ = io.TextIOWrapper(  # type: ignore[misc]  # the session's own terminal: Textual reads sys.__stderr__
             io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8", errors="backslashreplace",
             line_buffering=True,
         )  # fmt: skip
