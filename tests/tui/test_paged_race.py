@@ -20,6 +20,7 @@ from screens.clerk.client_search import ClientSearchScreen
 from screens.clerk.my_day import MyDayScreen
 from screens.common.error import ErrorDialog
 from tests.conftest import Office
+from tests.pilot import settle, wait_until
 from tests.tui.conftest import make_app
 from tui.app import ClerkDeskApp
 from tui.widgets.paged import Page, PagedTable
@@ -104,7 +105,7 @@ async def test_client_search_left_while_its_page_is_in_flight(
         assert isinstance(app.screen, MyDayScreen)
         gate.release.set()
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert errors == []
         assert isinstance(app.screen, MyDayScreen)
         assert not any(isinstance(s, ErrorDialog) for s in app.screen_stack)
@@ -144,10 +145,10 @@ async def test_a_page_failing_after_its_screen_was_left_is_dropped(
         await wait_event(gate.entered)
         errors, done = watch_outcome(app, screen.query_one(PagedTable), monkeypatch)
         app.pop_screen()
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, MyDayScreen), "my day back in front")
         gate.release.set()  # the fetch now queries MyDayScreen for "#above": NoMatches
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert errors == []
         assert isinstance(app.screen, MyDayScreen)
 
@@ -171,7 +172,7 @@ async def test_the_same_failure_on_a_live_screen_is_shown(
         errors, done = watch_outcome(app, screen.query_one(PagedTable), monkeypatch)
         gate.release.set()
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert [str(e) for e in errors] == ["the page failed"]
         assert isinstance(app.screen, ErrorDialog)
 
@@ -193,10 +194,10 @@ async def test_a_page_answering_after_its_screen_was_left_is_dropped(
         table = screen.query_one(PagedTable)
         errors, done = watch_outcome(app, table, monkeypatch)
         app.pop_screen()
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, MyDayScreen), "my day back in front")
         gate.release.set()
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert errors == []
         assert isinstance(app.screen, MyDayScreen)
         assert table._keys == []  # the answer went nowhere
@@ -220,8 +221,7 @@ async def test_a_load_asked_for_before_mount_waits_for_the_mount(office: Office)
         assert calls == []
         await app.push_screen(screen)
         await screen.mount(table)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert calls == [(None, "se")]  # one load, at mount, with the filter
         assert table._keys == [7]
         assert table.table.get_row_at(0) == ["seven"]
