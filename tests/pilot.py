@@ -6,6 +6,7 @@ Wait on the app, never on the clock: a fixed pause passes on an idle laptop and 
 - ``settle``: wait until no database work is left (workers, and the messages they post).
 - ``wait_until``: wait until something a person would see is true (a debounced search has run,
   a list reloaded), with a deadline and a failure message saying what the screen showed instead.
+- ``wait_for_list``: wait until a paged list shows its page for what is in its filter box.
 - ``type_text`` / ``replace``: type as a person does, key by key.
 - ``screen_text``: everything the screen in front shows, as plain text.
 - ``steady``: for screenshots, wait until the picture stops changing.
@@ -99,6 +100,49 @@ async def wait_until(
         # Not waiting on workers here: a test may hold one on purpose. Time passes, so timers
         # (debounce, polling) fire and answers from workers are handled.
         await pilot.pause(0.02)
+
+
+def _timer_pending(widget: object, attribute: str) -> bool:
+    """Whether the widget's one-shot timer (a debounce) is set and has not fired yet."""
+    task = getattr(getattr(widget, attribute, None), "_task", None)
+    return task is not None and not task.done()
+
+
+async def wait_for_list(pilot: AnyPilot, filter_text: str, *, timeout: float = WAIT_SECONDS) -> None:
+    """Wait until the paged list on the screen in front (tui/widgets/paged.py) shows its page for
+    ``filter_text``.
+
+    Its filter box reloads a pause after the last key, then a worker fetches the page; the status
+    line names the filter ("· filter: 'dav'", nothing for none). Done when that line names this
+    filter and no reload is pending or under way, twice in a row (a page for an earlier prefix
+    may land just before the last reload).
+    """
+    text = filter_text.strip()
+    want = f"filter: {text!r}"
+    lists = lambda: [s.parent for s in pilot.app.screen.query(".paged-status")]  # noqa: E731
+    in_a_row = [0]
+
+    def status_says(status: str) -> bool:
+        return " rows" in status and (want in status if text else "filter:" not in status)
+
+    def shown() -> bool:
+        busy = any(not w.is_finished for w in pilot.app.workers)
+        ok = not busy and any(
+            getattr(t, "filter_text", None) == text
+            and not _timer_pending(t, "_debounce")
+            and status_says(str(t.query_one(".paged-status", Static).render()))
+            for t in lists()
+        )
+        in_a_row[0] = in_a_row[0] + 1 if ok else 0
+        return in_a_row[0] >= 2
+
+    await wait_until(
+        pilot,
+        shown,
+        f"the list's page for the filter {text!r}",
+        timeout=timeout,
+        shown=lambda: "\n".join(str(t.query_one(".paged-status", Static).render()) for t in lists()),
+    )
 
 
 async def type_text(pilot: AnyPilot, text: str) -> None:
