@@ -1,4 +1,4 @@
-"""ClerkDesk in server mode behind a real OpenSSH server (SPEC §5 "Over SSH", issue 11).
+"""ClerkDesk in server mode behind a real OpenSSH server (docs/deploy.md, issue 11).
 
 One Unix service account owns the database; a clerk and a supervisor each log in to it with
 their own key, which ``authorized_keys`` pins to ``clerkdesk serve --key ID``. Skipped when sshd

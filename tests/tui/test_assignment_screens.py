@@ -1,4 +1,4 @@
-"""The daily assignment screens driven by keys (issue 8, SPEC §3.10, §4): the supervisor's
+"""The daily assignment screens driven by keys (issue 8, docs/assignment_screens.md): the supervisor's
 assignment screen and the clerk's work list, with what the database holds after each step.
 
 The day: Mon 16 Nov 2026, 10:00 (frozen). Cleo (insurer, lang:es), Carl (government, employer)

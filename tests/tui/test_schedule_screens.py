@@ -1,4 +1,4 @@
-"""Schedule grid screens driven by keys (issue 4, SPEC §3.9): build, edit, rebuild, publish, clerk view.
+"""Schedule grid screens driven by keys (issue 4, docs/schedule.md): build, edit, rebuild, publish, clerk view.
 
 The small office: E 07:00 and L 11:00 (8 h); on weekdays two people wanted on E and one on L,
 so 15 shifts a week, while each of the three clerks may work at most 32 h (4 shifts): 12
