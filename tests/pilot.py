@@ -7,7 +7,7 @@ Wait on the app, never on the clock: a fixed pause passes on an idle laptop and 
 - ``wait_until``: wait until something a person would see is true (a debounced search has run,
   a list reloaded), with a deadline and a failure message saying what the screen showed instead.
 - ``wait_for_list``: wait until a paged list shows its page for what is in its filter box.
-- ``type_text`` / ``replace``: type as a person does, key by key.
+- ``type_text`` / ``replace`` / ``fill``: type as a person does, key by key.
 - ``screen_text``: everything the screen in front shows, as plain text.
 - ``steady``: for screenshots, wait until the picture stops changing.
 """
@@ -22,6 +22,7 @@ from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from textual.worker import WorkerCancelled
 
 AnyPilot = Pilot[Any]
 
@@ -45,6 +46,15 @@ def _busy(app: App[Any]) -> list[str]:
     return [w.name or repr(w) for w in app.workers if not w.is_finished]
 
 
+async def _workers_done(app: App[Any]) -> None:
+    """Wait for every worker to end. One cancelled meanwhile (a newer exclusive call replaced it,
+    Escape stopped a build) has ended too: ``workers.wait_for_complete`` would raise for it."""
+    outcomes = await asyncio.gather(*(w.wait() for w in list(app.workers)), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, WorkerCancelled):
+            raise outcome
+
+
 async def settle(pilot: AnyPilot, *, timeout: float = WAIT_SECONDS) -> None:
     """Wait until the app has no database work left.
 
@@ -60,7 +70,7 @@ async def settle(pilot: AnyPilot, *, timeout: float = WAIT_SECONDS) -> None:
         if left <= 0:
             raise AssertionError(f"workers still running after {timeout:g} s: {', '.join(_busy(pilot.app))}")
         try:
-            await asyncio.wait_for(pilot.app.workers.wait_for_complete(), left)
+            await asyncio.wait_for(_workers_done(pilot.app), left)
         except TimeoutError:
             continue  # the deadline check above fails with the names
         await pilot.pause()
@@ -158,6 +168,11 @@ async def replace(pilot: AnyPilot, selector: str, text: str) -> None:
     box.value = ""  # what select-all and Delete do
     await type_text(pilot, text)
     await pilot.pause()
+
+
+async def fill(pilot: AnyPilot, field: str, text: str) -> None:
+    """``replace`` on the form field named ``field`` (tui/widgets/forms.py: its input is #input-<name>)."""
+    await replace(pilot, f"#input-{field}", text)
 
 
 async def steady(pilot: AnyPilot, *, timeout: float = WAIT_SECONDS) -> None:
