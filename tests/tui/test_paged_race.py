@@ -95,7 +95,7 @@ async def test_client_search_left_while_its_page_is_in_flight(
     monkeypatch.setattr(billing.clients, "search_clients", slow_search)
     app = make_app(office, "clerk")
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await app.push_screen(ClientSearchScreen())
         await wait_event(gate.entered)  # the first page is in flight
         screen = app.screen
@@ -139,7 +139,7 @@ async def test_a_page_failing_after_its_screen_was_left_is_dropped(
     app = make_app(office, "clerk")
     gate = Gate()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(touching_fetch(app, gate))
         await app.push_screen(screen)
         await wait_event(gate.entered)
@@ -165,7 +165,7 @@ async def test_the_same_failure_on_a_live_screen_is_shown(
     app = make_app(office, "clerk")
     gate = Gate()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(failing)
         await app.push_screen(screen)
         await wait_event(gate.entered)
@@ -187,7 +187,7 @@ async def test_a_page_answering_after_its_screen_was_left_is_dropped(
     app = make_app(office, "clerk")
     gate = Gate()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(quiet)
         await app.push_screen(screen)
         await wait_event(gate.entered)
@@ -212,7 +212,7 @@ async def test_a_load_asked_for_before_mount_waits_for_the_mount(office: Office)
 
     app = make_app(office, "clerk")
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(lambda *args: Page(rows=[], next_after=None))
         table = PagedTable(["N"], fetch, id="early")
         table.filter_text = "se"
