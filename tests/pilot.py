@@ -88,9 +88,10 @@ async def wait_until(
     """Wait until ``condition()`` is true, polling while the app runs its workers and timers.
 
     For what has no worker to wait on (a search box that waits for a pause in typing, a detail
-    pane that follows the cursor on a timer) or what comes after a chain of them. ``what`` says in words what is awaited; on the
-    deadline the test fails with it and with what the screen showed instead (``shown()``, by
-    default the screen text). A query that does not match yet (NoMatches) counts as not yet.
+    pane that follows the cursor on a timer) or what comes after a chain of them. ``what`` says
+    in words what is awaited; on the deadline the test fails with it and with what the screen
+    showed instead (``shown()``, by default the screen text). A query that does not match yet
+    (NoMatches) counts as not yet.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -135,7 +136,7 @@ async def wait_for_list(pilot: AnyPilot, filter_text: str, *, timeout: float = W
     def status_says(status: str) -> bool:
         return " rows" in status and (want in status if text else "filter:" not in status)
 
-    def shown() -> bool:
+    def ready() -> bool:
         busy = any(not w.is_finished for w in pilot.app.workers)
         ok = not busy and any(
             getattr(t, "filter_text", None) == text
@@ -148,7 +149,7 @@ async def wait_for_list(pilot: AnyPilot, filter_text: str, *, timeout: float = W
 
     await wait_until(
         pilot,
-        shown,
+        ready,
         f"the list's page for the filter {text!r}",
         timeout=timeout,
         shown=lambda: "\n".join(str(t.query_one(".paged-status", Static).render()) for t in lists()),
