@@ -183,6 +183,7 @@ async def steady(pilot: AnyPilot, *, timeout: float = WAIT_SECONDS) -> None:
     idle handler; a screenshot taken between the two shows header-width columns. So wait until
     the text is the same twice, no table has rows left to measure and nothing says "loading".
     """
+    await settle(pilot, timeout=timeout)  # first: a screen just pushed is then the one in front
     for box in pilot.app.screen.query(Input):
         box.cursor_blink = False  # caught on or off, the picture would differ run to run
     last: list[str | None] = [None]
@@ -195,5 +196,4 @@ async def steady(pilot: AnyPilot, *, timeout: float = WAIT_SECONDS) -> None:
         same, last[0] = text == last[0], text
         return same and measured and not loading
 
-    await settle(pilot, timeout=timeout)
     await wait_until(pilot, still, "the screen to stop changing", timeout=timeout)
