@@ -1,4 +1,4 @@
-"""How long a supervisor's change takes to reach a clerk's open work list (SPEC §3.10: within 2 s).
+"""How long a supervisor's change takes to reach a clerk's open work list (the goal: within 2 s).
 
 Runs the real app headless as the clerk with "my work list" open (its default poll interval,
 ``MyListScreen.POLL_SECONDS``), then, from another thread as a supervisor would, moves one of

@@ -1,4 +1,4 @@
-"""Adjustments and write-offs with reason codes (SPEC §3.8).
+"""Adjustments and write-offs with reason codes (docs/collections.md).
 
 * Reason codes are data (``AdjustmentReason``: code, description, kind waive / write_off /
   contractual / correction / agency_fee, active), kept by supervisors (``Action.ADJUST``).

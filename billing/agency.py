@@ -1,4 +1,4 @@
-"""Collection agencies (SPEC §3.7): agencies, placements, agency payments, recall, the file.
+"""Collection agencies (docs/collections.md): agencies, placements, agency payments, recall, the file.
 
 * Agencies have a fee percent (basis points: 3000 = 30.00 %); supervisors keep them
   (``Action.AGENCY_PLACE``).

@@ -1,4 +1,4 @@
-"""Aging of receivables (SPEC §3.7): how long what is owed has been past due.
+"""Aging of receivables (docs/collections.md): how long what is owed has been past due.
 
 * Buckets by days past due on the "as of" day: current (not yet due), 1–30, 31–60, 61–90,
   91–120, over 120. Client receivables (the client's own bills: statements, client invoices,

@@ -1,4 +1,4 @@
-"""Payers, the service code catalog, and each payer's crosswalk (SPEC §3.4).
+"""Payers, the service code catalog, and each payer's crosswalk (docs/billing.md).
 
 Payers and codes are office reference data: only supervisors change them
 (``Action.CATALOG_EDIT``); everyone may read them.

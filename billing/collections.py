@@ -1,4 +1,4 @@
-"""The collections worklist and the one collections row per account (SPEC §3.7).
+"""The collections worklist and the one collections row per account (docs/collections.md).
 
 * The worklist lists accounts with a past-due balance on their own bills that are not placed
   with an agency, by priority: a broken promise first, then the oldest past-due item (days

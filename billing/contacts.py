@@ -1,4 +1,4 @@
-"""Contact log and promises to pay (SPEC §3.7).
+"""Contact log and promises to pay (docs/collections.md).
 
 * Every attempt is a row: channel (phone call, letter, email, SMS, visit), direction, outcome,
   notes, and optionally a promise to pay (amount and date, both or neither; the date not in

@@ -1,4 +1,4 @@
-"""Coverage and eligibility (SPEC §3.4).
+"""Coverage and eligibility (docs/billing.md).
 
 A client has at most one primary and one secondary coverage in force on any day (a
 coverage is in force on a day when it is active and the day lies between its effective

@@ -1,4 +1,4 @@
-"""Disputes (SPEC §3.8): a clerk opens, a supervisor decides.
+"""Disputes (docs/collections.md): a clerk opens, a supervisor decides.
 
 * Open (``Action.DISPUTE_OPEN``): on an issued, open charge (invoice, statement or fee), on the
   whole invoice or one of its lines, with a reason (not rendered, amount differs, coverage or

@@ -1,4 +1,4 @@
-"""Dunning (SPEC §3.7): reminder levels as data, a previewed run, letters.
+"""Dunning (docs/collections.md): reminder levels as data, a previewed run, letters.
 
 * Levels are rows (``DunningLevel``): level number, name, days overdue, channel, letter text,
   optional fee. Supervisors edit them (``Action.DUNNING_RUN``). A retired level never fires.

@@ -1,4 +1,4 @@
-"""Invoices and statements: build, check, number, issue, credit, void, list (SPEC §3.5).
+"""Invoices and statements: build, check, number, issue, credit, void, list (docs/billing.md).
 
 Life of a bill
 --------------

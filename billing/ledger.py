@@ -1,4 +1,4 @@
-"""Balances, open items and account credit: what a client or a payer owes (SPEC §3.6).
+"""Balances, open items and account credit: what a client or a payer owes (docs/payments.md).
 
 An invoice is *open* (can take money) when it is issued or partially paid, is a real charge
 (invoice, statement or dunning fee; never a credit note) and has a balance left. Void,

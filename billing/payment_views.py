@@ -1,4 +1,4 @@
-"""Read-only figures for the payment, batch and plan screens (SPEC §3.6, §4).
+"""Read-only figures for the payment, batch and plan screens (docs/payments.md).
 
 The posting itself is ``billing.payments`` / ``billing.plans``; this module only gathers what a
 clerk must see before saving: the party's open items and credit, where a payment would go

@@ -1,4 +1,4 @@
-"""Payments (SPEC §3.6): post once per idempotency key, allocate oldest first, account credit.
+"""Payments (docs/payments.md): post once per idempotency key, allocate oldest first, account credit.
 
 Posting
 * A payment comes from a payer (``side=payer``; optionally limited to one client's invoices)

@@ -1,4 +1,4 @@
-"""Payment plans (SPEC §3.6): schedule, states, refresh, cancel, printable agreement.
+"""Payment plans (docs/payments.md): schedule, states, refresh, cancel, printable agreement.
 
 * Amount financed = the client's open balance on their own bills at the moment the plan is
   made. Items on dispute hold are NOT financed (the dispute may waive them; financing them

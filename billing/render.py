@@ -1,4 +1,4 @@
-"""Printing an invoice, statement or credit note: fixed 80-column text and a PDF (SPEC §3.5).
+"""Printing an invoice, statement or credit note: fixed 80-column text and a PDF (docs/billing.md).
 
 Both come from one ``PrintDoc`` (every string already laid out: descriptions wrapped, money
 formatted), so the text and the PDF carry the same content; the printed total is the sum of

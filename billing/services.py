@@ -1,4 +1,4 @@
-"""Services rendered (SPEC §3.5): what was done for a client, on which day, under which code.
+"""Services rendered (docs/billing.md): what was done for a client, on which day, under which code.
 
 A service is recorded once and billed once: building invoices marks it ``billed``; voiding or
 fully crediting every document it is on makes it unbilled again. Unbilled services drive the

@@ -1,4 +1,4 @@
-"""The split of one service's price between payers and the client (SPEC §3.5). Pure functions.
+"""The split of one service's price between payers and the client (docs/billing.md). Pure functions.
 
 Rules (see docs/billing.md for a worked example):
 

@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit log (SPEC §3.13, issue 11).
+"""Append-only, hash-chained audit log (docs/architecture.md, "Audit"; issue 11).
 
 Each row's hash is an HMAC-SHA256, with the office's audit key, of its own content (``actor_id``
 included) and the previous row's hash, so editing, deleting or inserting a row outside the

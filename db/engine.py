@@ -1,6 +1,6 @@
 """Engine and sessions: SQLite by default, PostgreSQL (psycopg 3) by URL, same code.
 
-SQLite set-up (SPEC §5, measured): WAL, synchronous=FULL, foreign keys, a 15 s busy timeout,
+SQLite set-up (measured: docs/benchmarks.md, "Concurrent writers"): WAL, synchronous=FULL, foreign keys, a 15 s busy timeout,
 pysqlite with ``isolation_level=None`` so SQLAlchemy's own deferred BEGIN is off, and an
 explicit ``BEGIN IMMEDIATE`` for every writing transaction (deferred BEGIN loses updates or
 fails with "database is locked" once several processes write). Reads use a deferred BEGIN.

@@ -1,4 +1,4 @@
-"""Per-clerk output for any range of office days (SPEC §3.12); docs/reports.md defines each figure.
+"""Per-clerk output for any range of office days ; docs/reports.md defines each figure.
 
 Every figure is a grouped SQL aggregate over an index that leads with the date or instant that
 decides the period (migration 0006), so a month over millions of invoices is a few index range

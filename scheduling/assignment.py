@@ -1,4 +1,4 @@
-"""Auto-assign (SPEC §3.10): the day's work items × the clerks on shift → who works what.
+"""Auto-assign (docs/assignment.md): the day's work items × the clerks on shift → who works what.
 
 Pure: plain frozen data in, plain frozen data out; no database, no Textual, no clock. The
 services in ``scheduling.work_plan`` load the day, call ``auto_assign`` and show the result as

@@ -1,4 +1,4 @@
-"""Attendance incidents and discipline (SPEC §3.11).
+"""Attendance incidents and discipline (docs/timecards.md).
 
 * ``record_incidents`` compares a day's clock events with the published schedule (the same
   figures as the timecard): late beyond grace, left early beyond grace, absent. It is

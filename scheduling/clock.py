@@ -1,4 +1,4 @@
-"""Clock events (SPEC §3.2, §3.11): clock in, clock out, breaks; supervisor corrections.
+"""Clock events (docs/timecards.md): clock in, clock out, breaks; supervisor corrections.
 
 * The instant of a clerk's punch is ALWAYS ``db.timeutil.now()``: nobody types a time.
 * A state machine refuses nonsense (out without in, two ins, break while out, out during a

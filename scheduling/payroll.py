@@ -1,4 +1,4 @@
-"""Payroll export (SPEC §3.11): signed timecards only, one CSV row per person.
+"""Payroll export (docs/timecards.md): signed timecards only, one CSV row per person.
 
 Hours are the minutes frozen at signing divided by 60, quantized to 2 places ROUND_HALF_UP.
 An export refuses (and names them) while any card of the period is not signed, unless the

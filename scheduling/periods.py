@@ -1,4 +1,4 @@
-"""Pay periods (SPEC §3.11): weekly or biweekly, starting on a configured weekday.
+"""Pay periods (docs/timecards.md): weekly or biweekly, starting on a configured weekday.
 
 Settings: ``time.pay_period`` (``weekly`` | ``biweekly``), ``time.period_start_weekday``
 (0 = Monday) and ``time.period_anchor`` (a first day of some biweekly period; it tells which

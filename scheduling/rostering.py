@@ -1,4 +1,4 @@
-"""The roster builder and the grid evaluator, over the database (SPEC §3.9).
+"""The roster builder and the grid evaluator, over the database (docs/roster.md).
 
 The engine in ``scheduling.roster`` is pure (problem dataclasses in, roster out). This module
 turns the office's records into engine problems, runs the solver, saves its roster as draft

@@ -1,4 +1,4 @@
-"""Staff schedule: shift types, coverage, holidays, roster rules, and the grid (SPEC §3.2, §3.9).
+"""Staff schedule: shift types, coverage, holidays, roster rules, and the grid (docs/schedule.md).
 
 Time: a shift is a wall-clock start and a length in the office zone. It belongs to the date it
 starts on; its end is the wall-clock end (on the next date when it passes midnight) turned into

@@ -1,4 +1,4 @@
-"""Timecards (SPEC §3.2, §3.11): computation, workflow, signatures.
+"""Timecards (docs/timecards.md): computation, workflow, signatures.
 
 The figures are pure functions over plain data (``compute_day``, ``compute_card``), so every
 rule has an exact test; ``load_inputs`` reads that data from the database. The rules, also

@@ -1,4 +1,4 @@
-"""Availability, time-off requests and shift requests (SPEC §3.9).
+"""Availability, time-off requests and shift requests (docs/schedule.md).
 
 * Time off: a clerk asks (``request_time_off``); a supervisor approves, or declines with a
   reason. Approved time off is a fixed day off for the roster builder (hard rule). A supervisor

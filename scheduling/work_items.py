@@ -1,4 +1,4 @@
-"""The day's work items (SPEC §3.10): generation, priority, lists, finishing, change marker.
+"""The day's work items (docs/assignment.md): generation, priority, lists, finishing, change marker.
 
 * ``generate_items(day)`` creates the day's items from the tables, idempotently: each item has
   a ``source_key`` (``bill:client:12``, ``chase:invoice:55``, ``verify:coverage:9``,

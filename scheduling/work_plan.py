@@ -1,4 +1,4 @@
-"""Assigning the day's work (SPEC §3.10): clerks on shift, auto-assign preview/apply/undo,
+"""Assigning the day's work (docs/assignment.md): clerks on shift, auto-assign preview/apply/undo,
 manual assign/move/unassign, rebalance of an absent or leaving clerk, publish.
 
 Every function here needs Action.WORK_ASSIGN except ``clerks_on_shift`` (VIEW). Every change

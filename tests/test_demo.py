@@ -1,4 +1,4 @@
-"""The demo office (SPEC §5): `clerkdesk demo` builds it through the real services, the same seed
+"""The demo office (README.md): `clerkdesk demo` builds it through the real services, the same seed
 gives the same office, its audit chain verifies, and --as picks the user on it."""
 
 from __future__ import annotations

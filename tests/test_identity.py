@@ -1,4 +1,4 @@
-"""Identity at start-up (SPEC §5): the Unix account of the process, never a claim; ``--as`` only
+"""Identity at start-up (docs/architecture.md, "Identity and rights"): the Unix account of the process, never a claim; ``--as`` only
 on a demo database; unknown and deactivated users refused with a clear message and exit 2."""
 
 from __future__ import annotations

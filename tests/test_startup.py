@@ -21,7 +21,8 @@ from db.engine import make_engine
 from db.migrate import check_current, current_revision, head_revision, known_revisions, upgrade
 from tests.conftest import Office
 from tests.db.helpers import empty_database
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import screen_text, settle, wait_until
+from tests.tui.conftest import make_app
 from tui.cli import LAZY_COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,13 +226,12 @@ async def test_the_home_screen_shows_before_its_first_query_answers(
     monkeypatch.setattr(mod, name, slow)
     app = make_app(office, who)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await wait_until(pilot, lambda: placeholder in screen_text(app), f"the placeholder {placeholder!r}")
         text = screen_text(app)
         assert f"({app.actor.role.value})" in text  # the header and the screen are up
-        assert placeholder in text and after not in text  # the query has not answered
+        assert after not in text  # the query has not answered
         release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert after in screen_text(app)
 
 

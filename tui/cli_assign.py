@@ -1,4 +1,4 @@
-"""``clerkdesk assign …``: the day's work items from the command line (SPEC §3.10).
+"""``clerkdesk assign …``: the day's work items from the command line (docs/assignment.md).
 
     clerkdesk assign generate --date D          create the day's items (idempotent)
     clerkdesk assign auto --date D [--preview]  auto-assign (or only show the plan)

@@ -1,4 +1,4 @@
-"""Server mode (SPEC §5 "Over SSH"): one Unix service account owns the data; people arrive by SSH key.
+"""Server mode (docs/deploy.md): one Unix service account owns the data; people arrive by SSH key.
 
 The model of Gitea and gitolite. Everything that decides who someone is lives in the service
 account's home, readable by it alone (found from the password database, never from $HOME)::

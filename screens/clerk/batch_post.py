@@ -1,4 +1,4 @@
-"""Batch posting: a stack of checks typed against a control total and count (SPEC §3.6).
+"""Batch posting: a stack of checks typed against a control total and count (docs/payments.md).
 
 The clerk first adds up the stack (control total, number of checks), then types each check:
 who paid (a payer's name or a client's account number / name), amount, reference, and

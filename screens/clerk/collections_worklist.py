@@ -1,4 +1,4 @@
-"""The collections worklist: overdue accounts by priority (SPEC §3.7, issue 9).
+"""The collections worklist: overdue accounts by priority (docs/collections-screens.md, issue 9).
 
 A broken promise first, then the oldest past-due item, then the amount: the order comes from
 ``billing.collections.collections_worklist``, one page at a time by key. ``/`` filters by

@@ -1,4 +1,4 @@
-"""Open a dispute on an invoice or one of its lines (SPEC §3.8).
+"""Open a dispute on an invoice or one of its lines (docs/collections-screens.md).
 
 The clerk records what the client disputes and why; the invoice goes on dispute hold (no
 dunning, no automatic allocation) and the dispute goes to the supervisors' queue. The clerk

@@ -1,4 +1,4 @@
-"""The clerk's work list for today (SPEC §3.10): the published items in priority order, progress,
+"""The clerk's work list for today (docs/assignment_screens.md): the published items in priority order, progress,
 Enter opens the client's account at the tab for the item's kind, ``f`` finishes with an outcome.
 
 Live: a worker reads the day's change marker about once a second (one primary-key read, on a

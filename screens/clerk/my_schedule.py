@@ -1,4 +1,4 @@
-"""My schedule (clerk): my published shifts this week and the next three (SPEC §3.9).
+"""My schedule (clerk): my published shifts this week and the next three (docs/schedule.md).
 
 Only published shifts are shown (the service never returns drafts). Days off say why when the
 clerk can know it: approved time off, a holiday.

@@ -1,4 +1,4 @@
-"""Post one payment: from a client or a payer, oldest first or to a named invoice (SPEC §3.6).
+"""Post one payment: from a client or a payer, oldest first or to a named invoice (docs/payments.md).
 
 The idempotency key is made when the form opens (and again with ctrl+n, "new payment"), so
 saving twice, or again after a dropped connection, records the payment once: the second save

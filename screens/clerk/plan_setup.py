@@ -1,4 +1,4 @@
-"""Set up a payment plan for a client's current balance (SPEC §3.6).
+"""Set up a payment plan for a client's current balance (docs/payments.md).
 
 The screen shows what would be financed (the open balance on the client's own bills, minus
 items on dispute hold: ``billing.plans``' rules) or why no plan can be made. As the clerk types

@@ -1,4 +1,4 @@
-"""My time off (clerk): ask for days off, see my requests and their status, cancel one (SPEC §3.9)."""
+"""My time off (clerk): ask for days off, see my requests and their status, cancel one (docs/schedule.md)."""
 
 from __future__ import annotations
 

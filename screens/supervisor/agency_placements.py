@@ -1,5 +1,5 @@
 """Agency placements (supervisor): agencies, their placed accounts, and the hand-off work
-(SPEC §3.7).
+(docs/collections-screens.md).
 
 * The agencies are a short list at the top (``n`` adds one); the placements of the highlighted
   agency are below, paged, active ones or all (``s``).

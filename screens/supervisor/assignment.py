@@ -1,5 +1,5 @@
 """Daily assignment (supervisor): the day's work items on the left, the clerks on shift on the right
-(SPEC §3.10, §4).
+(docs/assignment_screens.md).
 
 The items page from the database (keyset, ``scheduling.work_items.list_items``), filter as you
 type (``/``), sort (``s``) and narrow to unassigned/assigned/open/finished (``v``). Space marks

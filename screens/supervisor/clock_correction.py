@@ -1,4 +1,4 @@
-"""A supervisor adds a missing clock event or corrects one, always with a reason (SPEC §3.11).
+"""A supervisor adds a missing clock event or corrects one, always with a reason (docs/timecards.md).
 
 The time is typed as the office's wall clock (date and HH:MM) and turned into an instant in
 the office zone. Nothing is overwritten: a correction is a new event and the original stays,

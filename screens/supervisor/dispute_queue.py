@@ -1,5 +1,5 @@
 """Dispute queue (supervisor): open disputes oldest first, the client's history and the
-invoice's explain view beside the highlighted one, and the three decisions (SPEC §3.8).
+invoice's explain view beside the highlighted one, and the three decisions (docs/collections-screens.md).
 
 * ``w`` waive all or part (an adjustment; reason required), ``c`` confirm (the charge stands,
   the hold is released and dunning resumes at the level it had), ``r`` correct (a credit note

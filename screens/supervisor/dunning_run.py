@@ -1,4 +1,4 @@
-"""Dunning run (supervisor): preview, then apply after a confirmation (SPEC §3.7).
+"""Dunning run (supervisor): preview, then apply after a confirmation (docs/collections-screens.md).
 
 The preview lists every past-due client invoice: the level that fires now (and its fee), or
 why it is skipped (dispute hold, current plan, agency, pause). Nothing is written until ``a``

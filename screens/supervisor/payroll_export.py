@@ -1,4 +1,4 @@
-"""Payroll export (supervisor): a pay period's signed timecards to a CSV file (SPEC §3.11).
+"""Payroll export (supervisor): a pay period's signed timecards to a CSV file (docs/timecards.md).
 
 The screen previews what would go out (one row per person: regular and overtime hours, the
 signer) and what stops it. ``scheduling.payroll.export_payroll`` refuses, naming them, while

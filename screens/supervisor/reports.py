@@ -1,5 +1,5 @@
 """Output per clerk (supervisor): clerks × figures for a day, week or month, sortable, with the
-trend of the last eight periods and the rows behind every figure (SPEC §3.12).
+trend of the last eight periods and the rows behind every figure (docs/reports.md).
 
 Keys: ``[`` ``]`` previous / next period, ``d`` ``w`` ``m`` day / week / month, ``s`` sorts by the
 column under the cursor (again: the other way), Enter shows the rows behind the figure under

@@ -1,4 +1,4 @@
-"""Schedule grid (supervisor): clerks × days, a week or four weeks at a time (SPEC §3.9, §4).
+"""Schedule grid (supervisor): clerks × days, a week or four weeks at a time (docs/schedule.md).
 
 How a cell reads (no colour needed): a published shift in capitals (``E``), a draft in lower
 case and italics (``e``), ``+`` a hand edit the builder keeps, ``!`` a broken rule (reverse),

@@ -1,4 +1,4 @@
-"""Schedule set-up (supervisor): shift types, coverage wanted, roster rules, holidays (SPEC §3.9).
+"""Schedule set-up (supervisor): shift types, coverage wanted, roster rules, holidays (docs/schedule.md).
 
 Four tabs (1–4). Each lists what the roster builder works from; ``a`` adds, ``e``/Enter edits,
 ``d`` removes (a shift type is retired instead: its past shifts keep it). Forms keep what was

@@ -1,4 +1,4 @@
-"""Time-off approval (supervisor): pending requests, approve or decline with a reason (SPEC §3.9).
+"""Time-off approval (supervisor): pending requests, approve or decline with a reason (docs/schedule.md).
 
 Each request shows whether the clerk already has shifts on those days: approving makes the days
 fixed days off, so those shifts become rule breaks on the grid until someone moves them.

@@ -1,6 +1,6 @@
 """Timecards (supervisor): the cards waiting for a signature, or every card of a pay period,
 with their variance against the schedule; one card's days and events; sign, reject, unlock,
-sign several clean cards at once, correct clock events, export payroll (SPEC §3.11).
+sign several clean cards at once, correct clock events, export payroll (docs/timecards.md).
 
 Every decision goes through ``scheduling.timecards``: nobody signs their own card, only
 submitted cards are signed, a signed card is frozen until it is unlocked with a reason. The

@@ -1,4 +1,4 @@
-"""The layering rules (SPEC §2, docs/architecture.md): the domain never imports Textual, screens
+"""The layering rules (docs/architecture.md): the domain never imports Textual, screens
 never talk SQL. Checked twice: by import-linter (the contracts in pyproject.toml) and by a direct
 scan of every import statement, including imports inside functions."""
 

@@ -1,4 +1,4 @@
-"""The audit log (SPEC §3.13): one row per change with before/after, hash-chained, and any edit,
+"""The audit log (docs/architecture.md, "Audit"): one row per change with before/after, hash-chained, and any edit,
 deletion or insertion made outside ClerkDesk is found by verify."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Several processes writing at once (SPEC §5, §6): no lost update, no error, no forked audit chain.
+"""Several processes writing at once (issue 11 §5): no lost update, no error, no forked audit chain.
 
 On SQLite, ``Database.write`` starts with BEGIN IMMEDIATE, so read-modify-write transactions are
 serialised by the database lock (waiting up to the busy timeout). On PostgreSQL (READ COMMITTED)

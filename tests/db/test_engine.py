@@ -1,4 +1,4 @@
-"""The engine (SPEC §5): SQLite pragmas, BEGIN IMMEDIATE for writers, deferred readers, short
+"""The engine (docs/architecture.md, "Database"): SQLite pragmas, BEGIN IMMEDIATE for writers, deferred readers, short
 transactions that commit or roll back as a whole, group-writable files."""
 
 from __future__ import annotations

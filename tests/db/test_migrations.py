@@ -1,4 +1,4 @@
-"""Migrations (SPEC §5): Alembic takes an empty database to head, the program refuses a database
+"""Migrations: Alembic takes an empty database to head, the program refuses a database
 whose schema is not its own, and the models and the migration describe the same schema."""
 
 from __future__ import annotations

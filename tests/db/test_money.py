@@ -1,4 +1,4 @@
-"""Money (SPEC §3.1): Decimal in Python, integer cents in the database, floats refused."""
+"""Money: Decimal in Python, integer cents in the database, floats refused."""
 
 from __future__ import annotations
 

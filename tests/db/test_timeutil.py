@@ -1,4 +1,4 @@
-"""Time (SPEC §3.2): instants in UTC, pendulum back out, DST-correct durations, one clock."""
+"""Time: instants in UTC, pendulum back out, DST-correct durations, one clock."""
 
 from __future__ import annotations
 

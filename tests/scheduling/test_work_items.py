@@ -1,4 +1,4 @@
-"""Daily assignment services (SPEC §3.10): generation, priority, lists, plans, manual changes,
+"""Daily assignment services (docs/assignment.md): generation, priority, lists, plans, manual changes,
 publish, the clerk's day, finishing, rights, version conflicts and the change marker."""
 
 from __future__ import annotations

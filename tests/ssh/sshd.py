@@ -35,6 +35,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 SSHD = "/usr/sbin/sshd"
 TOOLS = ("ssh", "ssh-keygen", "useradd", "userdel", "usermod", "runuser")
@@ -44,7 +47,45 @@ class SshUnavailable(Exception):
     """The SSH tests cannot run on this machine (the message says why)."""
 
 
-def missing_requirements() -> str | None:
+FIX_VENV = "rm -rf .venv && /usr/bin/python3 -m venv .venv && .venv/bin/pip install -e '.[test]'"
+
+
+def interpreter_problem(executable: str) -> str | None:
+    """Why a new Unix user (neither owner nor in the group of anything) cannot execute the
+    interpreter ``executable`` resolves to, or None. The throwaway users of these tests run the
+    venv's ``clerkdesk``; a venv made from a Python under /root (pyenv) points into a folder
+    that only root may enter. Mode bits only: as root, os.access would always say yes."""
+    real = Path(os.path.realpath(executable))
+    blocked: str | None = None
+    for folder in reversed(real.parents):  # "/" first
+        try:
+            mode = folder.stat().st_mode
+        except OSError as e:
+            return f"cannot look at {folder}: {e}"
+        if not mode & stat.S_IXOTH:
+            blocked = f"the folder {folder} (mode {stat.S_IMODE(mode):04o}) does not let other users in"
+            break
+    if blocked is None:
+        mode = real.stat().st_mode
+        if mode & stat.S_IXOTH:
+            return None
+        blocked = f"it has mode {stat.S_IMODE(mode):04o} (not executable by other users)"
+    shown = executable if str(real) == executable else f"{executable} (that is {real})"
+    return (
+        f"the test user cannot execute this venv's Python {shown}: {blocked}. A venv made from a "
+        f"Python under /root (pyenv) cannot be run by other users. Make the venv from the system "
+        f"Python, as .ci/run does: {FIX_VENV}"
+    )
+
+
+def cannot_run(reason: str) -> NoReturn:
+    """Skip the SSH tests for ``reason``; fail instead when CLERKDESK_REQUIRE_SSH=1 (CI)."""
+    if os.environ.get("CLERKDESK_REQUIRE_SSH") == "1":
+        pytest.fail(f"CLERKDESK_REQUIRE_SSH=1 but the SSH tests cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def missing_requirements(executable: str = sys.executable) -> str | None:
     """Why the SSH tests cannot run here, or None."""
     if os.geteuid() != 0:
         return "the SSH tests need root (they create Unix users and run sshd)"
@@ -53,7 +94,7 @@ def missing_requirements() -> str | None:
     for tool in TOOLS:
         if shutil.which(tool) is None:
             return f"{tool} not found"
-    return None
+    return interpreter_problem(executable)
 
 
 def clerkdesk_script() -> Path:
@@ -219,9 +260,10 @@ def ssh_server() -> Iterator[SshServer]:
         )
         if probe.returncode != 0:
             raise SshUnavailable(
-                f"a non-root user cannot run {sys.executable} with ClerkDesk "
-                f"({(probe.stderr.strip().splitlines() or ['?'])[-1]}); use a venv made from a system "
-                "Python, as .ci/run does"
+                f"the test user cannot run {sys.executable} with ClerkDesk "
+                f"({(probe.stderr.strip().splitlines() or ['?'])[-1]}): the interpreter and the code "
+                f"must be readable by other users. Make the venv from the system Python, as .ci/run "
+                f"does: {FIX_VENV}"
             )
 
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "host_key"))

@@ -1,4 +1,4 @@
-"""ClerkDesk in server mode behind a real OpenSSH server (SPEC §5 "Over SSH", issue 11).
+"""ClerkDesk in server mode behind a real OpenSSH server (docs/deploy.md, issue 11).
 
 One Unix service account owns the database; a clerk and a supervisor each log in to it with
 their own key, which ``authorized_keys`` pins to ``clerkdesk serve --key ID``. Skipped when sshd
@@ -23,6 +23,7 @@ from tests.ssh.sshd import (
     PtyProcess,
     SshServer,
     SshUnavailable,
+    cannot_run,
     missing_requirements,
     plain,
     ssh_server,
@@ -41,9 +42,7 @@ SUPERVISOR_HOME = "Sam Super (supervisor)"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     reason = missing_requirements()
     if reason:
-        if os.environ.get("CLERKDESK_REQUIRE_SSH") == "1":
-            pytest.fail(f"CLERKDESK_REQUIRE_SSH=1 but the SSH tests cannot run: {reason}")
-        pytest.skip(reason)
+        cannot_run(reason)
     try:
         with ssh_server() as s:
             # The office, set up by the service account as docs/deploy.md says.
@@ -64,9 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
             shutil.copy(s.db_path, template)  # root's copy, restored before each test
             yield s
     except SshUnavailable as e:
-        if os.environ.get("CLERKDESK_REQUIRE_SSH") == "1":
-            pytest.fail(f"CLERKDESK_REQUIRE_SSH=1 but the SSH tests cannot run: {e}")
-        pytest.skip(str(e))
+        cannot_run(str(e))
 
 
 @pytest.fixture

@@ -20,16 +20,3 @@ def make_app(office: Office, who: str = "sup", keymap: dict[str, str] | None = N
     actor = getattr(office, who)
     return ClerkDeskApp(office.db, actor, config=Config(keymap=keymap or {}), exports=exports_folder_for_tests())
 
-
-def screen_text(app: ClerkDeskApp) -> str:
-    """Everything the screen in front shows, as plain text (what a person reads)."""
-    from textual.widgets import DataTable, Static
-
-    parts: list[str] = []
-    for w in app.screen.query("*"):
-        if isinstance(w, Static):
-            parts.append(str(w.render()))
-        elif isinstance(w, DataTable):
-            for row in range(w.row_count):
-                parts.append(" | ".join(str(c) for c in w.get_row_at(row)))
-    return "\n".join(parts)

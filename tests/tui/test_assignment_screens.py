@@ -1,4 +1,4 @@
-"""The daily assignment screens driven by keys (issue 8, SPEC §3.10, §4): the supervisor's
+"""The daily assignment screens driven by keys (issue 8, docs/assignment_screens.md): the supervisor's
 assignment screen and the clerk's work list, with what the database holds after each step.
 
 The day: Mon 16 Nov 2026, 10:00 (frozen). Cleo (insurer, lang:es), Carl (government, employer)
@@ -29,7 +29,8 @@ from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
 from screens.supervisor.assignment import AssignmentScreen
 from tests.billing.billing_setup import World, make_world
 from tests.conftest import FROZEN_NOW, Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import screen_text, settle, wait_for_list, wait_until
+from tests.tui.conftest import make_app
 
 TODAY = dt.date(2026, 11, 16)
 SELF_PAY = [("Bea", "Adams"), ("Cal", "Brown"), ("Dee", "Clark"), ("Eli", "Davis"), ("Fay", "Evans")]
@@ -54,13 +55,6 @@ def setup_day(office: Office, cora_code: str = "L") -> World:
     for first, last in SELF_PAY:
         world.service(client=world.new_client(first, last))
     return world
-
-
-async def settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def notes(app: Any) -> str:
@@ -316,9 +310,7 @@ async def test_filter_and_sort(office: Office) -> None:
         await pilot.press("n")
         await settle(pilot)
         await pilot.press("slash", *"dav")
-        await settle(pilot)
-        await pilot.pause(0.3)  # the filter's debounce timer
-        await settle(pilot)
+        await wait_for_list(pilot, "dav")
         rows = item_rows(screen)
         assert len(rows) == 1 and "Davis" in rows[0]
         await pilot.press("enter", "escape")
@@ -343,13 +335,11 @@ async def test_hostile_filter_and_the_view_key(office: Office) -> None:
         await pilot.press("n")
         await settle(pilot)
         await pilot.press("slash", *"[Smith]")
-        await pilot.pause(0.3)  # the filter's debounce timer
-        await settle(pilot)
+        await wait_for_list(pilot, "[Smith]")
         assert item_rows(screen) == []
         assert "filter: '[Smith]'" in screen_text(app)
         screen.query_one("#asg-items #filter", Input).value = "x" * 5000  # pasted, huge
-        await pilot.pause(0.3)
-        await settle(pilot)
+        await wait_for_list(pilot, "x" * 5000)
         assert item_rows(screen) == [] and isinstance(app.screen, AssignmentScreen)
         await pilot.press("enter", "escape")
         await settle(pilot)
@@ -587,11 +577,11 @@ async def test_a_supervisor_change_reaches_the_open_list(office: Office, monkeyp
 
         office.db.write(change)
         polls = screen.polls
-        for _ in range(200):  # wait for the poll worker to see the new marker and the reload
-            await settle(pilot)
-            if screen.polls > polls and "moved away" in screen_text(app):
-                break
-            await pilot.pause(0.05)
+        await wait_until(
+            pilot,
+            lambda: screen.polls > polls and "moved away" in screen_text(app),
+            "the poll to see the new marker and the list to reload",
+        )
         assert "Your supervisor changed your list: 2 items added, 1 moved away" in screen_text(app)
         assert len(list_rows(screen)) == 3
 

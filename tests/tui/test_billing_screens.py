@@ -38,9 +38,9 @@ from screens.clerk.service_form import ServiceForm
 from screens.common.confirm import ConfirmDialog
 from screens.supervisor.eligibility_override import EligibilityOverrideDialog
 from tests.conftest import Office
+from tests.pilot import fill, screen_text, settle, wait_for_list, wait_until
 from tests.tui.conftest import make_app as tui_make_app
-from tests.tui.conftest import screen_text
-from tests.tui.test_billing_screens_support import add_services, make_billing, settle, settle_delay
+from tests.tui.test_billing_screens_support import add_services, make_billing
 from tui.app import ClerkDeskApp
 
 
@@ -62,14 +62,6 @@ def make_app(office: Office, who: str = "sup") -> ClerkDeskApp:
 
 def notes(app: Any) -> str:
     return "\n".join(app.shown_notes)
-
-
-async def fill(pilot: Any, field: str, text: str) -> None:
-    """Click into a field (focus), clear it and type, as a person would."""
-    box = pilot.app.screen.query_one(f"#input-{field}", Input)
-    box.focus()
-    box.value = ""
-    await pilot.press(*text) if text else None
 
 
 def count(office: Office, model: Any, *where: Any) -> int:
@@ -110,7 +102,7 @@ async def test_clerk_finds_covers_checks_records_bills_issues_and_prints(
         await settle(pilot)
         assert isinstance(app.screen, ClientSearchScreen)
         await pilot.press(*"Smith, J")
-        await settle(pilot, settle_delay())
+        await wait_for_list(pilot, "Smith, J")
         table = app.screen.query_one("#clients DataTable", DataTable)
         assert table.row_count == 1 and str(table.get_row_at(0)[1]) == "Smith, John"
         await pilot.press("enter")
@@ -170,8 +162,8 @@ async def test_clerk_finds_covers_checks_records_bills_issues_and_prints(
         await settle(pilot)
         assert isinstance(app.screen, ServiceForm)
         await pilot.press(*"g04")
-        await settle(pilot, 0.3)
         codes = app.screen.query_one("#code-list", OptionList)
+        await wait_until(pilot, lambda: codes.option_count == 1, "the codes starting with g04")
         assert [codes.get_option_at_index(i).id for i in range(codes.option_count)] == ["G0439"]
         await pilot.press("down", "enter")
         assert app.screen.query_one("#input-code", Input).value == "G0439"
@@ -429,7 +421,7 @@ async def test_a_client_named_in_brackets_displays_literally(office: Office) -> 
         await pilot.press("g", "c")
         await settle(pilot)
         await pilot.press(*"[Smi")
-        await settle(pilot, settle_delay())
+        await wait_for_list(pilot, "[Smi")
         table = app.screen.query_one("#clients DataTable", DataTable)
         assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == ["[Smith], Alex"]
         await pilot.press("enter")
@@ -466,12 +458,12 @@ async def test_search_by_account_phone_and_member_id_and_paging_keys(office: Off
             box.value = ""
             box.focus()
             await pilot.press(*query)
-            await settle(pilot, settle_delay())
+            await wait_for_list(pilot, query)
             assert str(table.get_row_at(0)[1]) == expected, query
             assert how in screen_text(app)
         # Escape empties the search box first; a second Escape leaves the screen.
         await pilot.press("escape")
-        await settle(pilot, settle_delay())
+        await wait_for_list(pilot, "")
         assert app.screen.query_one("#clients Input", Input).value == ""
         assert isinstance(app.screen, ClientSearchScreen)
         await pilot.press("escape")

@@ -33,9 +33,9 @@ from screens.clerk.service_form import ServiceForm
 from screens.common.confirm import ConfirmDialog
 from screens.common.help import HelpScreen
 from tests.conftest import Office
-from tests.tui.conftest import screen_text
-from tests.tui.test_billing_screens import count, fill, make_app, notes
-from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing, settle
+from tests.pilot import fill, screen_text, settle, wait_until
+from tests.tui.test_billing_screens import count, make_app, notes
+from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing
 
 HOSTILE = "[bold]x[/]"
 HUGE = "x" * 5000
@@ -294,8 +294,7 @@ async def test_service_form_refuses_bad_input(office: Office) -> None:
         await save(pilot)
         assert field_error(app, "code") == "Code is required"
         await pilot.press(*HOSTILE)
-        await settle(pilot, 0.3)
-        assert "No active code starts with '[BOLD]X[/]'" in screen_text(app)
+        await wait_until(pilot, lambda: "No active code starts with '[BOLD]X[/]'" in screen_text(app), "no code")
         await fill(pilot, "units", "0")
         await save(pilot)
         assert field_error(app, "units") == "Units must be between 1 and 999"

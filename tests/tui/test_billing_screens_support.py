@@ -36,19 +36,6 @@ class Billing:
     others: list[int]
 
 
-def settle_delay() -> float:
-    return 0.45  # the search box waits 0.25 s after the last key
-
-
-async def settle(pilot: Any, delay: float = 0.0) -> None:
-    if delay:
-        await pilot.pause(delay)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def make_billing(office: Office) -> Billing:
     """Office settings, payers, codes, crosswalk and a few clients (as the supervisor)."""
     sup = office.sup

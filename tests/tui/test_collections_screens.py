@@ -54,9 +54,9 @@ from screens.supervisor.aging_report import AgingAccountsScreen, AgingInvoicesSc
 from screens.supervisor.dispute_queue import DecideDialog, DisputeQueueScreen
 from screens.supervisor.dunning_run import DunningRunScreen
 from tests.conftest import FROZEN_NOW, Office
-from tests.tui.conftest import screen_text
+from tests.pilot import replace, screen_text, settle, type_text, wait_for_list, wait_until
 from tests.tui.test_billing_screens import make_app, notes
-from tests.tui.test_payment_screens import flat, open_screen, replace, settle, type_text
+from tests.tui.test_payment_screens import flat, open_screen
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)  # the frozen office day
@@ -210,8 +210,7 @@ async def clerk_logs_a_promise_and_disputes(desk: Desk) -> None:
         assert "Garcia, Luis | $150.00 | 77" in shown
         await pilot.press("/")
         await type_text(pilot, "Doe")
-        await pilot.pause(0.4)
-        await settle(pilot)
+        await wait_for_list(pilot, "Doe")
         await pilot.press("enter")  # from the filter box back to the list
         await settle(pilot)
         assert "Doe, Jane" in screen_text(app) and "Garcia" not in screen_text(app)
@@ -292,16 +291,6 @@ async def clerk_logs_a_promise_and_disputes(desk: Desk) -> None:
     )
 
 
-async def shows(pilot: Any, text: str, rounds: int = 20) -> bool:
-    """Whether the screen comes to show ``text``: the list reloads after the decision's answer,
-    one worker after another, so wait on the workers (bounded), never on the clock."""
-    for _ in range(rounds):
-        if text in screen_text(pilot.app):
-            return True
-        await settle(pilot)
-    return text in screen_text(pilot.app)
-
-
 async def test_done_when_walk(desk: Desk) -> None:
     await clerk_logs_a_promise_and_disputes(desk)
     doe_no, smith_no, garcia_no = (desk.number(i) for i in (desk.doe_inv, desk.smith_inv, desk.garcia_inv))
@@ -357,7 +346,8 @@ async def test_done_when_walk(desk: Desk) -> None:
         await settle(pilot)
         assert isinstance(app.screen, DisputeQueueScreen)
         assert "Dispute #1 waived: $25.00 waived" in notifications(app)
-        assert await shows(pilot, "No open disputes.")
+        # The list reloads after the decision's answer, one worker after another.
+        await wait_until(pilot, lambda: "No open disputes." in screen_text(app), "no open disputes")
 
         # ---- dunning resumes where it was: the next preview fires level 2 for the rest
         await go_to(pilot, "j")
@@ -566,9 +556,9 @@ async def test_confirm_and_correct_by_keys(desk: Desk) -> None:
     app = make_app(desk.office, "sup")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_screen(pilot, DisputeQueueScreen())
-        await pilot.pause(0.3)
-        await settle(pilot)
-        assert f"Dispute #1 on {garcia_no}: service not rendered" in flat(screen_text(app))
+        first = f"Dispute #1 on {garcia_no}: service not rendered"
+        # The detail follows the highlighted row on a 0.2 s timer.
+        await wait_until(pilot, lambda: first in flat(screen_text(app)), "the detail of dispute #1")
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, DecideDialog)
@@ -579,9 +569,8 @@ async def test_confirm_and_correct_by_keys(desk: Desk) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert "Dispute #1 confirmed" in notifications(app)
-        await pilot.pause(0.3)
-        await settle(pilot)
-        assert f"Dispute #2 on line 1 of {smith_no}" in flat(screen_text(app))
+        second = f"Dispute #2 on line 1 of {smith_no}"
+        await wait_until(pilot, lambda: second in flat(screen_text(app)), "the detail of dispute #2")
         await pilot.press("r")
         await settle(pilot)
         await replace(pilot, "#input-amounts", "1=800")
@@ -595,7 +584,8 @@ async def test_confirm_and_correct_by_keys(desk: Desk) -> None:
         await settle(pilot)
         shown = notifications(app)
         assert "Dispute #2 corrected: credit note" in shown and ", new invoice " in shown
-        assert await shows(pilot, "No open disputes.")
+        # The list reloads after the decision's answer, one worker after another.
+        await wait_until(pilot, lambda: "No open disputes." in screen_text(app), "no open disputes")
 
     def facts(s: Session) -> tuple[Any, ...]:
         d1, d2 = s.scalars(sa.select(Dispute).order_by(Dispute.id)).all()

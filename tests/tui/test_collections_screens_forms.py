@@ -22,7 +22,7 @@ from screens.supervisor.aging_report import AgingReportScreen
 from screens.supervisor.dispute_queue import DecideDialog, DisputeQueueScreen
 from screens.supervisor.dunning_run import DunningRunScreen
 from tests.conftest import Office
-from tests.tui.conftest import screen_text
+from tests.pilot import replace, screen_text, settle, wait_until
 from tests.tui.test_collections_screens import (
     Desk,
     choose_option,
@@ -31,7 +31,7 @@ from tests.tui.test_collections_screens import (
     make_desk,
     notifications,
 )
-from tests.tui.test_payment_screens import open_screen, replace, settle
+from tests.tui.test_payment_screens import open_screen
 
 HUGE = "9" * 40
 
@@ -142,8 +142,8 @@ async def test_decide_dialog_bad_input(desk: Desk) -> None:
     app = make_app(desk.office, "sup")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_screen(pilot, DisputeQueueScreen())
-        await pilot.pause(0.3)
-        await settle(pilot)
+        # The detail follows the highlighted row on a 0.2 s timer; w decides on it.
+        await wait_until(pilot, lambda: app.screen.detail is not None, "the detail of the dispute")
         await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, DecideDialog)

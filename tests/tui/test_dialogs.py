@@ -11,10 +11,10 @@ from db.errors import ConflictError, ValidationError
 from db.rights import Action
 from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import screen_text, settle, wait_until
+from tests.tui.conftest import make_app
 from tests.tui.test_billing_screens import make_app as noting_app
 from tests.tui.test_billing_screens import notes
-from tests.tui.test_shell import settle
 from tui.dialogs import FIX_FIELDS, FormDialog
 from tui.exports import ExportError
 from tui.widgets.forms import Field, parse_int
@@ -120,9 +120,7 @@ async def test_db_call_shows_errors_of_its_callback_and_can_keep_only_the_latest
 
         screen.db_call(slow, got.append, group="pick", exclusive=False, latest=True)  # type: ignore[attr-defined]
         screen.db_call(lambda s: "new", got.append, group="pick", exclusive=False, latest=True)  # type: ignore[attr-defined]
-        await pilot.pause()
-        while not got:
-            await pilot.pause()
+        await wait_until(pilot, lambda: got, "the newer answer, while the older one is held")
         gate.set()
         await settle(pilot)
         assert got == ["new"]

@@ -14,8 +14,8 @@ from textual.widgets import Static
 from screens.common.error import ErrorDialog
 from screens.supervisor.dashboard import DashboardScreen
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.tui.conftest import make_app
-from tests.tui.test_shell import settle
 from tui.base import DbScreen
 
 
@@ -67,8 +67,9 @@ async def test_an_exception_in_a_screen_shows_the_error_dialog_and_the_app_runs_
         await settle(pilot)
         app.push_screen(FragileScreen())
         await settle(pilot)
-        # Not pilot.press: it waits for the screen to take its messages, and a screen whose
-        # handler raised never will. Wait for the dialog instead (bounded).
+        # Not pilot.press (nor tests.pilot.wait_until, which pauses the pilot): both wait for the
+        # screen to take its messages, and a screen whose handler raised never will. Wait for the
+        # dialog instead (bounded).
         if key == "message":
             app.screen.post_message(FragileScreen.Kaboom())
         else:

@@ -33,10 +33,10 @@ from screens.common.confirm import ConfirmDialog
 from screens.supervisor import agency_placements
 from screens.supervisor.agency_placements import AgencyDialog, AgencyPaymentDialog, ExportDialog
 from tests.conftest import Office
-from tests.tui.conftest import screen_text
+from tests.pilot import screen_text, settle
 from tests.tui.test_billing_screens import count, fill, make_app, notes
 from tests.tui.test_billing_screens_forms import field_error
-from tests.tui.test_billing_screens_support import add_services, make_billing, settle
+from tests.tui.test_billing_screens_support import add_services, make_billing
 from tests.tui.test_collections_screens import make_desk
 from tests.tui.test_payment_screens import make_books
 from tui.dialogs import FIX_FIELDS

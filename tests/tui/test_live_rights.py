@@ -4,6 +4,9 @@ inside its own transaction, before it changes anything."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 
 from db.live_rights import RightsChanged, check_actor
@@ -12,18 +15,17 @@ from db.rights import SYSTEM
 from db.settings import get_setting, put_setting
 from scheduling import staff
 from tests.conftest import Office
+from tests.pilot import settle, wait_until
 from tests.tui.conftest import make_app
 from tui.app import ClerkDeskApp
 from tui.identity import ROOT
 
 
-async def wait_until_closed(pilot: object, app: ClerkDeskApp, seconds: float = 5.0) -> float:
+async def wait_until_closed(pilot: Any, app: ClerkDeskApp, seconds: float = 5.0) -> float:
     """Let the app's timer run (up to ``seconds``); return how long until it asked to close."""
-    waited = 0.0
-    while app.return_code is None and waited < seconds:
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-        waited += 0.05
-    return waited
+    start = time.monotonic()
+    await wait_until(pilot, lambda: app.return_code is not None, "the app to ask to close", timeout=seconds)
+    return time.monotonic() - start
 
 
 def exit_message(app: ClerkDeskApp) -> str:
@@ -46,7 +48,7 @@ async def test_a_deactivated_clerks_app_says_so_and_closes(office: Office) -> No
     app = make_app(office, "clerk")
     app.RIGHTS_CHECK_SECONDS = 0.2
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert app.return_code is None
         office.db.write(lambda s: staff.deactivate_user(office.sup, s, "cleo"))
         waited = await wait_until_closed(pilot, app)
@@ -59,7 +61,7 @@ async def test_a_demoted_supervisors_app_closes(office: Office) -> None:
     app = make_app(office, "sup")
     app.RIGHTS_CHECK_SECONDS = 0.2
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         office.db.write(lambda s: staff.edit_user(office.sup2, s, "sam", role=Role.CLERK))
         await wait_until_closed(pilot, app)
     assert app.return_code == 1
@@ -70,7 +72,7 @@ async def test_a_write_after_deactivation_is_refused_before_it_changes_anything(
     app = make_app(office, "sup")
     app.RIGHTS_CHECK_SECONDS = 0  # no timer: only the write transaction's own check
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         office.db.write(lambda s: staff.deactivate_user(office.sup2, s, "sam"))
         app.screen.db_call(lambda s: put_setting(s, "office.name", "Renamed"), write=True)  # type: ignore[attr-defined]
         await wait_until_closed(pilot, app)

@@ -20,6 +20,7 @@ from screens.clerk.client_search import ClientSearchScreen
 from screens.clerk.my_day import MyDayScreen
 from screens.common.error import ErrorDialog
 from tests.conftest import Office
+from tests.pilot import settle, wait_until
 from tests.tui.conftest import make_app
 from tui.app import ClerkDeskApp
 from tui.widgets.paged import Page, PagedTable
@@ -94,7 +95,7 @@ async def test_client_search_left_while_its_page_is_in_flight(
     monkeypatch.setattr(billing.clients, "search_clients", slow_search)
     app = make_app(office, "clerk")
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await app.push_screen(ClientSearchScreen())
         await wait_event(gate.entered)  # the first page is in flight
         screen = app.screen
@@ -104,7 +105,7 @@ async def test_client_search_left_while_its_page_is_in_flight(
         assert isinstance(app.screen, MyDayScreen)
         gate.release.set()
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert errors == []
         assert isinstance(app.screen, MyDayScreen)
         assert not any(isinstance(s, ErrorDialog) for s in app.screen_stack)
@@ -138,16 +139,16 @@ async def test_a_page_failing_after_its_screen_was_left_is_dropped(
     app = make_app(office, "clerk")
     gate = Gate()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(touching_fetch(app, gate))
         await app.push_screen(screen)
         await wait_event(gate.entered)
         errors, done = watch_outcome(app, screen.query_one(PagedTable), monkeypatch)
         app.pop_screen()
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, MyDayScreen), "my day back in front")
         gate.release.set()  # the fetch now queries MyDayScreen for "#above": NoMatches
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert errors == []
         assert isinstance(app.screen, MyDayScreen)
 
@@ -164,14 +165,14 @@ async def test_the_same_failure_on_a_live_screen_is_shown(
     app = make_app(office, "clerk")
     gate = Gate()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(failing)
         await app.push_screen(screen)
         await wait_event(gate.entered)
         errors, done = watch_outcome(app, screen.query_one(PagedTable), monkeypatch)
         gate.release.set()
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert [str(e) for e in errors] == ["the page failed"]
         assert isinstance(app.screen, ErrorDialog)
 
@@ -186,17 +187,17 @@ async def test_a_page_answering_after_its_screen_was_left_is_dropped(
     app = make_app(office, "clerk")
     gate = Gate()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(quiet)
         await app.push_screen(screen)
         await wait_event(gate.entered)
         table = screen.query_one(PagedTable)
         errors, done = watch_outcome(app, table, monkeypatch)
         app.pop_screen()
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, MyDayScreen), "my day back in front")
         gate.release.set()
         await wait_event(done)
-        await pilot.pause()
+        await settle(pilot)
         assert errors == []
         assert isinstance(app.screen, MyDayScreen)
         assert table._keys == []  # the answer went nowhere
@@ -211,7 +212,7 @@ async def test_a_load_asked_for_before_mount_waits_for_the_mount(office: Office)
 
     app = make_app(office, "clerk")
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         screen = ListScreen(lambda *args: Page(rows=[], next_after=None))
         table = PagedTable(["N"], fetch, id="early")
         table.filter_text = "se"
@@ -220,8 +221,7 @@ async def test_a_load_asked_for_before_mount_waits_for_the_mount(office: Office)
         assert calls == []
         await app.push_screen(screen)
         await screen.mount(table)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert calls == [(None, "se")]  # one load, at mount, with the filter
         assert table._keys == [7]
         assert table.table.get_row_at(0) == ["seven"]

@@ -23,9 +23,11 @@ from billing import catalog, clients, coverage, invoices, payments, services
 from db.models import Invoice, InvoiceStatus, PayerSide, Payment, PaymentMethod
 from db.rights import Actor
 from screens.clerk.payment_post import PaymentPostScreen
+from screens.clerk.payment_widgets import Lookup
 from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import replace, screen_text, settle, wait_until
+from tests.tui.conftest import make_app
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)  # the frozen office day (Mon)
@@ -144,19 +146,6 @@ def all_payments(b: Books) -> list[tuple[Decimal, Decimal, str, int | None]]:
 # --------------------------------------------------------------------------- driving the screens
 
 
-async def settle(pilot: Any) -> None:
-    """Wait until no database work is left, including work that a finished call started
-    (choosing a client loads its open items): two quiet rounds in a row."""
-    quiet = 0
-    for _ in range(50):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        busy = any(not w.is_finished for w in pilot.app.workers)
-        quiet = 0 if busy else quiet + 1
-        if quiet >= 2:
-            return
-
-
 async def open_screen(pilot: Any, screen: Screen[Any], done: Callable[[Any], None] | None = None) -> None:
     """Open a screen on top of the home screen, as the client account screen does."""
     await settle(pilot)
@@ -164,23 +153,15 @@ async def open_screen(pilot: Any, screen: Screen[Any], done: Callable[[Any], Non
     await settle(pilot)
 
 
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[("space" if c == " " else c) for c in text])
-
-
-async def replace(pilot: Any, selector: str, text: str) -> None:
-    """Focus an input, clear it and type ``text`` as a person would."""
-    pilot.app.screen.query_one(selector, Input).focus()
-    await pilot.pause()
-    await pilot.press("ctrl+u")
-    await type_text(pilot, text)
-    await pilot.pause()
+def looked_up(pilot: Any) -> bool:
+    """No look-up on the screen waits for a pause in typing or for its matches."""
+    return not any(box._searching for box in pilot.app.screen.query(Lookup))
 
 
 async def choose(pilot: Any, selector: str, query: str) -> None:
     """Type into a look-up and take the first match (Enter)."""
     await replace(pilot, selector, query)
-    await pilot.pause(0.3)  # the look-up waits for a pause in typing
+    await wait_until(pilot, lambda: looked_up(pilot), f"the matches for {query!r}")
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
@@ -458,7 +439,7 @@ async def test_bad_date_or_party_is_refused_with_no_change(books: Books) -> None
             await replace(pilot, "#input-amount", "10")
             await replace(pilot, "#input-date", "2026-11-16")
             await replace(pilot, field, typed)
-            await pilot.pause(0.3)
+            await wait_until(pilot, lambda: looked_up(pilot), f"the matches for {typed!r}")
             await settle(pilot)
             await pilot.press("ctrl+s")
             await settle(pilot)

@@ -15,7 +15,8 @@ from db.models import InvoiceStatus, PaymentBatch
 from screens.clerk.batch_post import BatchPostScreen
 from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import replace, screen_text, settle
+from tests.tui.conftest import make_app
 from tests.tui.test_payment_screens import (
     TODAY,
     Books,
@@ -26,8 +27,6 @@ from tests.tui.test_payment_screens import (
     make_books,
     notifications,
     open_screen,
-    replace,
-    settle,
     text_of,
 )
 

@@ -18,7 +18,8 @@ from screens.clerk.plan_setup import PlanSetupScreen
 from screens.clerk.plan_view import AgreementDialog, PlanViewScreen
 from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import replace, screen_text, settle
+from tests.tui.conftest import make_app
 from tests.tui.test_payment_screens import (
     TODAY,
     Books,
@@ -26,8 +27,6 @@ from tests.tui.test_payment_screens import (
     make_books,
     notifications,
     open_screen,
-    replace,
-    settle,
     text_of,
 )
 

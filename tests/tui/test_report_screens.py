@@ -20,14 +20,9 @@ from screens.common.report_drill import DrillScreen
 from screens.supervisor.dashboard import COLUMNS, COUNTERS, DashboardScreen
 from screens.supervisor.reports import ReportsScreen, TrendsScreen
 from tests.conftest import Office
+from tests.pilot import screen_text, settle
 from tests.reports.test_output import generate
-from tests.tui.conftest import make_app, screen_text
-
-
-async def settle(pilot: Any) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+from tests.tui.conftest import make_app
 
 
 def title(app: Any, selector: str) -> str:
@@ -187,7 +182,7 @@ async def test_export_markdown_and_csv_refuses_an_existing_file(office: Office, 
         await settle(pilot)
         await pilot.press("e")
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         rep = office.db.read(
             lambda s: output_report(office.sup, s, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
         )
@@ -198,7 +193,7 @@ async def test_export_markdown_and_csv_refuses_an_existing_file(office: Office, 
         assert oct(md.stat().st_mode & 0o777) == "0o600"
         md.write_text("kept")
         await pilot.press("e")
-        await pilot.pause()
+        await settle(pilot)
         assert md.read_text() == "kept"  # never overwritten
         messages = [str(n.message) for n in app._notifications]
         assert any("output-team-2026-11.md exists; choose a new file name" in m for m in messages)

@@ -6,9 +6,10 @@ import pytest
 
 from scheduling import shifts
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.scheduling.test_build_stop_reason import time_runs_out
 from tests.tui.conftest import make_app
-from tests.tui.test_schedule_screens import build, open_grid, settle, setup_office
+from tests.tui.test_schedule_screens import build, open_grid, setup_office
 
 
 async def test_build_result_says_time_ran_out(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from db.models import DayOffPin, User
 from scheduling import shifts
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import screen_text
+from tests.tui.conftest import make_app
 from tests.tui.test_schedule_screens import (
     NEXT_DAYS,
     build,

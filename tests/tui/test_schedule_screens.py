@@ -1,4 +1,4 @@
-"""Schedule grid screens driven by keys (issue 4, SPEC §3.9): build, edit, rebuild, publish, clerk view.
+"""Schedule grid screens driven by keys (issue 4, docs/schedule.md): build, edit, rebuild, publish, clerk view.
 
 The small office: E 07:00 and L 11:00 (8 h); on weekdays two people wanted on E and one on L,
 so 15 shifts a week, while each of the three clerks may work at most 32 h (4 shifts): 12
@@ -28,7 +28,8 @@ from screens.supervisor.schedule_grid import (
     ScheduleGridScreen,
 )
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
+from tests.pilot import screen_text, settle, wait_until
+from tests.tui.conftest import make_app
 
 MON = dt.date(2026, 11, 16)  # the frozen today
 NEXT = MON + dt.timedelta(days=7)  # Mon 23 Nov
@@ -70,11 +71,6 @@ def all_shifts(office: Office) -> set[tuple[str, dt.date, str, str, bool]]:
     return {
         (lg, d, *v) for (lg, d), v in grid_cells(office, dt.date(2000, 1, 1), dt.date(2100, 1, 1)).items()
     }
-
-
-async def settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_grid(pilot: Any, *, next_week: bool = True) -> ScheduleGridScreen:
@@ -470,20 +466,15 @@ async def test_cancel_a_running_build_then_keep_or_discard(office: Office, keep:
         seconds = app.screen.query_one("#input-seconds")
         seconds.value = "120"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
-        for _ in range(200):  # the plan is read in a worker; then the solver starts
-            await pilot.pause(0.05)
-            if isinstance(app.screen, BuildProgressDialog):
-                break
+        # The plan is read in a worker; then the solver starts (in a worker too: no settle here).
+        await wait_until(pilot, lambda: isinstance(app.screen, BuildProgressDialog), "the build's progress")
         progress = app.screen
         assert isinstance(progress, BuildProgressDialog)
         assert "s left of 120 s" in screen_text(app)  # the time line, before any roster
         await pilot.press("escape")  # at once: the four weeks take seconds to solve
         assert progress.cancel.is_set()
-        for _ in range(600):
-            await pilot.pause(0.05)
-            if not isinstance(app.screen, BuildProgressDialog):
-                break
-        await pilot.pause()
+        await wait_until(pilot, lambda: not isinstance(app.screen, BuildProgressDialog), "the build to stop")
+        await settle(pilot)
         assert isinstance(app.screen, KeepDiscardDialog), app.screen
         text = screen_text(app)
         assert "The best roster found so far has penalty" in text

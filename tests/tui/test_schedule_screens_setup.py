@@ -23,8 +23,9 @@ from screens.supervisor.schedule_setup import (
     parse_weekdays,
 )
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_schedule_screens import settle, setup_office
+from tests.pilot import fill, screen_text, settle
+from tests.tui.conftest import make_app
+from tests.tui.test_schedule_screens import setup_office
 from tui.widgets.forms import ParseError
 
 
@@ -38,15 +39,6 @@ async def open_setup(pilot: Any) -> ScheduleSetupScreen:
     await settle(pilot)
     assert isinstance(pilot.app.screen, ScheduleSetupScreen)
     return pilot.app.screen
-
-
-async def type_into(pilot: Any, field: str, text: str) -> None:
-    box = pilot.app.screen.query_one(f"#input-{field}")
-    box.focus()
-    box.value = ""
-    await pilot.pause()
-    if text:
-        await pilot.press(*text)
 
 
 def choose(pilot: Any, field: str, value: Any) -> None:
@@ -68,16 +60,16 @@ async def test_shift_types_listed_added_refused_and_retired(office: Office) -> N
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, ShiftTypeForm)
-        await type_into(pilot, "code", "e!")
-        await type_into(pilot, "name", "[bold]Night[/]")
-        await type_into(pilot, "start_time", "25:00")
+        await fill(pilot, "code", "e!")
+        await fill(pilot, "name", "[bold]Night[/]")
+        await fill(pilot, "start_time", "25:00")
         await save(pilot)
         assert "Starts at (HH:MM) '25:00' is not a time (HH:MM)" in screen_text(app)
-        await type_into(pilot, "start_time", "22:00")
+        await fill(pilot, "start_time", "22:00")
         await save(pilot)
         assert "Code (typed in the grid) 1 to 4 capital letters or digits" in screen_text(app)
         assert count(office, ShiftType) == 2
-        await type_into(pilot, "code", "N")
+        await fill(pilot, "code", "N")
         await save(pilot)
         assert isinstance(app.screen, ScheduleSetupScreen)
         night = office.db.read(lambda s: s.scalars(sa.select(ShiftType).where(ShiftType.code == "N")).one())
@@ -104,18 +96,18 @@ async def test_coverage_added_on_a_date_and_bad_input_refused(office: Office) ->
         await settle(pilot)
         assert isinstance(app.screen, CoverageForm)
         choose(pilot, "shift_code", "E")
-        await type_into(pilot, "required", "abc")
+        await fill(pilot, "required", "abc")
         await save(pilot)
         assert "Minimum people 'abc' is not a whole number" in screen_text(app)
-        await type_into(pilot, "required", "3")
+        await fill(pilot, "required", "3")
         await save(pilot)  # neither a weekday nor a date: the service says which field
         assert "give either a weekday (0=Mon … 6=Sun) or a date, not both" in screen_text(app)
-        await type_into(pilot, "on_date", "2026-12-24")
-        await type_into(pilot, "preferred", "2")
+        await fill(pilot, "on_date", "2026-12-24")
+        await fill(pilot, "preferred", "2")
         await save(pilot)
         assert "must be at least the minimum" in screen_text(app)
         assert count(office, CoverageRequirement) == before
-        await type_into(pilot, "preferred", "4")
+        await fill(pilot, "preferred", "4")
         await save(pilot)
         assert isinstance(app.screen, ScheduleSetupScreen)
         row = office.db.read(
@@ -148,16 +140,16 @@ async def test_rules_added_with_readable_fields_and_hostile_text_refused(office:
         await settle(pilot)
         assert isinstance(app.screen, RuleForm)
         choose(pilot, "scope", "clerk:cora")
-        await type_into(pilot, "max_shifts", "[bold]x[/]")
-        await type_into(pilot, "fixed_days_off", "Funday")
+        await fill(pilot, "max_shifts", "[bold]x[/]")
+        await fill(pilot, "fixed_days_off", "Funday")
         await save(pilot)
         text = screen_text(app)
         assert "'[bold]x[/]': write CODE=number" in text
         assert "'Funday' is not a weekday (Mon … Sun)" in text
-        await type_into(pilot, "max_shifts", "L=0")
-        await type_into(pilot, "fixed_days_off", "sat, Sun")
-        await type_into(pilot, "min_minutes", "30")
-        await type_into(pilot, "max_minutes", "24")
+        await fill(pilot, "max_shifts", "L=0")
+        await fill(pilot, "fixed_days_off", "sat, Sun")
+        await fill(pilot, "min_minutes", "30")
+        await fill(pilot, "max_minutes", "24")
         await save(pilot)  # the service: the maximum is below the minimum
         assert "Max hours a week is below the minimum" in screen_text(app)
         assert (
@@ -166,8 +158,8 @@ async def test_rules_added_with_readable_fields_and_hostile_text_refused(office:
             )
             == before
         )
-        await type_into(pilot, "max_minutes", "37:30")
-        await type_into(pilot, "forbidden_sequences", "l>e")
+        await fill(pilot, "max_minutes", "37:30")
+        await fill(pilot, "forbidden_sequences", "l>e")
         await save(pilot)
         assert isinstance(app.screen, ScheduleSetupScreen)
         rule = office.db.read(lambda s: shifts.effective_rule(office.sup, s, "cora"))
@@ -185,10 +177,10 @@ async def test_holidays_added_and_removed(office: Office) -> None:
         await pilot.press("4", "a")
         await settle(pilot)
         assert isinstance(app.screen, HolidayForm)
-        await type_into(pilot, "day", "2026-12-25")
+        await fill(pilot, "day", "2026-12-25")
         await save(pilot)
         assert "Name is required" in screen_text(app)
-        await type_into(pilot, "name", "Christmas Day")
+        await fill(pilot, "name", "Christmas Day")
         await save(pilot)
         assert count(office, Holiday) == 1
         assert "Fri 2026-12-25 | Christmas Day" in screen_text(app)

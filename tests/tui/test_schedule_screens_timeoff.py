@@ -14,8 +14,9 @@ from screens.clerk.time_off_request import TimeOffRequestScreen
 from screens.common.confirm import ConfirmDialog
 from screens.supervisor.time_off_approval import DecisionDialog, TimeOffApprovalScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_schedule_screens import NEXT, settle, setup_office
+from tests.pilot import fill, screen_text, settle
+from tests.tui.conftest import make_app
+from tests.tui.test_schedule_screens import NEXT, setup_office
 
 HOSTILE = "[bold]x[/] '; DROP TABLE time_off_requests; --"
 
@@ -34,24 +35,15 @@ async def open_screen(pilot: Any, key: str) -> Any:
     return pilot.app.screen
 
 
-async def type_into(pilot: Any, field: str, text: str) -> None:
-    box = pilot.app.screen.query_one(f"#input-{field}")
-    box.focus()
-    box.value = ""
-    await pilot.pause()
-    if text:
-        await pilot.press(*text)
-
-
 async def test_clerk_asks_for_time_off_sees_it_and_cancels_it(office: Office) -> None:
     app = make_app(office, "clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_screen(pilot, "o")
         assert isinstance(screen, TimeOffRequestScreen)
         assert "You have not asked for time off yet" in screen_text(app)
-        await type_into(pilot, "start_date", "2026-11-26")
-        await type_into(pilot, "end_date", "2026-11-27")
-        await type_into(pilot, "reason", HOSTILE)
+        await fill(pilot, "start_date", "2026-11-26")
+        await fill(pilot, "end_date", "2026-11-27")
+        await fill(pilot, "reason", HOSTILE)
         await pilot.press("ctrl+s")
         await settle(pilot)
         rows = requests(office)
@@ -88,14 +80,14 @@ async def test_clerk_bad_dates_are_refused_and_nothing_is_stored(office: Office)
         await settle(pilot)
         text = screen_text(app)
         assert "First day off is required" in text and "Last day off is required" in text
-        await type_into(pilot, "start_date", "26/11/2026")
-        await type_into(pilot, "end_date", "2026-11-27")
+        await fill(pilot, "start_date", "26/11/2026")
+        await fill(pilot, "end_date", "2026-11-27")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "'26/11/2026' is not a date (YYYY-MM-DD)" in screen_text(app)
         # The service's refusals land on the right field; what was typed stays.
-        await type_into(pilot, "start_date", "2026-11-27")
-        await type_into(pilot, "end_date", "2026-11-20")
+        await fill(pilot, "start_date", "2026-11-27")
+        await fill(pilot, "end_date", "2026-11-20")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "2026-11-20 is before the first day 2026-11-27" in screen_text(app)
@@ -103,18 +95,18 @@ async def test_clerk_bad_dates_are_refused_and_nothing_is_stored(office: Office)
         # The form's problem line says so and the cursor is on the wrong field (the form base).
         assert "Some fields need fixing (marked below)" in screen_text(app)
         assert app.focused is screen.query_one("#input-end_date")
-        await type_into(pilot, "start_date", "2026-11-02")
-        await type_into(pilot, "end_date", "2026-11-03")
+        await fill(pilot, "start_date", "2026-11-02")
+        await fill(pilot, "end_date", "2026-11-03")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "2026-11-02 is in the past" in screen_text(app)
-        await type_into(pilot, "start_date", "2026-12-01")
-        await type_into(pilot, "end_date", "2027-03-01")
+        await fill(pilot, "start_date", "2026-12-01")
+        await fill(pilot, "end_date", "2027-03-01")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "at most 60 days in one request" in screen_text(app)
-        await type_into(pilot, "start_date", "99999-12-01")
-        await type_into(pilot, "end_date", "2026-12-02")
+        await fill(pilot, "start_date", "99999-12-01")
+        await fill(pilot, "end_date", "2026-12-02")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "'99999-12-01' is not a date (YYYY-MM-DD)" in screen_text(app)
@@ -173,7 +165,7 @@ async def test_decline_needs_a_reason_and_hostile_text_is_kept_literally(office:
         await settle(pilot)
         assert "Why it is declined is required" in screen_text(app)
         assert office.db.read(lambda s: s.get(TimeOffRequest, r.id)).status == RequestStatus.REQUESTED
-        await type_into(pilot, "reason", HOSTILE)
+        await fill(pilot, "reason", HOSTILE)
         await pilot.press("ctrl+s")
         await settle(pilot)
         row = office.db.read(lambda s: s.get(TimeOffRequest, r.id))

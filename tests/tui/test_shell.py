@@ -14,12 +14,8 @@ from screens.common.help import HelpScreen
 from screens.supervisor.dashboard import DashboardScreen
 from screens.supervisor.staff import StaffForm, StaffScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.pilot import screen_text, settle, wait_until
+from tests.tui.conftest import make_app
 
 
 async def test_supervisor_starts_on_dashboard_with_real_figures(office: Office) -> None:
@@ -191,9 +187,7 @@ async def test_audit_log_pages_and_filters(office: Office) -> None:
         table = app.screen.query_one(DataTable)
         assert table.row_count == total  # small office: one page
         await pilot.press("slash", *"user:", "enter")
-        await pilot.pause(0.4)
-        await settle(pilot)
-        assert table.row_count == 5  # five users created
+        await wait_until(pilot, lambda: table.row_count == 5, "the filter to leave the five users created")
         assert all(table.get_row_at(i)[3].startswith("user:") for i in range(table.row_count))
 
 

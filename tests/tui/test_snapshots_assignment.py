@@ -12,16 +12,11 @@ import pytest
 from db.models import WorkOutcome
 from scheduling import work_items, work_plan
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.tui.conftest import make_app
 from tests.tui.test_assignment_screens import TODAY, plan_and_publish, setup_day
 
 SIZES = [(80, 24), (160, 50)]
-
-
-async def _settle(pilot: Any) -> None:
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -36,11 +31,11 @@ def test_assignment(snap_compare: Any, office: Office, size: tuple[int, int]) ->
     office.db.write(plan)
 
     async def go(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("g", "w")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("space", "space")  # two items marked, the third highlighted
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(office, "sup"), terminal_size=size, run_before=go)
 
@@ -58,8 +53,8 @@ def test_my_list(snap_compare: Any, office: Office, size: tuple[int, int]) -> No
     office.db.write(finish_first)
 
     async def go(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("w")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(office, "clerk"), terminal_size=size, run_before=go)

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from textual.widgets import DataTable, Input
 
 from billing import coverage, invoices
 from db.models import CoverageRank, EligibilityResult
@@ -19,8 +18,9 @@ from screens.clerk.client_account import ClientAccountScreen
 from screens.clerk.client_search import ClientSearchScreen
 from screens.clerk.invoice_view import InvoiceViewScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing, settle
+from tests.pilot import settle, steady
+from tests.tui.conftest import make_app
+from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing
 
 SIZES = [(80, 24), (160, 50)]
 
@@ -59,36 +59,11 @@ def billed_office(office: Office) -> tuple[int, int]:
     return b.smith, office.db.write(bill)
 
 
-async def steady(pilot: Any) -> None:
-    """Wait until the screen has its data and every DataTable has measured its rows.
-
-    Rows arrive by a message after the worker ends, and a DataTable measures column widths in
-    its idle handler; on a busy machine a screenshot could come between the two and show
-    header-width columns. So: wait until the text stops changing and no table has rows left
-    to measure.
-    """
-    last = None
-    for _ in range(100):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.05)
-        text = screen_text(pilot.app)
-        tables = list(pilot.app.screen.query(DataTable))
-        measured = not any(t._require_update_dimensions or t._new_rows for t in tables)
-        loading = "loading…" in text or "Loading" in text
-        if text == last and measured and not loading:
-            return
-        last = text
-
-
 def opened(screen: Any) -> Any:
     async def go(pilot: Any) -> None:
         await settle(pilot)
         pilot.app.push_screen(screen())
-        await settle(pilot)
-        for box in pilot.app.screen.query(Input):
-            box.cursor_blink = False  # a blinking cursor would make the picture differ run to run
         await steady(pilot)
-        await settle(pilot)
 
     return go
 

@@ -17,9 +17,10 @@ from billing import contacts, disputes
 from screens.clerk.collections_worklist import CollectionsWorklistScreen
 from screens.supervisor.dispute_queue import DisputeQueueScreen
 from tests.conftest import Office
+from tests.pilot import steady, wait_until
 from tests.tui.conftest import make_app
 from tests.tui.test_collections_screens import make_desk
-from tests.tui.test_snapshots_billing import opened, steady
+from tests.tui.test_snapshots_billing import opened
 
 SIZES = [(80, 24), (160, 50)]
 
@@ -57,10 +58,11 @@ def queue_opened(pilot_screen: Any) -> Any:
 
     async def run(pilot: Any) -> None:
         await go(pilot)
-        for _ in range(40):  # the detail beside the list follows the cursor on a short timer
-            await pilot.pause(0.05)
-            if "Dispute #1" in str(pilot.app.screen.query_one("#dispute-history-text").render()):
-                break
+        await wait_until(  # the detail beside the list follows the cursor on a short timer
+            pilot,
+            lambda: "Dispute #1" in str(pilot.app.screen.query_one("#dispute-history-text").render()),
+            "the detail of dispute #1",
+        )
         await steady(pilot)
 
     return run

@@ -9,23 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import Input
 
 from screens.clerk.batch_post import BatchPostScreen
 from screens.clerk.payment_post import PaymentPostScreen
 from screens.clerk.plan_setup import PlanSetupScreen
 from tests.conftest import Office
+from tests.pilot import replace, steady
 from tests.tui.conftest import make_app
-from tests.tui.test_payment_screens import make_books, open_screen, replace, settle
+from tests.tui.test_payment_screens import make_books, open_screen
 
 SIZES = [(80, 24), (160, 50)]
-
-
-async def steady(pilot: Any) -> None:
-    """A blinking cursor may be caught on or off: keep it on, then let everything settle."""
-    for box in pilot.app.screen.query(Input):
-        box.cursor_blink = False
-    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

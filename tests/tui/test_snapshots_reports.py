@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.reports.test_output import generate
 from tests.tui.conftest import make_app
 from tests.tui.test_report_screens import _pending
@@ -18,24 +19,18 @@ from tests.tui.test_report_screens import _pending
 SIZES = [(80, 24), (160, 50)]
 
 
-async def _settle(pilot: Any) -> None:
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_reports_month(snap_compare: Any, office: Office, size: tuple[int, int]) -> None:
     generate(office)
 
     async def go(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("g", "r")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("m")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("down", "right", "right")  # Cleo's invoices issued
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(office, "sup"), terminal_size=size, run_before=go)
 
@@ -55,17 +50,17 @@ def test_dashboard_with_pending_decisions(snap_compare: Any, office: Office) -> 
 
     office.db.write(lambda s: roster(office.sup, s))
     _pending(office)
-    assert snap_compare(make_app(office, "sup"), terminal_size=(80, 24), run_before=_settle)
+    assert snap_compare(make_app(office, "sup"), terminal_size=(80, 24), run_before=settle)
 
 
 def test_my_output(snap_compare: Any, office: Office) -> None:
     generate(office)
 
     async def go(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("g", "v")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("m")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(office, "clerk"), terminal_size=(80, 24), run_before=go)

@@ -10,6 +10,7 @@ import pytest
 
 from scheduling import shifts, timeoff
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.tui.conftest import make_app
 from tests.tui.test_schedule_screens import NEXT, setup_office
 
@@ -40,23 +41,18 @@ def fill(office: Office) -> None:
     office.db.write(lambda s: shifts.publish(sup, s, day[0], day[0]))
 
 
-async def _settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _grid(weeks: int) -> Any:
     async def go(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("g", "e")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("right_square_bracket")
-        await _settle(pilot)
+        await settle(pilot)
         if weeks == 4:
             await pilot.press("v")
-            await _settle(pilot)
+            await settle(pilot)
         await pilot.press("down", "right")  # carl, Tuesday: the broken rule, explained in the panel
-        await _settle(pilot)
+        await settle(pilot)
 
     return go
 
@@ -86,8 +82,8 @@ def test_my_schedule(snap_compare: Any, office: Office, size: tuple[int, int]) -
     office.db.write(lambda s: shifts.publish(office.sup, s, NEXT, NEXT + dt.timedelta(days=6)))
 
     async def go(pilot: Any) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("g", "y")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(office, "clerk"), terminal_size=size, run_before=go)

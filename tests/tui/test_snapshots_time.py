@@ -14,9 +14,10 @@ from scheduling import timecards
 from screens.clerk.my_timecard import MyTimecardScreen
 from screens.supervisor.timecards import CardScreen, TimecardsScreen
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.scheduling.factories_time import add_shift, work
 from tests.tui.conftest import make_app
-from tests.tui.test_time_screens import LAST_WEEK, settle
+from tests.tui.test_time_screens import LAST_WEEK
 
 SIZES = [(80, 24), (160, 50)]
 

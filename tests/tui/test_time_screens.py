@@ -24,36 +24,12 @@ from screens.supervisor.clock_correction import ClockEventForm
 from screens.supervisor.payroll_export import PayrollExportScreen
 from screens.supervisor.timecards import CardScreen, TimecardsScreen
 from tests.conftest import FROZEN_NOW, Office
+from tests.pilot import replace, screen_text, settle, type_text
 from tests.scheduling.factories_time import add_shift, local, work
-from tests.tui.conftest import make_app, screen_text
+from tests.tui.conftest import make_app
 from tui.widgets.header import OfficeHeader
 
 LAST_WEEK = dt.date(2026, 11, 9)  # the pay period before the frozen Monday 16 Nov 2026
-
-
-async def settle(pilot: Any) -> None:
-    """Until no database work is left (a finished call may start another): two quiet rounds."""
-    quiet = 0
-    for _ in range(50):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        busy = any(not w.is_finished for w in pilot.app.workers)
-        quiet = 0 if busy else quiet + 1
-        if quiet >= 2:
-            return
-
-
-async def type_text(pilot: Any, text: str) -> None:
-    await pilot.press(*[("space" if c == " " else c) for c in text])
-
-
-async def replace(pilot: Any, selector: str, text: str) -> None:
-    """Focus an input, clear it and type ``text`` as a person would."""
-    pilot.app.screen.query_one(selector, Input).focus()
-    await pilot.pause()
-    await pilot.press("ctrl+u")
-    await type_text(pilot, text)
-    await pilot.pause()
 
 
 async def press(pilot: Any, *keys: str) -> None:

@@ -23,9 +23,10 @@ from screens.supervisor.discipline import DisciplineForm, DisciplineScreen, Inci
 from screens.supervisor.payroll_export import PayrollExportScreen
 from screens.supervisor.timecards import CardScreen, TimecardsScreen
 from tests.conftest import Office
+from tests.pilot import replace, screen_text, settle, type_text
 from tests.scheduling.factories_time import add_shift, work
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_time_screens import LAST_WEEK, events, notes, press, replace, settle, type_text
+from tests.tui.conftest import make_app
+from tests.tui.test_time_screens import LAST_WEEK, events, notes, press
 
 
 def _week(office: Office) -> None:

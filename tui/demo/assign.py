@@ -1,7 +1,8 @@
 """Demo daily assignment: today's clock-ins, so the supervisor can plan the day at once.
 
 The time step stops at last midnight, so nobody has clocked in today and every clerk whose
-shift has begun would count as absent (SPEC §3.10: today's plan follows the clock). This step
+shift has begun would count as absent (today's plan follows the clock: docs/assignment.md,
+"Who is on shift"). This step
 clocks in, through the real clock service and at their shift's start (a few minutes either
 way), the clerks whose published shift today has begun by the time the demo is built, except
 one: that clerk stays away, so the assignment screen shows an absence to rebalance. Shifts
