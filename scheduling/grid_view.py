@@ -1,4 +1,4 @@
-"""What the schedule grid shows, read in one go (SPEC §3.9): the grid, its evaluation against
+"""What the schedule grid shows, read in one go (docs/schedule.md): the grid, its evaluation against
 every rule, the approved time off of the range, and how an edit's result folds into it.
 
 No Textual here: the screen (screens/supervisor/schedule_grid.py) and its table widget

@@ -1,4 +1,4 @@
-"""The schedule grid's dialogs (SPEC §3.9): pick a code, what to build, the build's progress
+"""The schedule grid's dialogs (docs/schedule.md): pick a code, what to build, the build's progress
 (the solver runs in a thread worker, never inside a database transaction), keep or discard a
 stopped build, and the build's result in words."""
 

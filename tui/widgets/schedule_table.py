@@ -1,4 +1,4 @@
-"""The schedule grid's tables: clerks × days, and the coverage rows under them (SPEC §3.9).
+"""The schedule grid's tables: clerks × days, and the coverage rows under them (docs/schedule.md).
 
 How a cell reads (no colour needed): a published shift in capitals (``E``), a draft in lower
 case and italics (``e``), ``+`` a hand edit the builder keeps, ``!`` a broken rule (reverse),
