@@ -404,3 +404,26 @@ def test_a_peer_of_another_uid_is_refused(warm: WarmProcess) -> None:
     assert out.stdout.strip() in ("b''", "") or out.stdout.startswith("closed"), out.stdout + out.stderr
     assert "'pid'" not in out.stdout
     assert "refused a client of uid 65534" in warm.log_text()
+
+
+def test_a_socket_deeper_than_sun_path_still_binds_and_connects(tmp_path: Path) -> None:
+    """A home folder deep enough that the socket path passes AF_UNIX's 108 bytes (a pytest temp
+    folder was): the server still listens and a client still reaches it."""
+    import socket
+
+    from tui.warm_client import bind_socket, connect
+
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6)
+    deep.mkdir(parents=True)
+    path = str(deep / "socket")
+    assert len(path) > 108
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    bind_socket(server, path)
+    server.listen(1)
+    client = connect(path)
+    assert client is not None
+    peer, _ = server.accept()
+    client.send(b"hello")
+    assert peer.recv(16) == b"hello"
+    for s in (client, peer, server):
+        s.close()

@@ -73,12 +73,35 @@ def receive(sock: socket.socket) -> dict[str, object] | None:
     return msg if isinstance(msg, dict) else None
 
 
+# sun_path holds 108 bytes; a longer path (a deep home folder) is reached through the folder's
+# descriptor in /proc, which keeps the name short whatever the folder's depth.
+SUN_PATH_MAX = 107
+
+
+def _via_folder(sock: socket.socket, path: str, op: str) -> None:
+    """``sock.bind(path)`` or ``sock.connect(path)``, even when the path is too long for AF_UNIX."""
+    call = sock.bind if op == "bind" else sock.connect
+    if len(os.fsencode(path)) <= SUN_PATH_MAX:
+        call(path)
+        return
+    folder, name = os.path.split(path)
+    fd = os.open(folder or ".", os.O_PATH | os.O_DIRECTORY)
+    try:
+        call(f"/proc/self/fd/{fd}/{name}")
+    finally:
+        os.close(fd)
+
+
+def bind_socket(sock: socket.socket, path: str) -> None:
+    _via_folder(sock, path, "bind")
+
+
 def connect(path: str | None = None) -> socket.socket | None:
     """A connection to this account's warm server, or None (no server, stale socket, not ours)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         sock.settimeout(HANDSHAKE_SECONDS)
-        sock.connect(path or socket_path())
+        _via_folder(sock, path or socket_path(), "connect")
         if peer_uid(sock) != os.getuid():  # only our own account may be handed our terminal
             sock.close()
             return None

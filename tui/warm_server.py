@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.server import ServerConfig, clean_environment
-from tui.warm_client import FORWARDED, MAX_MESSAGE, PROTOCOL, SOCKET_NAME, is_serve, warm_dir
+from tui.warm_client import FORWARDED, MAX_MESSAGE, PROTOCOL, SOCKET_NAME, bind_socket, is_serve, warm_dir
 
 LOG_NAME = "warm.log"
 PID_NAME = "pid"
@@ -188,7 +188,7 @@ class WarmServer:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         old = os.umask(0o177)
         try:
-            sock.bind(str(tmp))
+            bind_socket(sock, str(tmp))
         finally:
             os.umask(old)
         os.chmod(tmp, 0o600)
