@@ -17,12 +17,17 @@ service's ``ValidationError`` (each named field marked, with the reason; the oth
 problem line), a refusal or a conflict (on the problem line). Focus goes to the first wrong
 field. Anything unexpected goes to the app's error dialog, never a traceback. A field's mark
 clears as soon as it is edited.
+
+That machinery is ``FormMixin``; ``FormDialog`` adds the dialog around it. A form that is a full
+screen (post a payment, a batch, a plan, the payroll export) mixes ``FormMixin`` into its screen,
+composes ``problem_line()`` and a ``Form`` itself and gives the same hooks, plus
+``before_save(values)`` for a preview and a confirmation before the write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -30,11 +35,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from db.errors import ClerkDeskError, ValidationError
-from tui.base import DbModal
+from tui.base import DbMixin, DbModal
 from tui.widgets.forms import AnyField, Form
 
 T = TypeVar("T")
@@ -42,15 +48,133 @@ T = TypeVar("T")
 FIX_FIELDS = "Some fields need fixing (marked below)"
 
 
-class FormDialog(DbModal[T | None]):
+class FormBody(VerticalScroll, can_focus=False):
+    """The scrolling part of a form. Not a stop for Tab: the cursor goes field to field, and
+    each field scrolls into view as it takes it (a focused scroller shows no cursor at all)."""
+
+
+class FormMixin(DbMixin, Generic[T]):
+    """The form machinery, for a dialog (``FormDialog``) and for a form on a full screen.
+
+    The class gives ``save(session, values)`` and optionally ``check``, ``saved``, ``failed``,
+    ``FIELD_ALIASES`` and ``before_save(values)``: what happens between the checked values and
+    the write (default: write at once). A screen that first reads (a preview) and asks (a
+    confirmation) does it there with ``read_then()`` and ``ask_then_save()``; ``stop_saving()``
+    ends it with a reason on the problem line. While a save (or its question) is under way a
+    second ctrl+s says so instead of starting another. The class composes a ``problem_line()``
+    and a ``Form`` (``form`` finds it; a screen with more than one says which).
+    """
+
+    # A service's name for a field -> the form field that holds it (e.g. the instant "at" is typed
+    # as a date and a time: its message belongs under the time).
+    FIELD_ALIASES: ClassVar[Mapping[str, str]] = {}
+    BUSY_MESSAGE: ClassVar[str] = "Still saving…"
+    saving: bool = False
+
+    # ------------------------------------------------------------------ what a form gives
+
+    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
+        return {}
+
+    def save(self, session: Any, values: dict[str, Any]) -> T:
+        raise NotImplementedError  # every form saves something
+
+    def saved_message(self, result: T) -> str:
+        return "Saved"
+
+    def saved(self, result: T) -> None:
+        message = self.saved_message(result)
+        if message:
+            self.notify(escape(message))
+
+    def before_save(self, values: dict[str, Any]) -> None:
+        self.save_now(values)
+
+    # ------------------------------------------------------------------ the machinery
+
+    @staticmethod
+    def problem_line(classes: str = "") -> Static:
+        return Static("", classes=f"form-problem {classes}".strip(), id="form-problem")
+
+    @property
+    def form(self) -> Form:
+        return self.query_one(Form)  # type: ignore[attr-defined,no-any-return]
+
+    def problem(self, message: str | None) -> None:
+        box = self.query_one("#form-problem", Static)  # type: ignore[attr-defined]
+        box.update(Text(message or ""))
+        box.display = bool(message)
+
+    def collect(self) -> dict[str, Any] | None:
+        return collect_or_mark(self.form, self.problem, self.check)
+
+    def action_save(self) -> None:
+        if self.saving:
+            self.notify(self.BUSY_MESSAGE, severity="warning")  # type: ignore[attr-defined]
+            return
+        values = self.collect()
+        if values is None:
+            return
+        self.saving = True
+        self.before_save(values)
+
+    def save_now(self, values: dict[str, Any]) -> None:
+        self.saving = True
+        self.db_call(
+            lambda s: self.save(s, values),
+            self._save_done,
+            write=True,
+            on_error=self.refused,
+            group="save",
+            exclusive=False,
+        )
+
+    def read_then(self, fn: Callable[[Any], Any], then: Callable[[Any], None]) -> None:
+        """A read on the way to saving (a preview): its refusal ends the save like the write's."""
+        self.db_call(fn, then, on_error=self.refused, group="preview")
+
+    def ask_then_save(self, question: Screen[bool], values: dict[str, Any]) -> None:
+        """Show what will happen; yes saves, no (or Esc) leaves the form as typed."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save_now(values)
+            else:
+                self.stop_saving()
+
+        self.app.push_screen(question, answered)  # type: ignore[attr-defined]
+
+    def stop_saving(self, why: str | None = None) -> None:
+        self.saving = False
+        if why is not None:
+            self.problem(why)
+
+    def _save_done(self, result: T) -> None:
+        self.saving = False
+        self.problem(None)
+        self.saved(result)
+
+    def refused(self, exc: BaseException) -> None:
+        self.saving = False
+        self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        """A refused save: say why where the person is looking, keep what they typed."""
+        self.say_refusal(exc, self.form)
+
+    def say_refusal(self, exc: BaseException, form: Form) -> None:
+        """A refusal marked on ``form`` (also a screen's second form: a batch's line), a fault
+        in the error dialog."""
+        if not show_refusal(form, exc, self.problem, self.FIELD_ALIASES):
+            self.cd_app.show_error(exc)
+
+
+class FormDialog(FormMixin[T], DbModal[T | None]):
     FORM_ID: ClassVar[str] = "form"
     SAVE_LABEL: ClassVar[str] = "Save"
     SAVE_VARIANT: ClassVar[str] = "primary"
     WIDE: ClassVar[bool] = True
     SUBMIT_ON_ENTER: ClassVar[bool] = False  # Enter in a field saves (one-field dialogs)
-    # A service's name for a field -> the form field that holds it (e.g. the instant "at" is typed
-    # as a date and a time: its message belongs under the time).
-    FIELD_ALIASES: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Before Textual's own hook, which merges the bindings of the class once.
@@ -72,19 +196,8 @@ class FormDialog(DbModal[T | None]):
     def fields(self) -> ComposeResult:
         raise NotImplementedError  # every form has fields
 
-    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
-        return {}
-
-    def save(self, session: Any, values: dict[str, Any]) -> T:
-        raise NotImplementedError  # every form saves something
-
-    def saved_message(self, result: T) -> str:
-        return "Saved"
-
     def saved(self, result: T) -> None:
-        message = self.saved_message(result)
-        if message:
-            self.notify(escape(message))
+        super().saved(result)
         self.dismiss(result)
 
     # ------------------------------------------------------------------ layout
@@ -93,8 +206,8 @@ class FormDialog(DbModal[T | None]):
         with Vertical(classes="dialog -wide" if self.WIDE else "dialog"):
             yield Static(Text(self.heading(), style="bold"), classes="dialog-title")
             yield from self.intro()
-            yield Static("", classes="form-problem", id="form-problem")
-            with VerticalScroll(classes="form-body"), Form():
+            yield self.problem_line()
+            with FormBody(classes="form-body"), Form():
                 yield from self.fields()
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -116,15 +229,6 @@ class FormDialog(DbModal[T | None]):
         """Where the cursor starts: the first field unless the dialog knows better."""
         return self.form.first_input()
 
-    @property
-    def form(self) -> Form:
-        return self.query_one(Form)
-
-    def problem(self, message: str | None) -> None:
-        box = self.query_one("#form-problem", Static)
-        box.update(Text(message or ""))
-        box.display = bool(message)
-
     # ------------------------------------------------------------------ save
 
     @on(Input.Submitted)
@@ -135,19 +239,6 @@ class FormDialog(DbModal[T | None]):
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
         self.action_save()  # by name, so a dialog's own action_save runs for the button too
-
-    def action_save(self) -> None:
-        values = collect_or_mark(self.form, self.problem, self.check)
-        if values is None:
-            return
-        self.db_call(
-            lambda s: self.save(s, values), self.saved, write=True, on_error=self.failed, group="save"
-        )
-
-    def failed(self, exc: BaseException) -> None:
-        """A refused save: say why where the person is looking, keep what they typed."""
-        if not show_refusal(self.form, exc, self.problem, self.FIELD_ALIASES):
-            self.cd_app.show_error(exc)
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
@@ -224,7 +315,9 @@ def form_bindings(form_id: str, save_label: str = "Save") -> list[BindingType]:
 __all__ = [
     "FIX_FIELDS",
     "AnyField",
+    "FormBody",
     "FormDialog",
+    "FormMixin",
     "collect_or_mark",
     "form_bindings",
     "other_field_text",

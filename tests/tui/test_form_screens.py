@@ -24,7 +24,15 @@ from screens.supervisor import payroll_export
 from screens.supervisor.payroll_export import PayrollExportScreen
 from tests.conftest import Office
 from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_payment_screens import Books, all_payments, choose, make_books, open_screen, replace, settle
+from tests.tui.test_payment_screens import (
+    Books,
+    all_payments,
+    choose,
+    make_books,
+    open_screen,
+    replace,
+    settle,
+)
 from tests.tui.test_time_screens_forms import _week
 
 HUGE_DIGITS = "9" * 10_000
@@ -97,6 +105,7 @@ async def test_payment_form_refuses_bad_values_on_the_field(books: Books) -> Non
             await put(pilot, selector, typed)
             await refused(pilot, "ctrl+s", "#open-items", selector, message, typed)
         # Two wrong fields: both marked, the cursor on the first; the problem line says so.
+        await replace(pilot, "#input-reference", "")
         await put(pilot, "#input-amount", "abc")
         await put(pilot, "#input-date", "tomorrow")
         await refused(pilot, "ctrl+s", "#open-items", "#input-amount", "Amount 'abc' is not", "abc")
