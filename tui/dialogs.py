@@ -69,6 +69,7 @@ class FormMixin(DbMixin, Generic[T]):
     # as a date and a time: its message belongs under the time).
     FIELD_ALIASES: ClassVar[Mapping[str, str]] = {}
     BUSY_MESSAGE: ClassVar[str] = "Still saving…"
+    FIX_TEXT: ClassVar[str] = FIX_FIELDS  # where the marks are, from the problem line
     saving: bool = False
 
     # ------------------------------------------------------------------ what a form gives
@@ -106,7 +107,7 @@ class FormMixin(DbMixin, Generic[T]):
         box.display = bool(message)
 
     def collect(self) -> dict[str, Any] | None:
-        return collect_or_mark(self.form, self.problem, self.check)
+        return collect_or_mark(self.form, self.problem, self.check, self.FIX_TEXT)
 
     def action_save(self) -> None:
         if self.saving:
@@ -165,7 +166,7 @@ class FormMixin(DbMixin, Generic[T]):
     def say_refusal(self, exc: BaseException, form: Form) -> None:
         """A refusal marked on ``form`` (also a screen's second form: a batch's line), a fault
         in the error dialog."""
-        if not show_refusal(form, exc, self.problem, self.FIELD_ALIASES):
+        if not show_refusal(form, exc, self.problem, self.FIELD_ALIASES, self.FIX_TEXT):
             self.cd_app.show_error(exc)
 
 
@@ -253,7 +254,10 @@ Problem = Callable[[str | None], None]  # shows (or, given None, hides) the form
 
 
 def collect_or_mark(
-    form: Form, problem: Problem, check: Callable[[dict[str, Any]], Mapping[str, str]] | None = None
+    form: Form,
+    problem: Problem,
+    check: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
+    fix_text: str = FIX_FIELDS,
 ) -> dict[str, Any] | None:
     """The typed values, or None with every wrong field marked and the cursor on the first."""
     values = form.collect()
@@ -263,7 +267,7 @@ def collect_or_mark(
             form.show_errors(extra)
             values = None
     if values is None:
-        problem(FIX_FIELDS)
+        problem(fix_text)
         form.focus_first_error()
         return None
     problem(None)
@@ -271,7 +275,11 @@ def collect_or_mark(
 
 
 def show_refusal(
-    form: Form, exc: BaseException, problem: Problem, aliases: Mapping[str, str] | None = None
+    form: Form,
+    exc: BaseException,
+    problem: Problem,
+    aliases: Mapping[str, str] | None = None,
+    fix_text: str = FIX_FIELDS,
 ) -> bool:
     """Say why a save was refused on the form (fields marked, the rest on the problem line).
 
@@ -284,7 +292,7 @@ def show_refusal(
         others = [other_field_text(k, v) for k, v in fields.items() if k not in names]
         if not exc.fields:
             others = [str(exc)]
-        problem("; ".join(([FIX_FIELDS] if matched else []) + others))
+        problem("; ".join(([fix_text] if matched else []) + others))
         form.focus_first_error()
         return True
     if isinstance(exc, ClerkDeskError):

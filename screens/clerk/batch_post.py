@@ -41,6 +41,7 @@ from screens.clerk.payment_widgets import (
     received_date_parser,
 )
 from screens.common.confirm import ConfirmDialog
+from tui.base import FOCUS_BINDINGS
 from tui.dialogs import FormMixin, collect_or_mark
 from tui.widgets.forms import Field, Form, parse_int
 from tui.widgets.header import OfficeHeader
@@ -137,6 +138,7 @@ class BatchPostScreen(FormMixin[payments.BatchResult], Screen[payments.BatchResu
         "ctrl+s saves only when count and total match; all checks are saved or none."
     )
     BINDINGS = [
+        *FOCUS_BINDINGS,  # a fast burst of keys and Tabs lands field by field
         Binding(
             "ctrl+s", "save", "Save batch", id="batch_post.save", tooltip="Confirm and post the whole batch"
         ),

@@ -48,6 +48,7 @@ from screens.clerk.payment_widgets import (
     status_words,
 )
 from screens.common.confirm import ConfirmDialog
+from tui.base import FOCUS_BINDINGS
 from tui.dialogs import FormBody, FormMixin
 from tui.widgets.forms import ChoiceField, Field, Form
 from tui.widgets.header import OfficeHeader
@@ -142,6 +143,7 @@ class PaymentPostScreen(FormMixin[payments.PostResult], Screen[payments.PostResu
         "new payment."
     )
     BINDINGS = [
+        *FOCUS_BINDINGS,  # a fast burst of keys and Tabs lands field by field
         Binding(
             "ctrl+s", "save", "Post", id="payment_post.save", tooltip="Check, confirm and post the payment"
         ),

@@ -32,6 +32,7 @@ from db.timeutil import office_today
 from screens.clerk.payment_widgets import money
 from screens.clerk.plan_view import AgreementDialog, written_message
 from screens.common.confirm import ConfirmDialog
+from tui.base import FOCUS_BINDINGS
 from tui.dialogs import FormMixin
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date, parse_int
 from tui.widgets.header import OfficeHeader
@@ -73,6 +74,7 @@ class PlanSetupScreen(FormMixin[plans.PlanView], Screen[plans.PlanView | None]):
         "written as text and PDF (ctrl+t to write it again)."
     )
     BINDINGS = [
+        *FOCUS_BINDINGS,  # a fast burst of keys and Tabs lands field by field
         Binding("ctrl+s", "save", "Create plan", id="plan_setup.save", tooltip="Confirm and create the plan"),
         Binding(
             "ctrl+t",

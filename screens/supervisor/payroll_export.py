@@ -103,6 +103,7 @@ class PayrollExportScreen(FormMixin[tuple[PayrollExport, Path]], DbScreen):
         ),
         Binding("escape", "back", "Back", id="payroll_export.back", tooltip="Back to the previous screen"),
     ]
+    FIX_TEXT = "Some fields need fixing (marked above)"  # the problem line scrolls with the preview
 
     def __init__(self, period_start: dt.date | None = None) -> None:
         super().__init__()

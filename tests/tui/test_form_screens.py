@@ -77,6 +77,17 @@ async def refused(pilot: Any, key: str, elsewhere: str, selector: str, message: 
     assert screen.query_one(selector, Input).value == typed, typed[:30]  # kept as typed
 
 
+async def refuse_each(
+    pilot: Any, cases: list[tuple[str, str, str]], good: dict[str, str], elsewhere: str, key: str = "ctrl+s"
+) -> None:
+    """Each case on a form filled with ``good`` values: pasted, refused (see ``refused``)."""
+    for selector, typed, message in cases:
+        for name, value in good.items():
+            await replace(pilot, name, value)
+        await put(pilot, selector, typed)
+        await refused(pilot, key, elsewhere, selector, message, typed)
+
+
 # --------------------------------------------------------------------------- post a payment
 
 PAYMENT_BAD = [
@@ -98,12 +109,8 @@ async def test_payment_form_refuses_bad_values_on_the_field(books: Books) -> Non
     app = make_app(books.office, "clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, PaymentPostScreen(client_id=books.doe))
-        for selector, typed, message in PAYMENT_BAD:
-            await replace(pilot, "#input-amount", "10")
-            await replace(pilot, "#input-date", "2026-11-16")
-            await replace(pilot, "#input-reference", "")
-            await put(pilot, selector, typed)
-            await refused(pilot, "ctrl+s", "#open-items", selector, message, typed)
+        good = {"#input-amount": "10", "#input-date": "2026-11-16", "#input-reference": ""}
+        await refuse_each(pilot, PAYMENT_BAD, good, "#open-items")
         # Two wrong fields: both marked, the cursor on the first; the problem line says so.
         await replace(pilot, "#input-reference", "")
         await put(pilot, "#input-amount", "abc")
@@ -124,26 +131,6 @@ async def test_payment_form_refuses_bad_values_on_the_field(books: Books) -> Non
         await pilot.press("y")
         await settle(pilot)
         assert "Some fields need fixing" not in screen_text(app)
-    assert [p[0] for p in all_payments(books)] == [10]
-
-
-async def test_payment_refused_by_the_service_is_said_on_the_form(books: Books) -> None:
-    """The same key with other figures (an edit after saving): on the problem line, not a toast."""
-    app = make_app(books.office, "clerk")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_screen(pilot, PaymentPostScreen(client_id=books.doe))
-        await replace(pilot, "#input-amount", "10")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
-        await replace(pilot, "#input-amount", "20")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        problem = str(app.screen.query_one("#form-problem", Static).render())
-        assert "was already used for payment #1 with different figures" in problem
-        assert "press ctrl+n to start a new payment" in problem
-        assert app.screen.query_one("#input-amount", Input).value == "20"
     assert [p[0] for p in all_payments(books)] == [10]
 
 
@@ -181,11 +168,8 @@ async def test_plan_form_refuses_bad_values_on_the_field(books: Books) -> None:
     app = make_app(books.office, "clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, PlanSetupScreen(books.smith))
-        for selector, typed, message in PLAN_BAD:
-            await replace(pilot, "#input-count", "3")
-            await replace(pilot, "#input-first_due", "2026-12-16")
-            await put(pilot, selector, typed)
-            await refused(pilot, "ctrl+s", "#plan-schedule", selector, message, typed)
+        good = {"#input-count": "3", "#input-first_due": "2026-12-16"}
+        await refuse_each(pilot, PLAN_BAD, good, "#plan-schedule")
         await put(pilot, "#input-count", "0")
         await put(pilot, "#input-first_due", "soon")
         await refused(pilot, "ctrl+s", "#plan-schedule", "#input-count", "between 1 and 120", "0")
@@ -219,24 +203,15 @@ async def test_batch_form_refuses_bad_values_on_the_field(books: Books) -> None:
     app = make_app(books.office, "clerk")
     async with app.run_test(size=(100, 30)) as pilot:
         await open_screen(pilot, BatchPostScreen())
-        for selector, typed, message in BATCH_HEAD_BAD:
-            for key in ("ctrl+s", "ctrl+l"):  # saving and adding a line both check the figures
-                await replace(pilot, "#input-control", "5")
-                await replace(pilot, "#input-count", "1")
-                await replace(pilot, "#input-date", "2026-11-16")
-                await put(pilot, selector, typed)
-                await refused(pilot, key, "#batch-lines", selector, message, typed)
-        await replace(pilot, "#input-control", "5")
-        await replace(pilot, "#input-count", "1")
-        await replace(pilot, "#input-date", "2026-11-16")
-        for selector, typed, message in BATCH_LINE_BAD:
-            await choose(pilot, "#input-party", "Doe, J")
-            await replace(pilot, "#input-amount", "5")
-            await replace(pilot, "#input-reference", "")
-            await put(pilot, selector, typed)
-            await refused(pilot, "ctrl+l", "#batch-lines", selector, message, typed)
-            t = app.screen.query_one("#batch-lines", DataTable)
-            assert t.row_count == 0, typed[:30]
+        figures = {"#input-control": "5", "#input-count": "1", "#input-date": "2026-11-16"}
+        for key in ("ctrl+s", "ctrl+l"):  # saving and adding a line both check the figures
+            await refuse_each(pilot, BATCH_HEAD_BAD, figures, "#batch-lines", key)
+        for name, value in figures.items():
+            await replace(pilot, name, value)
+        await choose(pilot, "#input-party", "Doe, J")  # a refused line keeps the party taken
+        line = {"#input-amount": "5", "#input-reference": ""}
+        await refuse_each(pilot, BATCH_LINE_BAD, line, "#batch-lines", "ctrl+l")
+        assert app.screen.query_one("#batch-lines", DataTable).row_count == 0
         # No party taken: the look-up is marked and gets the cursor.
         await replace(pilot, "#input-party", "")
         await replace(pilot, "#input-amount", "5")
@@ -268,11 +243,8 @@ async def test_payroll_form_refuses_bad_values_on_the_field(office: Office) -> N
     app = make_app(office, "sup")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, PayrollExportScreen())
-        for selector, typed, message in PAYROLL_BAD:
-            await replace(pilot, "#input-period", "2026-11-09")
-            await replace(pilot, "#input-path", "pay.csv")
-            await put(pilot, selector, typed)
-            await refused(pilot, "ctrl+s", "#input-signed_only", selector, message, typed)
+        good = {"#input-period": "2026-11-09", "#input-path": "pay.csv"}
+        await refuse_each(pilot, PAYROLL_BAD, good, "#input-signed_only")
     assert statuses(office) == [TimecardStatus.SUBMITTED]
     assert not app.exports.exists() or list(app.exports.iterdir()) == []
 
@@ -350,4 +322,3 @@ async def test_payroll_period_typed_before_the_default_arrives_stays(
                 break
         assert app.screen.query_one("#input-period", Input).value == "2026-11-02"
         assert app.screen.query_one("#input-path", Input).value == "payroll-2026-11-02.csv"
-
