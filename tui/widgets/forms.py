@@ -8,6 +8,7 @@ was typed (kept on failure), ``Form.show_errors(fields)`` marks fields from a se
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -80,7 +81,7 @@ def parse_time(text: str) -> dt.time:
 def parse_int(text: str, lo: int, hi: int) -> int:
     t = text.strip()
     # ASCII digits only: int() would take "١٢" (Arabic-Indic) as 12 without a word.
-    if not t.isascii() or not t.lstrip("+-").isdigit():
+    if re.fullmatch(r"[+-]?[0-9]+", t) is None:
         raise ParseError(f"{shown(text)} is not a whole number")
     if len(t) > 18:  # far out of any range, and int() refuses over 4,300 digits
         raise ParseError(f"must be between {lo} and {hi}")
