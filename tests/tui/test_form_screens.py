@@ -34,6 +34,7 @@ from tests.tui.test_payment_screens import (
     settle,
 )
 from tests.tui.test_time_screens_forms import _week
+from tui.widgets.forms import ParseError, parse_int
 
 HUGE_DIGITS = "9" * 10_000
 HUGE_TEXT = "x" * 10_000
@@ -322,3 +323,19 @@ async def test_payroll_period_typed_before_the_default_arrives_stays(
                 break
         assert app.screen.query_one("#input-period", Input).value == "2026-11-02"
         assert app.screen.query_one("#input-path", Input).value == "payroll-2026-11-02.csv"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("+-5", "'+-5' is not a whole number"),
+        ("١٢", "'١٢' is not a whole number"),  # int() would read Arabic-Indic digits as 12
+        ("１２", "'１２' is not a whole number"),  # and full-width ones
+        ("9" * 5000, "must be between 1 and 120"),  # int() refuses over 4,300 digits
+        ("x" * 10_000, "'xxxxxxxxxxxxxxxxxxxx…' is not a whole number"),
+    ],
+)
+def test_whole_numbers_are_ascii_digits_with_short_messages(typed: str, message: str) -> None:
+    with pytest.raises(ParseError) as err:
+        parse_int(typed, 1, 120)
+    assert str(err.value) == message
