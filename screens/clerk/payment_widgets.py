@@ -34,7 +34,6 @@ from db.rights import Actor
 from tui.widgets.forms import FieldBase, FieldInput, ParseError, parse_date, shown
 
 MATCHES_SHOWN = 6
-MAX_AMOUNT_CHARS = 30  # "$100,000,000,000.00" with room to spare
 
 
 # --------------------------------------------------------------------------- typed input
@@ -42,12 +41,13 @@ MAX_AMOUNT_CHARS = 30  # "$100,000,000,000.00" with room to spare
 
 def parse_amount(text: str) -> Decimal:
     """An amount as typed: more than zero, at most two decimals, no junk (the service's rules)."""
-    if len(text.strip()) > MAX_AMOUNT_CHARS:  # the service's message would repeat all of it
-        raise ParseError(f"{shown(text)} is too long for an amount")
     try:
         return payments.parse_amount(text)
     except ValidationError as e:
-        raise ParseError(e.fields.get("amount", str(e))) from None
+        # The service repeats what was typed; a pasted page is quoted by its first characters.
+        t = text.strip()
+        why = e.fields.get("amount", str(e)).replace(repr(t), shown(t)).replace(t, shown(t)[1:-1])
+        raise ParseError(why) from None
 
 
 def received_date_parser(today: dt.date) -> Callable[[str], dt.date]:
