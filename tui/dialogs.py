@@ -22,14 +22,19 @@ The base keeps everything typed when something is wrong: a value that does not p
 service's ``ValidationError`` (each named field marked, with the reason; the others listed on the
 problem line), a refusal or a conflict (on the problem line). Focus goes to the first wrong
 field. Anything unexpected goes to the app's error dialog, never a traceback. A field's mark
-clears as soon as it is edited. While a save runs, a second save and Escape wait for it (the
-save cannot be taken back, and saving twice must not post twice).
+clears as soon as it is edited. While a save runs, a second save says so and Escape waits for
+it (the save cannot be taken back, and saving twice must not post twice).
+
+That machinery is ``FormMixin``; ``FormDialog`` adds the dialog around it. A form that is a full
+screen (post a payment, a batch, a plan, the payroll export) mixes ``FormMixin`` into its screen,
+composes ``problem_line()`` and a ``Form`` itself and gives the same hooks, plus
+``before_save(values)`` for a preview and a confirmation before the write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -37,13 +42,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from db.errors import ClerkDeskError, ValidationError
 from db.rights import Action
 from screens.common.confirm import ConfirmDialog
-from tui.base import DbModal
+from tui.base import DbMixin, DbModal
 from tui.widgets.forms import AnyField, Form
 
 T = TypeVar("T")
@@ -51,21 +57,155 @@ T = TypeVar("T")
 FIX_FIELDS = "Some fields need fixing (marked below)"
 
 
-class FormDialog(DbModal[T | None]):
-    FORM_ID: ClassVar[str] = "form"
-    SAVE_LABEL: ClassVar[str] = "Save"
-    SAVE_VARIANT: ClassVar[str] = "primary"
-    CANCEL_LABEL: ClassVar[str] = "Cancel"
-    WIDE: ClassVar[bool] = True
-    SUBMIT_ON_ENTER: ClassVar[bool] = False  # Enter in a field saves (one-field dialogs)
+class FormBody(VerticalScroll, can_focus=False):
+    """The scrolling part of a form. Not a stop for Tab: the cursor goes field to field, and
+    each field scrolls into view as it takes it (a focused scroller shows no cursor at all)."""
+
+
+class FormMixin(DbMixin, Generic[T]):
+    """The form machinery, for a dialog (``FormDialog``) and for a form on a full screen.
+
+    The class gives ``save(session, values)`` and optionally ``check``, ``saved``, ``failed``,
+    ``FIELD_ALIASES`` and ``before_save(values)``: what happens between the checked values and
+    the write (default: write at once). A screen that first reads (a preview) and asks (a
+    confirmation) does it there with ``read_then()`` and ``ask_then_save()``; ``stop_saving()``
+    ends it with a reason on the problem line. While a save (or its question) is under way a
+    second ctrl+s says so instead of starting another. The class composes a ``problem_line()``
+    and a ``Form`` (``form`` finds it; a screen with more than one says which).
+    """
+
     # A service's name for a field -> the form field that holds it (e.g. the instant "at" is typed
     # as a date and a time: its message belongs under the time).
     FIELD_ALIASES: ClassVar[Mapping[str, str]] = {}
     # A refusal of this type (a ClerkDeskError naming no field) -> the field it is about.
     ERROR_FIELDS: ClassVar[Mapping[type[ClerkDeskError], str]] = {}
+    SAVE_WRITES: ClassVar[bool] = True  # False: the save only reads the database (writes a file)
+    BUSY_MESSAGE: ClassVar[str] = "Still saving…"
+    FIX_TEXT: ClassVar[str] = FIX_FIELDS  # where the marks are, from the problem line
+    saving: bool = False
+
+    # ------------------------------------------------------------------ what a form gives
+
+    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
+        return {}
+
+    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str] | None:
+        """(title, what will happen, yes label) to ask before saving; None saves at once."""
+        return None
+
+    def field_for(self, name: str) -> str:
+        """The form field that holds what the service calls ``name``."""
+        return self.FIELD_ALIASES.get(name, name)
+
+    def save(self, session: Any, values: dict[str, Any]) -> T:
+        raise NotImplementedError  # every form saves something
+
+    def saved_message(self, result: T) -> str:
+        return "Saved"
+
+    def saved(self, result: T) -> None:
+        message = self.saved_message(result)
+        if message:
+            self.notify(escape(message))  # type: ignore[attr-defined]  # mixed into a Screen
+
+    def before_save(self, values: dict[str, Any]) -> None:
+        ask = self.confirmation(values)
+        if ask is None:
+            self.save_now(values)
+        else:
+            self.ask_then_save(ConfirmDialog(*ask), values)
+
+    # ------------------------------------------------------------------ the machinery
+
+    @staticmethod
+    def problem_line(classes: str = "") -> Static:
+        return Static("", classes=f"form-problem {classes}".strip(), id="form-problem")
+
+    @property
+    def form(self) -> Form:
+        return self.query_one(Form)  # type: ignore[attr-defined]  # mixed into a Screen
+
+    def problem(self, message: str | None) -> None:
+        box = self.query_one("#form-problem", Static)  # type: ignore[attr-defined]
+        box.update(Text(message or ""))
+        box.display = bool(message)
+
+    def collect(self) -> dict[str, Any] | None:
+        return collect_or_mark(self.form, self.problem, self.check, self.FIX_TEXT)
+
+    def action_save(self) -> None:
+        if self.saving:
+            self.notify(self.BUSY_MESSAGE, severity="warning")  # type: ignore[attr-defined]
+            return
+        values = self.collect()
+        if values is None:
+            return
+        self.saving = True
+        self.before_save(values)
+
+    def save_now(self, values: dict[str, Any]) -> None:
+        self.saving = True
+        self.db_call(
+            lambda s: self.save(s, values),
+            self._save_done,
+            write=self.SAVE_WRITES,
+            on_error=self.refused,
+            group="save",
+            exclusive=False,
+        )
+
+    def read_then(self, fn: Callable[[Any], Any], then: Callable[[Any], None]) -> None:
+        """A read on the way to saving (a preview): its refusal ends the save like the write's."""
+        self.db_call(fn, then, on_error=self.refused, group="preview")
+
+    def ask_then_save(self, question: Screen[bool], values: dict[str, Any]) -> None:
+        """Show what will happen; yes saves, no (or Esc) leaves the form as typed."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save_now(values)
+            else:
+                self.stop_saving()
+
+        self.app.push_screen(question, answered)  # type: ignore[attr-defined]
+
+    def stop_saving(self, why: str | None = None) -> None:
+        self.saving = False
+        if why is not None:
+            self.problem(why)
+
+    def _save_done(self, result: T) -> None:
+        self.saving = False
+        self.problem(None)
+        self.saved(result)
+
+    def refused(self, exc: BaseException) -> None:
+        self.saving = False
+        self.failed(exc)
+
+    def failed(self, exc: BaseException) -> None:
+        """A refused save: say why where the person is looking, keep what they typed."""
+        field = next((f for t, f in self.ERROR_FIELDS.items() if isinstance(exc, t)), None)
+        if field is not None:
+            exc = ValidationError(str(exc), {field: str(exc)})
+        self.say_refusal(exc, self.form)
+
+    def say_refusal(self, exc: BaseException, form: Form) -> None:
+        """A refusal marked on ``form`` (also a screen's second form: a batch's line), a fault
+        in the error dialog."""
+        if not show_refusal(form, exc, self.problem, self.field_for, self.FIX_TEXT):
+            self.cd_app.show_error(exc)
+
+
+class FormDialog(FormMixin[T], DbModal[T | None]):
+    FORM_ID: ClassVar[str] = "form"
+    SAVE_LABEL: ClassVar[str] = "Save"
+    SAVE_VARIANT: ClassVar[str] = "primary"
+    CANCEL_LABEL: ClassVar[str] = "Cancel"
     # The right the dialog needs and the sentence shown to whoever lacks it (it does not open).
     REQUIRES: ClassVar[tuple[Action, str] | None] = None
-    SAVE_WRITES: ClassVar[bool] = True  # False: the save only reads the database (writes a file)
+    WIDE: ClassVar[bool] = True
+    SUBMIT_ON_ENTER: ClassVar[bool] = False  # Enter in a field saves (one-field dialogs)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Before Textual's own hook, which merges the bindings of the class once.
@@ -90,27 +230,8 @@ class FormDialog(DbModal[T | None]):
     def outro(self) -> Iterable[Widget]:
         return ()
 
-    def check(self, values: dict[str, Any]) -> Mapping[str, str]:
-        return {}
-
-    def confirmation(self, values: dict[str, Any]) -> tuple[str, str, str] | None:
-        """(title, what will happen, yes label) to ask before saving; None saves at once."""
-        return None
-
-    def field_for(self, name: str) -> str:
-        """The form field that holds what the service calls ``name``."""
-        return self.FIELD_ALIASES.get(name, name)
-
-    def save(self, session: Any, values: dict[str, Any]) -> T:
-        raise NotImplementedError  # every form saves something
-
-    def saved_message(self, result: T) -> str:
-        return "Saved"
-
     def saved(self, result: T) -> None:
-        message = self.saved_message(result)
-        if message:
-            self.notify(escape(message))
+        super().saved(result)
         self.dismiss(result)
 
     # ------------------------------------------------------------------ layout
@@ -119,8 +240,8 @@ class FormDialog(DbModal[T | None]):
         with Vertical(classes="dialog -wide" if self.WIDE else "dialog"):
             yield Static(Text(self.heading(), style="bold"), classes="dialog-title")
             yield from self.intro()
-            yield Static("", classes="form-problem", id="form-problem")
-            with VerticalScroll(classes="form-body"), Form():
+            yield self.problem_line()
+            with FormBody(classes="form-body"), Form():
                 yield from self.fields()
             yield from self.outro()
             with Horizontal(classes="buttons"):
@@ -147,15 +268,6 @@ class FormDialog(DbModal[T | None]):
         """Where the cursor starts: the first field unless the dialog knows better."""
         return self.form.first_input()
 
-    @property
-    def form(self) -> Form:
-        return self.query_one(Form)
-
-    def problem(self, message: str | None) -> None:
-        box = self.query_one("#form-problem", Static)
-        box.update(Text(message or ""))
-        box.display = bool(message)
-
     # ------------------------------------------------------------------ save
 
     @on(Input.Submitted)
@@ -166,47 +278,6 @@ class FormDialog(DbModal[T | None]):
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
         self.action_save()  # by name, so a dialog's own action_save runs for the button too
-
-    saving = False  # a save is running in a worker
-
-    def action_save(self) -> None:
-        if self.saving:
-            return
-        values = collect_or_mark(self.form, self.problem, self.check)
-        if values is None:
-            return
-        ask = self.confirmation(values)
-        if ask is None:
-            self._run_save(values)
-            return
-
-        def decided(yes: bool | None) -> None:
-            if yes:
-                self._run_save(values)
-
-        self.app.push_screen(ConfirmDialog(*ask), decided)
-
-    def _run_save(self, values: dict[str, Any]) -> None:
-        def done(result: T) -> None:
-            self.saving = False
-            self.saved(result)
-
-        def refused(exc: BaseException) -> None:
-            self.saving = False
-            self.failed(exc)
-
-        self.saving = True
-        self.db_call(
-            lambda s: self.save(s, values), done, write=self.SAVE_WRITES, on_error=refused, group="save"
-        )
-
-    def failed(self, exc: BaseException) -> None:
-        """A refused save: say why where the person is looking, keep what they typed."""
-        field = next((f for t, f in self.ERROR_FIELDS.items() if isinstance(exc, t)), None)
-        if field is not None:
-            exc = ValidationError(str(exc), {field: str(exc)})
-        if not show_refusal(self.form, exc, self.problem, self.field_for):
-            self.cd_app.show_error(exc)
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
@@ -222,7 +293,10 @@ Problem = Callable[[str | None], None]  # shows (or, given None, hides) the form
 
 
 def collect_or_mark(
-    form: Form, problem: Problem, check: Callable[[dict[str, Any]], Mapping[str, str]] | None = None
+    form: Form,
+    problem: Problem,
+    check: Callable[[dict[str, Any]], Mapping[str, str]] | None = None,
+    fix_text: str = FIX_FIELDS,
 ) -> dict[str, Any] | None:
     """The typed values, or None with every wrong field marked and the cursor on the first."""
     values = form.collect()
@@ -232,7 +306,7 @@ def collect_or_mark(
             form.show_errors(extra)
             values = None
     if values is None:
-        problem(FIX_FIELDS)
+        problem(fix_text)
         form.focus_first_error()
         return None
     problem(None)
@@ -244,11 +318,11 @@ def show_refusal(
     exc: BaseException,
     problem: Problem,
     aliases: Mapping[str, str] | Callable[[str], str] | None = None,
+    fix_text: str = FIX_FIELDS,
 ) -> bool:
     """Say why a save was refused on the form (fields marked, the rest on the problem line).
 
-    ``aliases`` turns a service's field name into the form's. False when ``exc`` is no refusal
-    but a fault: the caller shows the error dialog.
+    False when ``exc`` is no refusal but a fault: the caller shows the error dialog.
     """
     if isinstance(exc, ValidationError):
         names = {f.field_name for f in form.fields()}
@@ -260,7 +334,7 @@ def show_refusal(
         others = [other_field_text(k, v) for k, v in fields.items() if k not in names]
         if not exc.fields:
             others = [str(exc)]
-        problem("; ".join(([FIX_FIELDS] if matched else []) + others))
+        problem("; ".join(([fix_text] if matched else []) + others))
         form.focus_first_error()
         return True
     if isinstance(exc, ClerkDeskError):
@@ -291,7 +365,9 @@ def form_bindings(form_id: str, save_label: str = "Save") -> list[BindingType]:
 __all__ = [
     "FIX_FIELDS",
     "AnyField",
+    "FormBody",
     "FormDialog",
+    "FormMixin",
     "collect_or_mark",
     "form_bindings",
     "other_field_text",

@@ -29,7 +29,6 @@ from billing import payments
 from billing.clients import search_clients
 from billing.payment_views import DeskContext, PayerChoice, desk_context, find_invoice_id
 from db.enums import PayerSide, PaymentMethod
-from db.errors import ConflictError, ValidationError
 from db.money import ZERO
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import (
@@ -42,11 +41,13 @@ from screens.clerk.payment_widgets import (
     received_date_parser,
 )
 from screens.common.confirm import ConfirmDialog
-from tui.base import DbMixin
+from tui.base import FOCUS_BINDINGS
+from tui.dialogs import FormMixin, collect_or_mark
 from tui.widgets.forms import Field, Form, parse_int
 from tui.widgets.header import OfficeHeader
 
 CONFIRM_LINES = 10
+FIGURES_FIRST = "Type the control total, count and date first: each line is counted against them"
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def batch_status(
     return text
 
 
-class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
+class BatchPostScreen(FormMixin[payments.BatchResult], Screen[payments.BatchResult | None]):
     HELP_TITLE = "Batch posting"
     HELP = (
         "Add up the stack first: type the control total and the number of checks. Then type each "
@@ -137,6 +138,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
         "ctrl+s saves only when count and total match; all checks are saved or none."
     )
     BINDINGS = [
+        *FOCUS_BINDINGS,  # a fast burst of keys and Tabs lands field by field
         Binding(
             "ctrl+s", "save", "Save batch", id="batch_post.save", tooltip="Confirm and post the whole batch"
         ),
@@ -165,6 +167,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
         Binding("ctrl+n", "new_batch", "New batch", id="batch_post.new", tooltip="Start a new, empty batch"),
         Binding("escape", "close", "Close", id="batch_post.close", tooltip="Back to the previous screen"),
     ]
+    FIELD_ALIASES = {"control_total": "control"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,6 +184,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
         today = office_today(self.cd_app.tz)
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(Text("Batch posting: a stack of checks", style="bold"), classes="title")
+        yield self.problem_line("time-problem")
         with Form(id="batch-head"), Horizontal():
             yield Field("control", "Control total", parse=parse_amount, required=True, placeholder="0.00")
             yield Field(
@@ -189,20 +193,21 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
             yield Field(
                 "date", "Received", value=today.isoformat(), parse=received_date_parser(today), required=True
             )
-        with Vertical(id="batch-entry"):
+        with Vertical(id="batch-entry"), Form(id="batch-line"):
             yield Lookup(
                 "party",
                 "From",
                 lambda s, t: party_matches(self.actor, s, t, self.ctx.payers if self.ctx else ()),
                 placeholder="payer name, or client account number / name",
                 required=True,
+                how="type a payer or client and take a match",
             )
-            with Form(id="batch-line"), Horizontal():
+            with Horizontal():
                 yield Field("amount", "Amount", parse=parse_amount, required=True, placeholder="0.00")
                 yield Field("reference", "Ref", max_length=payments.MAX_REFERENCE, placeholder="check no.")
                 yield Field("invoice", "Invoice", max_length=20, placeholder="optional")
         yield Static("", id="batch-status")
-        yield Static("", id="batch-errors")
+        yield Static("", id="batch-result")
         table: DataTable[str | Text] = DataTable(id="batch-lines", cursor_type="row", zebra_stripes=True)
         table.tooltip = "The checks entered: Enter takes one back for correction, Delete removes it"
         yield table
@@ -210,7 +215,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
 
     def on_mount(self) -> None:
         self.batch_key = f"tui-batch-{self.actor.login}-{uuid.uuid4().hex}"
-        self.query_one("#batch-errors", Static).display = False
+        self.query_one("#batch-result", Static).display = False
         self.query_one("#batch-lines", DataTable).add_columns("#", "From", "Amount", "Reference", "Invoice")
         self.db_call(lambda s: desk_context(self.actor, s), self._context_loaded, group="ctx")
         self.query_one("#input-control").focus()
@@ -224,26 +229,29 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
     def symbol(self) -> str:
         return self.ctx.symbol if self.ctx else "$"
 
+    @property
+    def form(self) -> Form:
+        """The control figures: what ctrl+s saves (the lines are checked one by one as added)."""
+        return self.query_one("#batch-head", Form)
+
+    @property
+    def line_form(self) -> Form:
+        return self.query_one("#batch-line", Form)
+
     # ------------------------------------------------------------------ figures
 
-    def control_figures(self, *, mark: bool) -> tuple[Decimal | None, int | None, dt.date | None]:
-        """The control total, count and date as typed (None where not valid yet)."""
+    def control_figures(self) -> tuple[Decimal | None, int | None]:
+        """The control total and count as typed, for the running figures (None while not valid)."""
         out: list[Any] = []
-        for name in ("control", "count", "date"):
-            field = self.query_one(f"#field-{name}", Field)
+        for name in ("control", "count"):
             try:
-                value = field.value()
-                if mark:
-                    field.set_error(None)
-            except ValueError as e:
-                value = None
-                if mark:
-                    field.set_error(str(e))
-            out.append(value)
-        return out[0], out[1], out[2]
+                out.append(self.query_one(f"#field-{name}", Field).value())
+            except ValueError:
+                out.append(None)
+        return out[0], out[1]
 
     def refresh_status(self) -> None:
-        control, count, _ = self.control_figures(mark=False)
+        control, count = self.control_figures()
         saved = self.result.batch_id if self.result is not None else None
         self.query_one("#batch-status", Static).update(
             batch_status(self.lines, control, count, self.symbol, saved)
@@ -271,11 +279,6 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
             )
         self.refresh_status()
 
-    def _errors(self, message: str | Text | None) -> None:
-        box = self.query_one("#batch-errors", Static)
-        box.display = bool(message)
-        box.update(message if isinstance(message, Text) else Text(message or "", style="bold"))
-
     # ------------------------------------------------------------------ lines
 
     @on(Input.Submitted, "#input-amount, #input-reference, #input-invoice")
@@ -287,28 +290,20 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
         if self.result is not None:
             self.notify("This batch is saved; ctrl+n starts a new one", severity="warning")
             return
-        if self.checking_line:
+        if self.checking_line or self.saving:
             return
-        control, count, day = self.control_figures(mark=True)
-        if control is None or count is None or day is None:
-            self.notify("Type the control total, count and date first", severity="error")
-            self.query_one("#input-control" if control is None else "#input-count").focus()
+        # The control figures first, marked like a save marks them.
+        if collect_or_mark(self.form, lambda m: self.problem(m and FIGURES_FIRST)) is None:
             return
         lookup = self.query_one("#lookup-party", Lookup)
-        values = self.query_one("#batch-line", Form).collect()
-        party = lookup.match
-        if party is None:
-            lookup.set_error("is required: type a payer or client and take a match")
-        if values is None or party is None:
-            self.notify("The line needs fixing", severity="error")
+        values = collect_or_mark(self.line_form, self.problem)
+        if values is None or lookup.match is None:
             return
-        side, party_id = party.key
+        side, party_id = values["party"]
         number = values["invoice"].strip().upper()
-        line = BatchLine(side, party_id, party.chosen, values["amount"], values["reference"], number, None)
-        problem = self._reference_problem(values["reference"])
-        if problem:
-            self.query_one("#batch-line", Form).show_errors({"reference": problem})
-            return
+        line = BatchLine(
+            side, party_id, lookup.match.chosen, values["amount"], values["reference"], number, None
+        )
         if not number:
             self._append(line)
             return
@@ -327,32 +322,20 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
             )
             return BatchLine(side, party_id, line.party, line.amount, line.reference, number, invoice_id)
 
-        def failed(exc: BaseException) -> None:
+        def refused(exc: BaseException) -> None:
             self.checking_line = False
-            if isinstance(exc, ValidationError):
-                self.query_one("#batch-line", Form).show_errors(
-                    {k: v for k, v in exc.fields.items() if k in ("invoice", "amount")}
-                )
-                self.notify("The line needs fixing", severity="error")
-            else:
-                self.cd_app.show_error(exc)
+            self.say_refusal(exc, self.line_form)
 
         def checked(checked_line: BatchLine) -> None:
             self.checking_line = False
             self._append(checked_line)
 
         self.checking_line = True
-        self.db_call(check, checked, on_error=failed, group="line")
-
-    @staticmethod
-    def _reference_problem(text: str) -> str:
-        if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            return "has control characters"
-        return ""
+        self.db_call(check, checked, on_error=refused, group="line")
 
     def _append(self, line: BatchLine) -> None:
         self.lines.append(line)
-        self._errors(None)
+        self.problem(None)
         self.show_lines()
         lookup = self.query_one("#lookup-party", Lookup)
         lookup.pick(None, announce=False)
@@ -368,7 +351,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
 
     def action_remove_line(self) -> None:
         index = self._selected_index()
-        if index is None or self.result is not None:
+        if index is None or self.result is not None or self.saving:
             return
         line = self.lines.pop(index)
         self.notify(f"Removed line {index + 1} ({money(line.amount, self.symbol)})", timeout=3)
@@ -378,7 +361,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
     def _take_back(self, event: DataTable.RowSelected) -> None:
         """Enter on a line: back into the entry fields for correction."""
         index = event.cursor_row
-        if self.result is not None or not 0 <= index < len(self.lines):
+        if self.result is not None or self.saving or not 0 <= index < len(self.lines):
             return
         line = self.lines.pop(index)
         self.show_lines(select=index)
@@ -399,28 +382,25 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
     # ------------------------------------------------------------------ saving
 
     def action_save(self) -> None:
-        if self.saving:
-            self.notify("Still saving…", severity="warning")
-            return
         if self.result is not None:
             self.notify("This batch is saved already; ctrl+n starts a new one", severity="warning")
             return
-        control, count, day = self.control_figures(mark=True)
-        if control is None or count is None or day is None:
-            self.notify("Type the control total, count and date first", severity="error")
-            return
+        super().action_save()
+
+    def before_save(self, values: dict[str, Any]) -> None:
+        control: Decimal = values["control"]
+        count: int = values["count"]
+        day: dt.date = values["date"]
+        sym = self.symbol
         total = sum((line.amount for line in self.lines), ZERO)
         if len(self.lines) != count or total != control:
-            self._errors(
+            self.stop_saving(
                 "Cannot save: the batch does not balance. "
-                f"{len(self.lines)} checks for {money(total, self.symbol)} entered; the control figures "
-                f"say {count} checks for {money(control, self.symbol)}. Find the missing or mistyped check, "
+                f"{len(self.lines)} checks for {money(total, sym)} entered; the control figures "
+                f"say {count} checks for {money(control, sym)}. Find the missing or mistyped check, "
                 "or correct the control figures."
             )
-            self.notify("The batch does not balance; nothing saved", severity="error")
             return
-        self._errors(None)
-        sym = self.symbol
         rows = [
             f"  {n:>3}  {line.party[:30]:<30} {money(line.amount, sym):>13}"
             + (f"  → {line.invoice_number}" if line.invoice_number else "")
@@ -440,57 +420,21 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
                 "refused, none is saved.",
             ]
         )
-        items = [line.item() for line in self.lines]
-        key = self.batch_key
+        self.ask_then_save(ConfirmDialog("Post this batch?", body, "Post batch"), values)
 
-        def confirmed(yes: bool | None) -> None:
-            if not yes:
-                return
-            self.saving = True
-            self.db_call(
-                lambda s: payments.post_batch(
-                    self.actor,
-                    s,
-                    batch_key=key,
-                    control_total=control,
-                    count=count,
-                    received_on=day,
-                    items=items,
-                ),
-                self._saved,
-                write=True,
-                on_error=self._failed,
-                group="save",
-                exclusive=False,
-            )
+    def save(self, session: Any, values: dict[str, Any]) -> payments.BatchResult:
+        # The lines stay as confirmed: adding, removing and taking back wait while saving.
+        return payments.post_batch(
+            self.actor,
+            session,
+            batch_key=self.batch_key,
+            control_total=values["control"],
+            count=values["count"],
+            received_on=values["date"],
+            items=[line.item() for line in self.lines],
+        )
 
-        self.app.push_screen(ConfirmDialog("Post this batch?", body, "Post batch"), confirmed)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.saving = False
-        if isinstance(exc, ValidationError) and exc.fields:
-            head = self.query_one("#batch-head", Form)
-            head.show_errors(
-                {
-                    {"control_total": "control", "count": "count", "date": "date"}[k]: v
-                    for k, v in exc.fields.items()
-                    if k in ("control_total", "count", "date")
-                }
-            )
-            text = Text("Nothing was saved:\n", style="bold")
-            for name, why in exc.fields.items():
-                text.append(f"  {name}: {why}\n")
-            self._errors(text)
-            self.notify("The batch was refused; nothing saved", severity="error")
-            return
-        if isinstance(exc, ConflictError):
-            self._errors(Text(f"Nothing was saved: {exc}", style="bold"))
-            self.notify("The batch was refused; nothing saved", severity="error")
-            return
-        self.cd_app.show_error(exc)
-
-    def _saved(self, result: payments.BatchResult) -> None:
-        self.saving = False
+    def saved(self, result: payments.BatchResult) -> None:
         self.result = result
         sym = self.symbol
         text = Text()
@@ -507,7 +451,7 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
             )
             credit = f"; credit {money(p.unapplied, sym)}" if p.unapplied > 0 else ""
             text.append(f"\n  {n:>3}  payment #{p.id}: {went}{credit}")
-        box = self.query_one("#batch-errors", Static)
+        box = self.query_one("#batch-result", Static)
         box.display = True
         box.update(text)
         self.refresh_status()
@@ -544,7 +488,10 @@ class BatchPostScreen(DbMixin, Screen[payments.BatchResult | None]):
         for name in ("control", "count", "amount", "reference", "invoice"):
             self.query_one(f"#input-{name}", Input).value = ""
         self.query_one("#lookup-party", Lookup).pick(None, announce=False)
-        self._errors(None)
+        self.problem(None)
+        self.form.show_errors({})
+        self.line_form.show_errors({})
+        self.query_one("#batch-result", Static).display = False
         self.show_lines()
         self.query_one("#input-control").focus()
 

@@ -19,7 +19,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Select, Static
@@ -36,7 +35,7 @@ from billing.payment_views import (
     party_summary,
 )
 from db.enums import PayerSide, PaymentMethod
-from db.errors import ConflictError, ValidationError
+from db.errors import ConflictError
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import (
     Lookup,
@@ -49,7 +48,8 @@ from screens.clerk.payment_widgets import (
     status_words,
 )
 from screens.common.confirm import ConfirmDialog
-from tui.base import DbMixin
+from tui.base import FOCUS_BINDINGS
+from tui.dialogs import FormBody, FormMixin
 from tui.widgets.forms import ChoiceField, Field, Form
 from tui.widgets.header import OfficeHeader
 
@@ -68,8 +68,6 @@ SIDES = [
     ("Client (own bills)", PayerSide.CLIENT.value),
     ("Payer (insurer, agency, …)", PayerSide.PAYER.value),
 ]
-# Service field names → this form's fields (the look-ups are marked separately).
-FORM_FIELDS = ("side", "amount", "method", "date", "reference", "invoice")
 
 
 def new_key(login: str) -> str:
@@ -135,7 +133,7 @@ def describe_result(r: payments.PostResult, symbol: str) -> Text:
     return text
 
 
-class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
+class PaymentPostScreen(FormMixin[payments.PostResult], Screen[payments.PostResult | None]):
     HELP_TITLE = "Post a payment"
     HELP = (
         "Choose who paid (a client, or a payer such as an insurer), then the amount, method, received "
@@ -145,6 +143,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         "new payment."
     )
     BINDINGS = [
+        *FOCUS_BINDINGS,  # a fast burst of keys and Tabs lands field by field
         Binding(
             "ctrl+s", "save", "Post", id="payment_post.save", tooltip="Check, confirm and post the payment"
         ),
@@ -168,6 +167,8 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         Binding("escape", "close", "Close", id="payment_post.close", tooltip="Back to the previous screen"),
     ]
 
+    BUSY_MESSAGE = "Still saving the last payment…"
+
     def __init__(self, client_id: int | None = None) -> None:
         super().__init__()
         self.initial_client_id = client_id
@@ -184,7 +185,8 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         today = office_today(self.cd_app.tz)
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(Text("Post a payment", style="bold"), classes="title")
-        with VerticalScroll(id="payment-body"):
+        with FormBody(id="payment-body"):
+            yield self.problem_line()
             with Form(id="payment-form"):
                 yield ChoiceField("side", "Who paid", SIDES, value=PayerSide.CLIENT.value, required=True)
                 yield Lookup(
@@ -194,6 +196,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
                     in_memory=True,
                     placeholder="type the payer's name",
                     required=True,
+                    how="type the payer's name and take a match",
                 )
                 yield Lookup(
                     "client",
@@ -201,6 +204,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
                     client_search(self.actor),
                     placeholder="account number or last name",
                     required=True,
+                    how="type an account number or a name and take a match",
                 )
                 yield Field("amount", "Amount", parse=parse_amount, required=True, placeholder="e.g. 125.50")
                 yield ChoiceField("method", "Method", METHODS, value=PaymentMethod.CHECK.value, required=True)
@@ -230,7 +234,6 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
 
     def on_mount(self) -> None:
         self.key = new_key(self.actor.login)
-        self.query_one("#payment-body").can_focus = False  # Tab goes field to field, not to the scroller
         self.query_one("#payment-result", Static).display = False
         self.query_one("#lookup-payer", Lookup).display = False
         t = self.query_one("#open-items", DataTable)
@@ -388,95 +391,35 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
 
     # ------------------------------------------------------------------ saving
 
-    def _collect(self) -> dict[str, Any] | None:
-        form = self.query_one("#payment-form", Form)
-        values = form.collect()
-        client = self.query_one("#lookup-client", Lookup)
-        payer = self.query_one("#lookup-payer", Lookup)
-        ok = values is not None
-        if self.side == PayerSide.CLIENT:
-            payer.set_error(None)
-            if client.match is None:
-                client.set_error("is required: type an account number or a name and take a match")
-                ok = False
-        else:
-            client.set_error(None)
-            if payer.match is None:
-                payer.set_error("is required: type the payer's name and take a match")
-                ok = False
-            if client.match is None and client.input.value.strip():
-                client.set_error("was typed but not taken: take a match, or clear it")
-                ok = False
-        return values if ok else None
+    @staticmethod
+    def _request(values: dict[str, Any]) -> dict[str, Any]:
+        """Who pays what, to which invoice: the same for the preview and the post."""
+        return {
+            "side": PayerSide(values["side"]),
+            "amount": values["amount"],
+            "client_id": values["client"],
+            "payer_id": values["payer"],  # None on the client side: the payer field is hidden
+            "invoice_id": None if values["invoice"] == OLDEST_FIRST else values["invoice"],
+        }
 
-    def _failed(self, exc: BaseException) -> None:
-        self.saving = False
-        if isinstance(exc, ValidationError):
-            form = self.query_one("#payment-form", Form)
-            known = {k: v for k, v in exc.fields.items() if k in FORM_FIELDS}
-            form.show_errors(known)
-            for name in ("client", "payer"):
-                if name in exc.fields:
-                    self.query_one(f"#lookup-{name}", Lookup).set_error(exc.fields[name])
-            rest = {k: v for k, v in exc.fields.items() if k not in (*FORM_FIELDS, "client", "payer")}
-            if rest or not exc.fields:
-                self.cd_app.show_error(exc)
-            else:
-                self.notify("Some fields need fixing", severity="error")
-            return
-        if isinstance(exc, ConflictError):
-            self.notify(
-                escape(f"{exc} — press ctrl+n to start a new payment."),
-                title="Not saved",
-                severity="error",
-                timeout=12,
-            )
-            return
-        self.cd_app.show_error(exc)
-
-    def action_save(self) -> None:
-        if self.saving:
-            self.notify("Still saving the last payment…", severity="warning")
-            return
-        values = self._collect()
-        if values is None:
-            self.notify("Some fields need fixing", severity="error")
-            return
-        client_id, payer_id = self.party()
-        side = self.side
-        invoice_id = values["invoice"] if values["invoice"] != OLDEST_FIRST else None
+    def before_save(self, values: dict[str, Any]) -> None:
+        request = self._request(values)
         amount: Decimal = values["amount"]
         day: dt.date = values["date"]
         key = self.key
-        request = {
-            "side": side,
-            "amount": amount,
-            "client_id": client_id,
-            "payer_id": payer_id,
-            "invoice_id": invoice_id,
-        }
-        self.saving = True
 
-        def post(s: Any) -> payments.PostResult:
-            return payments.post_payment(
-                self.actor,
-                s,
-                method=values["method"],
-                received_on=day,
-                reference=values["reference"],
-                idempotency_key=key,
-                **request,
-            )
-
-        def save() -> None:
-            self.db_call(post, self._saved, write=True, on_error=self._failed, group="save", exclusive=False)
+        def explain(s: Any) -> tuple[payments.PaymentView | None, PaymentExplanation | None]:
+            posted = payments.find_payment_by_key(self.actor, s, key)
+            if posted is not None:
+                return posted, None
+            return None, explain_payment(self.actor, s, **request)
 
         def explained(found: tuple[payments.PaymentView | None, PaymentExplanation | None]) -> None:
             posted, expl = found
             if posted is not None or expl is None:
                 # This form's key was posted already (a second save, or a retry after a dropped
                 # connection): posting again changes nothing and says so. No question needed.
-                save()
+                self.save_now(values)
                 return
             method_label = dict((v, k) for k, v in METHODS).get(values["method"], values["method"])
             head = (
@@ -486,25 +429,28 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
                 + "."
             )
             body = "\n".join([head, "", *describe_plan(expl, self.symbol)])
+            self.ask_then_save(ConfirmDialog("Post this payment?", body, "Post"), values)
 
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    save()
-                else:
-                    self.saving = False
+        self.read_then(explain, explained)
 
-            self.app.push_screen(ConfirmDialog("Post this payment?", body, "Post"), confirmed)
+    def save(self, session: Any, values: dict[str, Any]) -> payments.PostResult:
+        return payments.post_payment(
+            self.actor,
+            session,
+            method=values["method"],
+            received_on=values["date"],
+            reference=values["reference"],
+            idempotency_key=self.key,  # ctrl+n waits while a save is under way
+            **self._request(values),
+        )
 
-        def explain(s: Any) -> tuple[payments.PaymentView | None, PaymentExplanation | None]:
-            posted = payments.find_payment_by_key(self.actor, s, key)
-            if posted is not None:
-                return posted, None
-            return None, explain_payment(self.actor, s, **request)
+    def failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ConflictError):  # this key went out with other figures
+            self.problem(f"Not saved: {exc} — press ctrl+n to start a new payment.")
+            return
+        super().failed(exc)
 
-        self.db_call(explain, explained, on_error=self._failed, group="preview")
-
-    def _saved(self, result: payments.PostResult) -> None:
-        self.saving = False
+    def saved(self, result: payments.PostResult) -> None:
         self.last_result = result
         panel = self.query_one("#payment-result", Static)
         panel.update(describe_result(result, self.symbol))
@@ -528,7 +474,8 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
         for name in ("amount", "reference"):
             self.query_one(f"#field-{name}", Field).input.value = ""
         self.query_one("#input-invoice", Select).value = OLDEST_FIRST
-        self.query_one("#payment-form", Form).show_errors({})
+        self.form.show_errors({})
+        self.problem(None)
         self.query_one("#payment-result", Static).display = False
         self.query_one("#input-amount").focus()
 

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList, Static
@@ -31,7 +31,7 @@ from billing.payment_views import PayerChoice
 from db.errors import ValidationError
 from db.money import fmt_money
 from db.rights import Actor
-from tui.widgets.forms import ParseError, parse_date
+from tui.widgets.forms import FieldBase, FieldInput, ParseError, parse_date, shown
 
 MATCHES_SHOWN = 6
 
@@ -44,7 +44,10 @@ def parse_amount(text: str) -> Decimal:
     try:
         return payments.parse_amount(text)
     except ValidationError as e:
-        raise ParseError(e.fields.get("amount", str(e))) from None
+        # The service repeats what was typed; a pasted page is quoted by its first characters.
+        t = text.strip()
+        why = e.fields.get("amount", str(e)).replace(repr(t), shown(t)).replace(t, shown(t)[1:-1])
+        raise ParseError(why) from None
 
 
 def received_date_parser(today: dt.date) -> Callable[[str], dt.date]:
@@ -127,7 +130,9 @@ class LookupMatches(OptionList, can_focus=False):
     """Never takes focus: the clerk keeps typing while Up/Down move the highlight."""
 
 
-class Lookup(Vertical):
+class Lookup(FieldBase):
+    """A field of its form: its value is the key of the match taken (``Form.collect`` asks it)."""
+
     DEFAULT_CSS = """
     Lookup { height: auto; }
     Lookup > Horizontal { height: 1; }
@@ -179,9 +184,11 @@ class Lookup(Vertical):
         in_memory: bool = False,
         placeholder: str = "",
         required: bool = False,
+        how: str = "type a name and take a match",
         id: str | None = None,
     ) -> None:
         super().__init__(id=id or f"lookup-{name}")
+        self.how = how  # said when nothing was taken: "is required: <how>"
         self.field_name = name
         self.label = label
         self.search = search
@@ -199,7 +206,7 @@ class Lookup(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(Text(self.label + (" *" if self.required else "")), id=f"label-{self.field_name}")
-            yield Input(placeholder=self.placeholder, id=f"input-{self.field_name}", compact=True)
+            yield FieldInput(placeholder=self.placeholder, id=f"input-{self.field_name}", compact=True)
         yield LookupMatches()
         yield Static("", classes="lookup-hint")
         yield Static("", classes="field-error")
@@ -216,6 +223,20 @@ class Lookup(Vertical):
     def focus(self, scroll_visible: bool = True) -> Lookup:
         self.input.focus(scroll_visible)
         return self
+
+    def focus_target(self) -> Input:
+        return self.input
+
+    def value(self) -> Any:
+        if self.match is not None:
+            return self.match.key
+        if self.input.value.strip():
+            if self.required:
+                raise ParseError(f"is required: {self.how}")
+            raise ParseError("was typed but not taken: take a match, or clear it")
+        if self.required:
+            raise ParseError(f"is required: {self.how}")
+        return None
 
     # ------------------------------------------------------------------ value
 
@@ -249,6 +270,7 @@ class Lookup(Vertical):
             self._shown_text = None
             return
         self._shown_text = None
+        self.set_error(None)  # editing a marked look-up is fixing it
         if self.match is not None:
             self.match = None
             self.post_message(self.Picked(self, None))

@@ -26,13 +26,14 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from billing import plans
 from billing.payment_views import PlanContext, plan_context, schedule_problems
 from db.enums import PlanInterval
-from db.errors import ConflictError, ValidationError
+from db.errors import ConflictError
 from db.money import ZERO
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import money
 from screens.clerk.plan_view import AgreementDialog, written_message
 from screens.common.confirm import ConfirmDialog
-from tui.base import DbMixin
+from tui.base import FOCUS_BINDINGS
+from tui.dialogs import FormMixin
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date, parse_int
 from tui.widgets.header import OfficeHeader
 
@@ -63,7 +64,7 @@ def schedule_lines(schedule: tuple[plans.ScheduleLine, ...], symbol: str) -> lis
     return out
 
 
-class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
+class PlanSetupScreen(FormMixin[plans.PlanView], Screen[plans.PlanView | None]):
     HELP_TITLE = "Set up a payment plan"
     HELP = (
         "Finances the client's current open balance (items on dispute hold are left out). Type the "
@@ -73,6 +74,7 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
         "written as text and PDF (ctrl+t to write it again)."
     )
     BINDINGS = [
+        *FOCUS_BINDINGS,  # a fast burst of keys and Tabs lands field by field
         Binding("ctrl+s", "save", "Create plan", id="plan_setup.save", tooltip="Confirm and create the plan"),
         Binding(
             "ctrl+t",
@@ -91,6 +93,7 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
         self.created: plans.PlanView | None = None
         self.written: tuple[Path, Path] | None = None
         self.saving = False
+        self.confirmed: plans.PlanPreview | None = None  # the schedule the clerk said yes to
 
     # ------------------------------------------------------------------ layout
 
@@ -99,6 +102,7 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(Text("Set up a payment plan", style="bold"), classes="title", id="plan-title")
         yield Static("…", id="plan-financed", classes="panel")
+        yield self.problem_line()
         with Form(id="plan-form"):
             yield Field(
                 "count",
@@ -258,37 +262,36 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
     # ------------------------------------------------------------------ saving
 
     def action_save(self) -> None:
-        if self.saving:
-            return
         if self.created is not None:
             self.notify(f"Plan {self.created.number} is made; Esc goes back", severity="warning")
             return
-        ctx = self.ctx
-        if ctx is None:
+        if self.ctx is None:
             return
-        if ctx.blocked:
-            self.notify(escape(f"No plan can be made: {ctx.blocked}"), severity="error", timeout=10)
+        if self.ctx.blocked:
+            self.notify(escape(f"No plan can be made: {self.ctx.blocked}"), severity="error", timeout=10)
             return
-        form = self.query_one("#plan-form", Form)
-        values = form.collect()
-        if values is None:
-            self.notify("Some fields need fixing", severity="error")
-            return
-        count: int = values["count"]
-        interval = PlanInterval(values["interval"])
-        first_due: dt.date = values["first_due"]
-        problems = schedule_problems(count, interval, first_due, ctx.today, ctx.financeable)
-        if problems:
-            form.show_errors(problems)
-            self.notify("Some fields need fixing", severity="error")
-            return
-        self.saving = True
-        cid = self.client_id
+        super().action_save()
 
-        def preview(s: Any) -> plans.PlanPreview:
-            return plans.preview_plan(
-                self.actor, s, client_id=cid, count=count, interval=interval, first_due=first_due
-            )
+    def check(self, values: dict[str, Any]) -> dict[str, str]:
+        ctx = self.ctx
+        assert ctx is not None  # action_save waits for it
+        return schedule_problems(
+            values["count"], values["interval"], values["first_due"], ctx.today, ctx.financeable
+        )
+
+    @staticmethod
+    def _terms(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "count": values["count"],
+            "interval": PlanInterval(values["interval"]),
+            "first_due": values["first_due"],
+        }
+
+    def before_save(self, values: dict[str, Any]) -> None:
+        ctx = self.ctx
+        assert ctx is not None
+        cid = self.client_id
+        terms = self._terms(values)
 
         def previewed(p: plans.PlanPreview) -> None:
             sym = ctx.symbol
@@ -300,8 +303,8 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
             body = "\n".join(
                 [
                     f"Finance {money(p.amount_financed, sym)} for {ctx.name} ({ctx.account_number}) in "
-                    f"{count} {plans.INTERVAL_WORDS[interval]} installments, first due "
-                    f"{first_due.isoformat()}.{changed}",
+                    f"{terms['count']} {plans.INTERVAL_WORDS[terms['interval']]} installments, first due "
+                    f"{terms['first_due'].isoformat()}.{changed}",
                     "",
                     *schedule_lines(p.schedule, sym),
                     "",
@@ -310,57 +313,31 @@ class PlanSetupScreen(DbMixin, Screen[plans.PlanView | None]):
                     f"{ctx.default_after} missed installments the plan is in default.",
                 ]
             )
+            self.confirmed = p
+            self.ask_then_save(ConfirmDialog("Create this payment plan?", body, "Create plan"), values)
 
-            def confirmed(yes: bool | None) -> None:
-                if not yes:
-                    self.saving = False
-                    return
-                self._create(p, count, interval, first_due)
+        self.read_then(lambda s: plans.preview_plan(self.actor, s, client_id=cid, **terms), previewed)
 
-            self.app.push_screen(ConfirmDialog("Create this payment plan?", body, "Create plan"), confirmed)
-
-        self.db_call(preview, previewed, on_error=self._failed, group="preview")
-
-    def _create(
-        self, shown: plans.PlanPreview, count: int, interval: PlanInterval, first_due: dt.date
-    ) -> None:
+    def save(self, session: Any, values: dict[str, Any]) -> plans.PlanView:
         cid = self.client_id
+        terms = self._terms(values)
         sym = self.ctx.symbol if self.ctx else "$"
-
-        def create(s: Any) -> plans.PlanView:
-            # The plan must be exactly the one confirmed: if a payment moved the balance since,
-            # nothing is saved and the clerk sees the new figures.
-            now = plans.preview_plan(
-                self.actor, s, client_id=cid, count=count, interval=interval, first_due=first_due
+        # The plan must be exactly the one confirmed: if a payment moved the balance since,
+        # nothing is saved and the clerk sees the new figures.
+        now = plans.preview_plan(self.actor, session, client_id=cid, **terms)
+        if self.confirmed is None or now.schedule != self.confirmed.schedule:
+            raise ConflictError(
+                f"the balance changed to {money(now.amount_financed, sym)} while you were confirming; "
+                "nothing was saved: check the figures and save again"
             )
-            if now.schedule != shown.schedule:
-                raise ConflictError(
-                    f"the balance changed to {money(now.amount_financed, sym)} while you were confirming; "
-                    "nothing was saved: check the figures and save again"
-                )
-            return plans.create_plan(
-                self.actor, s, client_id=cid, count=count, interval=interval, first_due=first_due
-            )
+        return plans.create_plan(self.actor, session, client_id=cid, **terms)
 
-        self.db_call(create, self._saved, write=True, on_error=self._failed, group="save", exclusive=False)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.saving = False
-        if isinstance(exc, ValidationError):
-            form = self.query_one("#plan-form", Form)
-            known = {k: v for k, v in exc.fields.items() if k in ("count", "interval", "first_due")}
-            form.show_errors(known)
-            if len(known) < len(exc.fields):
-                self.cd_app.show_error(exc)
-            else:
-                self.notify("Some fields need fixing", severity="error")
-            return
-        self.cd_app.show_error(exc)
+    def failed(self, exc: BaseException) -> None:
+        super().failed(exc)
         if isinstance(exc, ConflictError):
             self.reload()
 
-    def _saved(self, plan: plans.PlanView) -> None:
-        self.saving = False
+    def saved(self, plan: plans.PlanView) -> None:
         self.created = plan
         self.notify(f"Plan {plan.number} created")
         self.reload()

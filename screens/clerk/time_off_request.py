@@ -180,7 +180,7 @@ class TimeOffRequestScreen(DbScreen):
 
         def done(r: TimeOffView) -> None:
             for f in form.fields():
-                f.input.value = ""  # type: ignore[union-attr]  # every field of this form wraps an Input
+                f.input.value = ""  # type: ignore[attr-defined]  # every field of this form wraps an Input
             self.notify(Text(f"Asked for {r.days} day{'s' if r.days != 1 else ''} off (#{r.id})").plain)
             self.reload()
 

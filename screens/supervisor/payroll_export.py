@@ -22,13 +22,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Input, Static
 
-from db.errors import ClerkDeskError, ValidationError
 from scheduling import payroll
 from scheduling.payroll import NotAllSigned, PayrollExport, PayrollPreview
 from scheduling.periods import current_period
 from screens.common.confirm import ConfirmDialog
-from screens.common.time_view import period_text, refusal_text
+from screens.common.time_view import period_text
 from tui.base import DbScreen
+from tui.dialogs import FormBody, FormMixin
 from tui.exports import ExportError, form_target, write_new
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
 from tui.widgets.header import OfficeHeader
@@ -69,7 +69,15 @@ def preview_text(p: PayrollPreview) -> Text:
     return out
 
 
-class PayrollExportScreen(DbScreen):
+class PreviewBox(VerticalScroll):
+    """The preview (a big office's list scrolls): a stop for Tab only when there is more to see,
+    and then marked (styles.tcss), so the cursor is never somewhere nobody can see it."""
+
+    def allow_focus(self) -> bool:
+        return self.max_scroll_y > 0
+
+
+class PayrollExportScreen(FormMixin[tuple[PayrollExport, Path]], DbScreen):
     HELP_TITLE = "Payroll export"
     HELP = (
         "Exports a pay period's signed timecards to a new CSV file: one row per person with "
@@ -81,7 +89,7 @@ class PayrollExportScreen(DbScreen):
     BINDINGS = [
         Binding(
             "ctrl+s",
-            "export",
+            "save",
             "Export",
             id="payroll_export.export",
             tooltip="Export to the CSV file (asks first)",
@@ -95,25 +103,26 @@ class PayrollExportScreen(DbScreen):
         ),
         Binding("escape", "back", "Back", id="payroll_export.back", tooltip="Back to the previous screen"),
     ]
+    FIX_TEXT = "Some fields need fixing (marked above)"  # the problem line scrolls with the preview
 
     def __init__(self, period_start: dt.date | None = None) -> None:
         super().__init__()
         self.period_start = period_start
         self.auto_path = default_path(period_start)
         self.preview: PayrollPreview | None = None
+        self.written: Path | None = None  # the file of an export whose transaction is under way
 
     def compose(self) -> ComposeResult:
         yield OfficeHeader(self.actor.name, self.actor.role.value, self.cd_app.tz)
         yield Static(Text("Payroll export", style="bold"), classes="title")
-        with VerticalScroll(id="payroll-body"):
+        with FormBody(id="payroll-body"):
             with Form():
                 yield Field(
                     "period",
                     "Period starts (YYYY-MM-DD)",
                     value=self.period_start.isoformat() if self.period_start else "",
                     parse=parse_date,
-                    required=True,
-                    max_length=10,
+                    required=True,  # no length limit: a full date reached it and was warned about
                 )
                 yield Field(
                     "path",
@@ -131,9 +140,9 @@ class PayrollExportScreen(DbScreen):
                     required=True,
                 )
             yield Static(Text(f"Written in {self.cd_app.exports}/", style="dim"), id="payroll-folder")
-        with VerticalScroll(id="payroll-preview-box"):
+        with PreviewBox(id="payroll-preview-box"):
             # A refusal may name every unsigned card of a big office: it scrolls with the preview.
-            yield Static("", classes="form-problem time-problem")
+            yield self.problem_line("time-problem")
             yield Static("", id="payroll-result", classes="time-head")
             yield Static("", id="payroll-preview", classes="time-head")
         yield Footer()
@@ -141,19 +150,17 @@ class PayrollExportScreen(DbScreen):
     def on_mount(self) -> None:
         self.query_one("#input-period", Input).focus()
         if self.period_start is None:
-            self.db_call(lambda s: current_period(s).previous().start, self._default_period)
+            self.db_call(lambda s: current_period(s).previous().start, self._default_period, group="period")
         else:
             self.action_preview()
 
     def _default_period(self, start: dt.date) -> None:
+        box = self.query_one("#input-period", Input)
+        if box.value.strip():
+            return  # the person typed a period while this was on its way: theirs stands
         self.period_start = start
-        self.query_one("#input-period", Input).value = start.isoformat()
+        box.value = start.isoformat()
         self.action_preview()
-
-    def problem(self, message: str) -> None:
-        box = self.query_one(".time-problem", Static)
-        box.update(Text(message))
-        box.display = bool(message)
 
     @on(Input.Changed, "#input-period")
     def _period_typed(self, event: Input.Changed) -> None:
@@ -167,6 +174,10 @@ class PayrollExportScreen(DbScreen):
             self.auto_path = default_path(start)
             path.value = self.auto_path
 
+    def show_preview(self, p: PayrollPreview) -> None:
+        self.preview = p
+        self.query_one("#payroll-preview", Static).update(preview_text(p))
+
     @on(Input.Submitted, "#input-period")
     def action_preview(self) -> None:
         field = self.query_one("#field-period", Field)
@@ -174,46 +185,31 @@ class PayrollExportScreen(DbScreen):
             start = field.value()
         except ParseError as e:
             field.set_error(str(e))
+            field.focus_target().focus()
             return
         field.set_error(None)
 
         def shown(p: PayrollPreview) -> None:
-            self.preview = p
-            self.problem("")
-            self.query_one("#payroll-preview", Static).update(preview_text(p))
+            self.problem(None)
+            self.show_preview(p)
 
-        self.db_call(lambda s: payroll.payroll_preview(self.actor, s, start), shown, on_error=self._failed)
+        self.db_call(lambda s: payroll.payroll_preview(self.actor, s, start), shown, on_error=self.failed)
 
-    def _failed(self, exc: BaseException) -> None:
-        form = self.query_one(Form)
-        if isinstance(exc, ValidationError) and form.show_errors(exc.fields):
-            self.problem("")
-            return
-        if isinstance(exc, ClerkDeskError):
-            self.problem(refusal_text(exc))
-        self.cd_app.show_error(exc)
-
-    def action_export(self) -> None:
-        form = self.query_one(Form)
-        values = form.collect()
-        if values is None:
-            self.problem("")
-            return
+    def before_save(self, values: dict[str, Any]) -> None:
         start: dt.date = values["period"]
         path: Path = values["path"]
         signed_only = values["signed_only"] == "yes"
 
         def check(p: PayrollPreview) -> None:
-            self.preview = p
-            self.query_one("#payroll-preview", Static).update(preview_text(p))
+            self.show_preview(p)
             if p.unsigned and not signed_only:
                 # The service's own refusal, before asking anything.
-                self.problem(str(NotAllSigned(p.period, p.unsigned)))
+                self.stop_saving(str(NotAllSigned(p.period, p.unsigned)))
                 return
             if not p.rows:
-                self.problem(f"No signed timecards to export for {p.period.label}")
+                self.stop_saving(f"No signed timecards to export for {p.period.label}")
                 return
-            self.problem("")
+            self.problem(None)
             lines = [f"Write {len(p.rows)} row(s) to {path}:"]
             # A dialog has no room for a whole office: the first rows, the rest in the preview.
             lines += [
@@ -227,41 +223,36 @@ class PayrollExportScreen(DbScreen):
                 more = f" and {len(p.unsigned) - 12} more" if len(p.unsigned) > 12 else ""
                 lines.append(f"Left out (not signed): {left}{more}")
             lines.append("These cards become 'exported' and can no longer be unlocked.")
-            self.app.push_screen(
-                ConfirmDialog(
-                    f"Export payroll for {period_text(p.period.start, p.period.end)}?",
-                    "\n".join(lines),
-                    "Export",
-                ),
-                lambda yes: self._export(start, path, signed_only) if yes else None,
+            question = ConfirmDialog(
+                f"Export payroll for {period_text(p.period.start, p.period.end)}?", "\n".join(lines), "Export"
             )
+            self.ask_then_save(question, values)
 
-        self.db_call(lambda s: payroll.payroll_preview(self.actor, s, start), check, on_error=self._failed)
+        self.read_then(lambda s: payroll.payroll_preview(self.actor, s, start), check)
 
-    def _export(self, start: dt.date, path: Path, signed_only: bool) -> None:
-        holder: dict[str, Path] = {}
+    def save(self, session: Any, values: dict[str, Any]) -> tuple[PayrollExport, Path]:
+        result = payroll.export_payroll(
+            self.actor, session, values["period"], signed_only=values["signed_only"] == "yes"
+        )
+        # Written inside the transaction: if the file cannot be written nothing is exported.
+        self.written = write_new(values["path"], result.csv_text, root=self.cd_app.exports)
+        return result, self.written
 
-        def go(s: Any) -> PayrollExport:
-            result = payroll.export_payroll(self.actor, s, start, signed_only=signed_only)
-            # Written inside the transaction: if the file cannot be written nothing is exported.
-            holder["file"] = write_new(path, result.csv_text, root=self.cd_app.exports)
-            return result
+    def failed(self, exc: BaseException) -> None:
+        written, self.written = self.written, None
+        if written is not None:  # the transaction failed after the file was written
+            written.unlink(missing_ok=True)
+        super().failed(exc)
 
-        def failed(exc: BaseException) -> None:
-            written = holder.pop("file", None)
-            if written is not None:  # the transaction failed after the file was written
-                written.unlink(missing_ok=True)
-            self._failed(exc)
-
-        def done(result: PayrollExport) -> None:
-            msg = f"Exported {len(result.rows)} timecard(s) of {result.period.label} to {path}"
-            if result.left_out:
-                msg += "; not signed, left out: " + ", ".join(u.login for u in result.left_out)
-            self.query_one("#payroll-result", Static).update(Text(msg, style="bold"))
-            self.notify(Text(msg).plain, markup=False)
-            self.action_preview()
-
-        self.db_call(go, done, write=True, on_error=failed)
+    def saved(self, done: tuple[PayrollExport, Path]) -> None:
+        result, path = done
+        self.written = None
+        msg = f"Exported {len(result.rows)} timecard(s) of {result.period.label} to {path}"
+        if result.left_out:
+            msg += "; not signed, left out: " + ", ".join(u.login for u in result.left_out)
+        self.query_one("#payroll-result", Static).update(Text(msg, style="bold"))
+        self.notify(Text(msg).plain, markup=False)
+        self.action_preview()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -307,8 +307,10 @@ async def test_changed_figures_under_a_used_key_are_refused(books: Books) -> Non
         await replace(pilot, "#input-amount", "20")  # edited after saving, same form
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "was already used for payment #1 with different figures" in notifications(app)
-        assert "press ctrl+n to start a new payment" in notifications(app)
+        # Said on the form's problem line (it was a notification that went away).
+        assert "was already used for payment #1 with different figures" in screen_text(app)
+        assert "press ctrl+n to start a new payment" in screen_text(app)
+        assert app.screen.query_one("#input-amount", Input).value == "20"  # kept as typed
     assert all_payments(books) == [(D("10.00"), D("0.00"), "", None)]
 
 

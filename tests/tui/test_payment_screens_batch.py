@@ -98,7 +98,7 @@ async def test_unbalanced_batch_is_not_saved_then_fixed_and_saved(books: Books) 
         assert "All or nothing" in shown
         await pilot.press("y")
         await settle(pilot)
-        result = text_of(pilot, "#batch-errors")
+        result = text_of(pilot, "#batch-result")
         assert "Batch #1 saved: 2 payments, $250.00; account credit added $0.00" in result
         assert "SAVED as batch #1" in text_of(pilot, "#batch-status")
     assert batches(books) == [(D("250.00"), 2)]
@@ -141,7 +141,7 @@ async def test_count_must_match_and_lines_can_be_corrected(books: Books) -> None
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
-        assert "Batch #1 saved: 2 payments, $30.00" in text_of(pilot, "#batch-errors")
+        assert "Batch #1 saved: 2 payments, $30.00" in text_of(pilot, "#batch-result")
     assert batches(books) == [(D("30.00"), 2)]
     assert sorted(p[0] for p in all_payments(books)) == [D("10.00"), D("20.00")]
     assert invoice_state(books, books.acme_inv) == (D("10.00"), InvoiceStatus.PARTIALLY_PAID)
@@ -172,7 +172,7 @@ async def test_saved_batch_is_recorded_once(books: Books) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert "Already recorded: batch #1 was posted with this key before; nothing changed" in text_of(
-            pilot, "#batch-errors"
+            pilot, "#batch-result"
         )
         await pilot.press("ctrl+s")  # and the saved batch cannot be sent again from this screen
         await settle(pilot)
@@ -218,7 +218,7 @@ async def test_bad_input_is_refused_with_no_change(books: Books) -> None:
         # Lines cannot be added before the control figures are typed.
         await add_line(pilot, "Doe, J", "5")
         assert lines(pilot) == []
-        assert "Type the control total, count and date first" in notifications(app)
+        assert "Type the control total, count and date first" in screen_text(app)
         for selector, typed, message in BAD_CONTROL:
             await replace(pilot, "#input-control", "5")
             await replace(pilot, "#input-count", "1")

@@ -8,12 +8,14 @@ was typed (kept on failure), ``Form.show_errors(fields)`` marks fields from a se
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -22,9 +24,21 @@ from textual.widgets import Input, Label, Select, Static
 from db.money import MAX_ABS, fmt_money, to_money
 from tui.exports import ExportError, check_folder
 
+SHOWN_CHARS = 20  # how much of a wrong value a message repeats: a pasted page must not fill the screen
+
 
 class ParseError(ValueError):
     pass
+
+
+def shown(text: str) -> str:
+    """A typed value as a message quotes it: in quotes, cut after SHOWN_CHARS characters."""
+    t = text.strip()
+    return repr(t) if len(t) <= SHOWN_CHARS else repr(t[:SHOWN_CHARS] + "…")
+
+
+def has_control_chars(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
 def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
@@ -32,7 +46,7 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
     if not t:
         raise ParseError("is required")
     if "e" in t.lower():  # "1e309": Decimal syntax, not how anyone writes an amount
-        raise ParseError(f"{text!r} is not an amount (like 125.50)")
+        raise ParseError(f"{shown(text)} is not an amount (like 125.50)")
     if "." in t and len(t.split(".", 1)[1]) > 2:
         raise ParseError("has more than 2 decimals")
     try:
@@ -40,7 +54,7 @@ def parse_money(text: str, *, allow_negative: bool = False) -> Decimal:
     except (ValueError, TypeError, ArithmeticError) as exc:
         if "out of range" in str(exc):
             raise ParseError(f"is larger than {fmt_money(MAX_ABS)}") from None
-        raise ParseError(f"{text!r} is not an amount (like 125.50)") from None
+        raise ParseError(f"{shown(text)} is not an amount (like 125.50)") from None
     if v < 0 and not allow_negative:
         raise ParseError("must not be negative")
     return v
@@ -53,7 +67,7 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(t)
     except ValueError:
-        raise ParseError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise ParseError(f"{shown(text)} is not a date (YYYY-MM-DD)") from None
 
 
 def parse_time(text: str) -> dt.time:
@@ -62,15 +76,17 @@ def parse_time(text: str) -> dt.time:
         hh, mm = t.split(":")
         return dt.time(int(hh), int(mm))
     except ValueError:
-        raise ParseError(f"{text!r} is not a time (HH:MM)") from None
+        raise ParseError(f"{shown(text)} is not a time (HH:MM)") from None
 
 
 def parse_int(text: str, lo: int, hi: int) -> int:
     t = text.strip()
-    try:
-        v = int(t)
-    except ValueError:
-        raise ParseError(f"{text!r} is not a whole number") from None
+    # ASCII digits only: int() would take "١٢" (Arabic-Indic) as 12 without a word.
+    if re.fullmatch(r"[+-]?[0-9]+", t) is None:
+        raise ParseError(f"{shown(text)} is not a whole number")
+    if len(t) > 18:  # far out of any range, and int() refuses over 4,300 digits
+        raise ParseError(f"must be between {lo} and {hi}")
+    v = int(t)
     if not lo <= v <= hi:
         raise ParseError(f"must be between {lo} and {hi}")
     return v
@@ -79,9 +95,35 @@ def parse_int(text: str, lo: int, hi: int) -> int:
 Parser = Callable[[str], Any]
 
 
+class FieldBase(Vertical):
+    """What a form asks of a field: a name, a value (or ParseError), a mark, where the cursor goes."""
+
+    field_name: str
+    label: str
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_error(self, message: str | None) -> None:
+        raise NotImplementedError
+
+    def focus_target(self) -> Widget:
+        raise NotImplementedError
+
+
 class FieldInput(Input):
-    """An input that keeps what fits of a paste longer than its limit: Textual drops such a paste
-    whole and silently; cut, the field says it stopped at its limit."""
+    """A field's input. Focus keeps the text as it is, with the cursor at its end: fixing a
+    refused value edits it (selecting all made the next key wipe it). A paste longer than the
+    field takes keeps what fits (Textual drops such a paste whole and silently); the field then
+    says it stopped at its limit."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(select_on_focus=False, **kwargs)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        # A value set by the program (a default, a match taken) leaves the cursor where typing
+        # had put it, in the middle of the new text; a person coming to the field edits its end.
+        self.cursor_position = len(self.value)
 
     def replace(self, text: str, start: int, end: int) -> None:
         if self.max_length:
@@ -90,7 +132,7 @@ class FieldInput(Input):
         super().replace(text, start, end)
 
 
-class Field(Vertical):
+class Field(FieldBase):
     """Label + input + error line. ``parse`` turns the text into a value or raises ParseError."""
 
     DEFAULT_CSS = """
@@ -147,6 +189,9 @@ class Field(Vertical):
     def text(self) -> str:
         return self.input.value
 
+    def focus_target(self) -> Widget:
+        return self.input
+
     def value(self) -> Any:
         t = self.text
         if not t.strip():
@@ -155,6 +200,8 @@ class Field(Vertical):
             if self.parse is None:
                 return ""
             return None
+        if has_control_chars(t):  # a pasted escape sequence is never meant as a value
+            raise ParseError("has control characters")
         return self.parse(t) if self.parse else t.strip()
 
     def _at_limit(self) -> bool:
@@ -177,7 +224,6 @@ class Field(Vertical):
         # Editing a marked field is fixing it: the mark goes (save checks it again).
         self.set_error(None)
 
-
 class FolderField(Field):
     """A sub-folder of the person's exports folder ``root`` (tui/exports.py). Empty is the
     exports folder itself: the value is then "", never None."""
@@ -195,7 +241,7 @@ class FolderField(Field):
         return super().value() or ""
 
 
-class ChoiceField(Vertical):
+class ChoiceField(FieldBase):
     """Label + Select + error line."""
 
     DEFAULT_CSS = """
@@ -232,6 +278,9 @@ class ChoiceField(Vertical):
             yield Select(self.options, id=f"input-{self.field_name}", compact=True, **kw)
         yield Static("", classes="field-error")
 
+    def focus_target(self) -> Widget:
+        return self.query_one(Select)
+
     def value(self) -> Any:
         sel = self.query_one(Select)
         if sel.is_blank():
@@ -248,7 +297,7 @@ class ChoiceField(Vertical):
         self.set_error(None)
 
 
-AnyField = Field | ChoiceField
+AnyField = FieldBase
 
 
 class Form(Vertical):
@@ -257,12 +306,16 @@ class Form(Vertical):
     DEFAULT_CSS = "Form { height: auto; }"
 
     def fields(self) -> list[AnyField]:
-        return [w for w in self.query("*") if isinstance(w, Field | ChoiceField)]
+        return [w for w in self.query("*") if isinstance(w, FieldBase)]
 
     def collect(self) -> dict[str, Any] | None:
         values: dict[str, Any] = {}
         bad = False
         for f in self.fields():
+            if not f.display:  # a field the form does not show now (a payer for a client) is not asked
+                values[f.field_name] = None
+                f.set_error(None)
+                continue
             try:
                 values[f.field_name] = f.value()
                 f.set_error(None)
@@ -274,14 +327,15 @@ class Form(Vertical):
     def first_input(self) -> Widget | None:
         """The first field's input (where a dialog puts the cursor)."""
         for f in self.fields():
-            return f.query_one(Input) if isinstance(f, Field) else f.query_one(Select)
+            if f.display:
+                return f.focus_target()
         return None
 
     def focus_first_error(self) -> bool:
         """Put the cursor in the first marked field (scrolled into view); False if none is."""
         for f in self.fields():
-            if f.has_class("-invalid"):
-                target: Widget = f.query_one(Input) if isinstance(f, Field) else f.query_one(Select)
+            if f.has_class("-invalid") and f.display:
+                target = f.focus_target()
                 target.focus()
                 target.scroll_visible()
                 return True
