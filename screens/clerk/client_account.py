@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import ScreenResume
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from billing import catalog, clients, contacts, coverage, invoices, ledger, plans, services
 from billing.catalog import PayerView
@@ -31,6 +31,7 @@ from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
 from screens.clerk.contact_form import ContactLogTable, contact_cells
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 from tui.widgets.tables import Row, fill_table
@@ -209,7 +210,7 @@ class ClientAccountScreen(DbScreen):
                     page_size=50,
                     id="contacts",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         cols = {

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from billing import invoices, render
 from billing.invoices import InvoiceView, LineView, Problem
@@ -30,6 +30,7 @@ from db.rights import Action
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
 from tui.exports import ExportError, check_folder, free_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
@@ -396,7 +397,7 @@ class InvoiceViewScreen(DbScreen):
             explain.tooltip = "The steps of the split for the line chosen above (Tab to scroll them)"
             yield explain
         yield Static("", id="inv-checks", classes="inv-checks")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#inv-lines", DataTable).add_columns(

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from db.errors import ClerkDeskError
 from db.models import ClockKind
@@ -16,6 +16,7 @@ from scheduling import clock
 from scheduling.clock import ClockEventView, ClockState
 from screens.common.time_view import header_status, refusal_text
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 # One key per clock event; the instant is always the server's clock (scheduling.clock.punch).
@@ -67,7 +68,7 @@ class MyDayScreen(DbScreen):
             with Vertical(classes="panel", id="list-panel"):
                 yield Static(Text("My list", style="bold"), classes="panel-title")
                 yield Static("…", id="list")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#clock-result", Static).display = False  # until a key is pressed

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Select, Static
+from textual.widgets import DataTable, Select, Static
 
 from billing import payments
 from billing.payment_views import (
@@ -50,6 +50,7 @@ from screens.clerk.payment_widgets import (
 )
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbMixin
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form
 from tui.widgets.header import OfficeHeader
 
@@ -226,7 +227,7 @@ class PaymentPostScreen(DbMixin, Screen[payments.PostResult | None]):
             table: DataTable[str | Text] = DataTable(id="open-items", cursor_type="row", zebra_stripes=True)
             table.tooltip = "Open items, oldest first: Enter names one for 'Apply to'"
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.key = new_key(self.actor.login)

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from billing import plans
 from db.models import InstallmentStatus
@@ -27,6 +27,7 @@ from db.settings import get_setting
 from screens.clerk.payment_widgets import money, status_words
 from tui.base import DbModal, DbScreen
 from tui.exports import ExportError, check_folder, folder_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, ParseError
 from tui.widgets.header import OfficeHeader
 
@@ -174,7 +175,7 @@ class PlanViewScreen(DbScreen):
             id="plan-installments", cursor_type="row", zebra_stripes=True
         )
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#plan-installments", DataTable).add_columns(

@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from billing import agency, collections
 from billing.agency import AgencyPaymentResult, AgencyView, ExportResult, PlacementView
@@ -44,6 +44,7 @@ from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import ReasonDialog
 from tui.base import DbModal, DbScreen
 from tui.exports import ExportError, folder_target
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
@@ -406,7 +407,7 @@ class PlaceAccountsScreen(DbScreen):
             id="candidates",
         )
         yield Static("Nothing marked yet (space marks)", id="marked", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#candidates", ListTable).focus()
@@ -550,7 +551,7 @@ class AgencyPlacementsScreen(DbScreen):
             filter_placeholder="account number or name…",
             id="placements",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if refused(self, Action.AGENCY_PLACE, "work with collection agencies"):

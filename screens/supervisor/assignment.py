@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from db.errors import ConflictError
 from db.rights import Action
@@ -39,6 +39,7 @@ from screens.common.confirm import ConfirmDialog
 from screens.common.work_text import kind_word
 from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.loadbar import load_bar
 from tui.widgets.paged import Page
@@ -271,7 +272,7 @@ class AssignmentScreen(DbScreen):
                 yield Static(Text("Clerks on shift", style="bold"), classes="panel-title")
                 yield DataTable(id="asg-clerks", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="asg-clerk-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if not self.actor.can(Action.WORK_ASSIGN):

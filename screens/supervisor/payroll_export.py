@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from db.errors import ClerkDeskError, ValidationError
 from scheduling import payroll
@@ -30,6 +30,7 @@ from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import period_text, refusal_text
 from tui.base import DbScreen
 from tui.exports import ExportError, form_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
 from tui.widgets.header import OfficeHeader
 
@@ -136,7 +137,7 @@ class PayrollExportScreen(DbScreen):
             yield Static("", classes="form-problem time-problem")
             yield Static("", id="payroll-result", classes="time-head")
             yield Static("", id="payroll-preview", classes="time-head")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#input-period", Input).focus()

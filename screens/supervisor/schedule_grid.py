@@ -29,7 +29,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from db.errors import ConflictError, ValidationError
 from db.models import RequestStatus
@@ -49,6 +49,7 @@ from scheduling.timeoff import TimeOffView
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog, collect_or_mark
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, parse_int
 from tui.widgets.header import OfficeHeader
 
@@ -596,7 +597,7 @@ class ScheduleGridScreen(DbScreen):
             detail.tooltip = "The cell under the cursor explained (Tab here to scroll it)"
             yield detail
         yield Static("", id="sched-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.start is None:

@@ -18,7 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.models import TimecardStatus
 from scheduling import clock, timecards
@@ -38,6 +38,7 @@ from screens.common.time_view import (
     short_day,
 )
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 QUEUE_COLUMNS = (
@@ -286,7 +287,7 @@ class TimecardsScreen(DbScreen):
         table.tooltip = "Enter opens a card; s signs; space marks; c signs every clean card"
         yield table
         yield Static("", id="tc-detail", classes="time-head")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#tc-cards", DataTable)
@@ -584,7 +585,7 @@ class CardScreen(DbScreen):
             events: DataTable[str | Text] = DataTable(id="card-events", cursor_type="row", zebra_stripes=True)
             events.tooltip = "Every clock event of the card: k corrects, v voids, n adds"
             yield events
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#card-events", DataTable)
