@@ -87,10 +87,12 @@ class MyDayScreen(DbScreen):
         result = self.query_one("#clock-result", Static)
 
         def done(ev: ClockEventView) -> None:
-            msg = f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}"
-            result.update(Text(msg, style="bold"))
-            result.display = True
-            self.notify(msg)
+            # The clock line above says the new state ("Clocked in since 07:02") once the reload
+            # is in: a second line "Clocked in at 07:02" said it twice. The result line is for
+            # refusals; the toast confirms the punch.
+            result.display = False
+            self.query_one("#clock", Static).update(Text(f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}"))
+            self.notify(f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}")
             self.reload()
 
         def refused(exc: BaseException) -> None:

@@ -117,7 +117,7 @@ async def clerk_week(office: Office) -> None:
 
         timeutil.freeze(local("2026-11-13 08:07:40"))
         await press(pilot, "i")
-        assert "Clocked in at 08:07" in screen_text(app)
+        assert "Clocked in since 08:07" in screen_text(app)
         assert "clocked in 08:07" in header(app)
 
         timeutil.freeze(local("2026-11-13 12:00"))
