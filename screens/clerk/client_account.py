@@ -30,6 +30,7 @@ from db.models import InvoiceKind, InvoiceStatus
 from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
 from screens.clerk.contact_form import ContactLogTable, contact_cells
+from screens.common.collections_bits import n_of
 from tui.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
@@ -94,7 +95,7 @@ def eligibility_text(cov: CoverageView) -> Text:
     if e.override_until is not None:
         return Text(f"OVERRIDDEN until {e.override_until}", style="bold")
     word = {
-        EligibilityState.STALE: f"STALE ({e.age_days} days)",
+        EligibilityState.STALE: f"STALE ({n_of(e.age_days, 'day')})",
         EligibilityState.MISSING: "NEVER CHECKED",
         EligibilityState.PENDING: "PENDING",
         EligibilityState.NOT_ELIGIBLE: "NOT ELIGIBLE",
@@ -123,7 +124,7 @@ def eligibility_cell(cov: CoverageView) -> Text:
     if e.override_until is not None:
         return Text(f"OVERRIDDEN\nuntil {e.override_until}", style="bold")
     word, detail = {
-        EligibilityState.STALE: ("STALE", f"{e.age_days} days old"),
+        EligibilityState.STALE: ("STALE", f"{n_of(e.age_days, 'day')} old"),
         EligibilityState.MISSING: ("NEVER CHECKED", ""),
         EligibilityState.PENDING: ("PENDING", ""),
         EligibilityState.NOT_ELIGIBLE: ("NOT ELIGIBLE", ""),

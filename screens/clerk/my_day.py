@@ -14,6 +14,7 @@ from db.models import ClockKind
 from reports.dashboard import MyDay, my_day
 from scheduling import clock
 from scheduling.clock import ClockEventView, ClockState
+from screens.common.collections_bits import n_of
 from screens.common.time_view import header_status, refusal_text
 from tui.base import DbScreen
 from tui.widgets.footer import KeyFooter
@@ -146,13 +147,13 @@ class MyDayScreen(DbScreen):
         if d.items_total:
             self.query_one("#list", Static).update(
                 Text(
-                    f"{d.items_done} of {d.items_total} items done · you own {d.owned_clients} accounts"
+                    f"{d.items_done} of {d.items_total} items done · you own {n_of(d.owned_clients, 'account')}"
                     " · w opens your list"
                 )
             )
         else:
             self.query_one("#list", Static).update(
                 Text(
-                    f"Your supervisor has not published today's list yet. You own {d.owned_clients} accounts."
+                    f"Your supervisor has not published today's list yet. You own {n_of(d.owned_clients, 'account')}."
                 )
             )

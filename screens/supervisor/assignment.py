@@ -35,6 +35,7 @@ from scheduling import work_items, work_plan
 from scheduling.work_items import AssignedFilter, DayStatus, GenerationResult, ItemRow, ItemSort
 from scheduling.work_plan import AssignResult, ClerkLoad, PlanPreview
 from screens.clerk.client_search import ListTable
+from screens.common.collections_bits import n_of
 from screens.common.confirm import ConfirmDialog
 from screens.common.work_text import kind_word
 from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
@@ -97,7 +98,7 @@ def day_line(st: DayStatus, sort: ItemSort, view: AssignedFilter) -> Text:
     if not st.generated:
         t.append(" · no items yet: n generates them")
         return t
-    t.append(f" · {st.total} items · ")
+    t.append(f" · {n_of(st.total, 'item')} · ")
     t.append(f"{st.unassigned} unassigned", style="bold reverse" if st.unassigned else "")
     t.append(f" · {st.assigned_open} open · {st.finished} done · ")
     if st.published:
@@ -757,7 +758,9 @@ class AssignmentScreen(DbScreen):
             if yes:
                 self.db_call(
                     lambda s: work_plan.publish_day(self.actor, s, day),
-                    lambda r: self._changed(f"Published: {r.assigned} items to {r.clerks} clerks")(r),
+                    lambda r: self._changed(
+                        f"Published: {n_of(r.assigned, 'item')} to {n_of(r.clerks, 'clerk')}"
+                    )(r),
                     write=True,
                     on_error=self._refused,
                     group="change",

@@ -46,6 +46,7 @@ from scheduling.shifts import (
     week_start,
 )
 from scheduling.timeoff import TimeOffView
+from screens.common.collections_bits import n_of
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog, collect_or_mark
@@ -429,7 +430,7 @@ def result_text(r: rostering.BuildResult) -> Text:
     penalty = "—" if r.penalty is None else str(r.penalty)
     out.append(f"Status: {r.status.value} · penalty {penalty}\n", style="bold")
     out.append(
-        f"{r.created} shifts created, {r.changed} changed, {r.removed} removed; "
+        f"{n_of(r.created, 'shift')} created, {r.changed} changed, {r.removed} removed; "
         f"{r.kept} fixed cell{'s' if r.kept != 1 else ''} kept as {'they were' if r.kept != 1 else 'it was'}.\n"
     )
     for w in r.weeks:
@@ -1217,7 +1218,7 @@ class ScheduleGridScreen(DbScreen):
 
         def describe(res: EditResult) -> Text:
             out = Text(
-                f"Copied {len(res.cells)} shifts from the week of {day_label(week - dt.timedelta(days=7))} as drafts."
+                f"Copied {n_of(len(res.cells), 'shift')} from the week of {day_label(week - dt.timedelta(days=7))} as drafts."
             )
             if res.skipped:
                 out.append(
@@ -1226,7 +1227,7 @@ class ScheduleGridScreen(DbScreen):
                     + ("…" if len(res.skipped) > 3 else "")
                 )
             if res.violations:
-                out.append(f" {len(res.violations)} rule breaks.", style="bold reverse")
+                out.append(f" {n_of(len(res.violations), 'rule break')}.", style="bold reverse")
             return out
 
         self.queue_edit(
@@ -1384,8 +1385,10 @@ class ScheduleGridScreen(DbScreen):
             self.db_call(
                 lambda s: shifts.publish(self.actor, s, start, end),
                 lambda r: (
-                    self.notify(f"Published {r.published} shifts; clerks see them now."),
-                    self.note(f"Published {r.published} shifts of {day_label(start)} – {day_label(end)}."),
+                    self.notify(f"Published {n_of(r.published, 'shift')}; clerks see them now."),
+                    self.note(
+                        f"Published {n_of(r.published, 'shift')} of {day_label(start)} – {day_label(end)}."
+                    ),
                     self.reload(),
                 ),
                 write=True,

@@ -25,6 +25,7 @@ from scheduling import clock, timecards
 from scheduling.clock import ClockEventView, Punch
 from scheduling.periods import Period, current_period
 from scheduling.timecards import CardSummary, SignManyResult, TimecardDetail, hours_text
+from screens.common.collections_bits import n_of
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import (
     EVENT_WORD,
@@ -344,7 +345,11 @@ class TimecardsScreen(DbScreen):
             what = f"waiting for a signature · {waiting} card{'s' if waiting != 1 else ''}, {clean} clean"
         else:
             p = self.view.period
-            what = f"{period_text(p.start, p.end)} · {len(self.rows)} cards, {waiting} waiting" if p else ""
+            what = (
+                f"{period_text(p.start, p.end)} · {n_of(len(self.rows), 'card')}, {waiting} waiting"
+                if p
+                else ""
+            )
         marked = f" · {len(self.marked)} marked" if self.marked else ""
         self.query_one("#tc-title", Static).update(Text.assemble(("Timecards", "bold"), f" · {what}{marked}"))
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from billing import clients
+from scheduling import shifts
 from screens.clerk.client_account import ClientAccountScreen
 from screens.clerk.my_day import MyDayScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app
+from tests.tui.conftest import make_app, screen_text
 from tests.tui.test_billing_screens_support import make_billing, settle
 from tests.tui.test_footer import terminal_lines
+from tests.tui.test_schedule_screens import MON, open_grid, setup_office
 from tui.app import ClerkDeskApp
 
 
@@ -59,3 +62,22 @@ async def test_my_day_says_clocked_in_once(office: Office) -> None:
         lines = time_panel_lines(app)
         assert not [line for line in lines if "NOT RECORDED" in line], lines
         assert [line for line in lines if "locked out" in line] == ["Clocked out at 10:00"], lines
+
+
+async def test_counts_of_one_are_singular(office: Office) -> None:
+    office.db.write(lambda s: clients.register_client(office.clerk, s, first_name="Ana", last_name="Lee"))
+    app = make_app(office, "clerk")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "You own 1 account." in screen_text(app)
+
+
+async def test_copying_one_shift_says_shift(office: Office) -> None:
+    setup_office(office)
+    office.db.write(lambda s: shifts.set_cell(office.sup, s, "cleo", MON, "E", expected_version=None))
+    app = make_app(office, "sup")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_grid(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "Copied 1 shift from" in str(screen.query_one("#sched-status").render())
