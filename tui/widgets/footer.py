@@ -4,9 +4,9 @@ Textual's ``Footer`` lays every key on one line in binding-chain order and cuts 
 does not fit, so at 80 columns a screen with ten keys lost its last ones (the client account:
 Edit, Post payment, Plan). ``KeyFooter`` orders the keys by whose they are (the screen's, then
 the focused widget's, then the app's generic ones), goes compact below ``COMPACT_BELOW``
-columns and wraps onto a second (rarely a third) line. The screen's keys and Help are always
-shown; the other generic keys (Go to, Reload, Quit) fill the room left on those lines and open
-none of their own (a row of the screen is worth more): F1 and the command palette list them.
+columns and wraps onto a second (rarely a third) line. The screen's keys are always shown;
+the generic keys (Help first, then Go to, Reload, Quit) fill the room left on those lines and
+open none of their own (a row of the screen is worth more): ^p, always shown, lists them all.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class FooterItem:
     action: str
     enabled: bool
     tooltip: str
-    must: bool  # the screen's (or the focused widget's) own key, or Help: placed first
+    must: bool  # the screen's (or the focused widget's) own key: may open a line
 
 
 def item_width(item: FooterItem, compact: bool) -> int:
@@ -66,7 +66,7 @@ def footer_items(screen: Screen[object], app: App[object]) -> list[FooterItem]:
             action=binding.action,
             enabled=enabled,
             tooltip=tooltip or "",
-            must=not generic or is_help,
+            must=not generic,
         )
         # The screen's keys, then the focused widget's, then Help, then the other generic keys.
         rank[binding.action] = 0 if node is screen else 1 if not generic else 2 if is_help else 3
