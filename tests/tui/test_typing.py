@@ -15,7 +15,7 @@ from screens.supervisor.schedule_setup import ShiftTypeForm
 from tests.conftest import Office
 from tests.tui.conftest import make_app
 from tests.tui.test_billing_screens_support import settle
-from tui.widgets.forms import Field
+from tui.widgets.forms import LONGEST, Field
 
 
 def count_marking(field: Field) -> list[str]:
@@ -50,14 +50,31 @@ async def test_typing_a_long_name_marks_the_field_a_bounded_number_of_times(offi
         await settle(pilot)
         app.push_screen(ClientForm(None))
         await settle(pilot)
-        field = app.screen.query_one("#field-last_name", Field)
+        field = app.screen.query_one("#field-notes", Field)
+        assert field.max_length == LONGEST  # no field takes unbounded text
         field.input.focus()
         await pilot.pause()
         calls = count_marking(field)
-        text = "abcdefghij" * 200
+        text = "abcdefghij" * 150
         await burst(app, pilot, text)
         assert field.input.value == text  # nothing lost
         assert calls == []  # nothing to mark: the field was and is fine
+
+
+async def test_a_client_name_takes_what_its_column_holds_and_says_so(office: Office) -> None:
+    app = make_app(office, "clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ClientForm(None))
+        await settle(pilot)
+        field = app.screen.query_one("#field-last_name", Field)
+        field.input.focus()
+        await pilot.pause()
+        await burst(app, pilot, "abcdefghij" * 200)
+        assert field.input.value == "abcdefghij" * 8
+        assert "Last name takes at most 80 characters" in str(
+            field.query_one(".field-error", Static).render()
+        )
 
 
 async def test_marks_change_once_at_the_limit_and_once_when_fixed(office: Office) -> None:

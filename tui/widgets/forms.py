@@ -76,6 +76,8 @@ def parse_int(text: str, lo: int, hi: int) -> int:
 
 Parser = Callable[[str], Any]
 
+LONGEST = 2000  # characters a Field takes when it names no max_length of its own
+
 
 class Field(Vertical):
     """Label + input + error line. ``parse`` turns the text into a value or raises ParseError."""
@@ -110,7 +112,9 @@ class Field(Vertical):
         self.placeholder = placeholder
         self.parse = parse
         self.required = required
-        self.max_length = max_length
+        # No field takes unbounded text: every key costs Textual's Input time in proportion to
+        # the text (10,000 typed characters froze the app, issue 12). The field says the limit.
+        self.max_length = max_length or LONGEST
         self.password = password
         self._shown = ("", "")  # the mark and error text on show (set_error changes them)
 
