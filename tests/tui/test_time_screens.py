@@ -202,7 +202,7 @@ async def test_done_when_clock_submit_sign_frozen_unlock_correct_resign_export(
 
         # The signed card, in the period view: open it, try to correct the clock-in.
         await press(pilot, "left_square_bracket")
-        assert "Mon 9 Nov – Sun 15 Nov 2026 · 1 cards, 0 waiting" in screen_text(app)
+        assert "Mon 9 Nov – Sun 15 Nov 2026 · 1 card, 0 waiting" in screen_text(app)
         await press(pilot, "enter")
         assert isinstance(app.screen, CardScreen)
         assert "SIGNED by sam Mon 16 Nov 10:00" in screen_text(app)
