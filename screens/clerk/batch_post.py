@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from billing import payments
 from billing.clients import search_clients
@@ -43,6 +43,7 @@ from screens.clerk.payment_widgets import (
 from screens.common.confirm import ConfirmDialog
 from tui.base import FOCUS_BINDINGS
 from tui.dialogs import FormMixin, collect_or_mark
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, parse_int
 from tui.widgets.header import OfficeHeader
 
@@ -211,7 +212,7 @@ class BatchPostScreen(FormMixin[payments.BatchResult], Screen[payments.BatchResu
         table: DataTable[str | Text] = DataTable(id="batch-lines", cursor_type="row", zebra_stripes=True)
         table.tooltip = "The checks entered: Enter takes one back for correction, Delete removes it"
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.batch_key = f"tui-batch-{self.actor.login}-{uuid.uuid4().hex}"

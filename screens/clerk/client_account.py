@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import ScreenResume
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from billing import catalog, clients, contacts, coverage, invoices, ledger, plans, services
 from billing.catalog import PayerView
@@ -30,7 +30,9 @@ from db.enums import InvoiceKind, InvoiceStatus
 from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
 from screens.clerk.contact_form import ContactLogTable, contact_cells
+from screens.common.collections_bits import n_of
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 from tui.widgets.tables import Row, fill_table
@@ -93,12 +95,58 @@ def eligibility_text(cov: CoverageView) -> Text:
     if e.override_until is not None:
         return Text(f"OVERRIDDEN until {e.override_until}", style="bold")
     word = {
-        EligibilityState.STALE: f"STALE ({e.age_days} days)",
+        EligibilityState.STALE: f"STALE ({n_of(e.age_days or 0, 'day')})",
         EligibilityState.MISSING: "NEVER CHECKED",
         EligibilityState.PENDING: "PENDING",
         EligibilityState.NOT_ELIGIBLE: "NOT ELIGIBLE",
     }[e.state]
     return Text(word, style="bold reverse")
+
+
+# Two lines a row, so that copay, coinsurance, deductible and eligibility fit in 80 columns
+# (one line a field ran to 130 and cut them off). Group, the least used, is last.
+COVERAGE_COLUMNS: tuple[str | Text, ...] = (
+    Text("Payer\nrank · member id"),
+    Text("In force"),
+    Text("Copay\nCoins"),
+    Text("Deductible"),
+    Text("Eligibility"),
+    Text("Group"),
+)
+PAYER_WIDTH = 24  # a longer payer name ends in "…" (the header line above has it whole)
+
+
+def eligibility_cell(cov: CoverageView) -> Text:
+    """The eligibility state on two lines: the word, then since when or until when."""
+    e = cov.eligibility
+    if e.state == EligibilityState.FRESH:
+        return Text(f"ok, checked\n{e.last_checked_on}")
+    if e.override_until is not None:
+        return Text(f"OVERRIDDEN\nuntil {e.override_until}", style="bold")
+    word, detail = {
+        EligibilityState.STALE: ("STALE", f"{n_of(e.age_days or 0, 'day')} old"),
+        EligibilityState.MISSING: ("NEVER CHECKED", ""),
+        EligibilityState.PENDING: ("PENDING", ""),
+        EligibilityState.NOT_ELIGIBLE: ("NOT ELIGIBLE", ""),
+    }[e.state]
+    return Text.assemble((word, "bold reverse"), f"\n{detail}" if detail else "")
+
+
+def fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def coverage_cells(cov: CoverageView) -> list[Text | str]:
+    rank = cov.rank.value + ("" if cov.in_force_today else " (ended)")
+    return [
+        Text(f"{fit(cov.payer_name, PAYER_WIDTH)}\n{fit(f'{rank} · {cov.member_id}', PAYER_WIDTH)}"),
+        f"{cov.effective_from.isoformat()}\n"
+        + (f"to {cov.effective_to.isoformat()}" if cov.effective_to else ""),
+        f"{fmt_money(cov.copay)}\n{cov.coinsurance_percent.normalize():f}%",
+        f"{fmt_money(cov.deductible_remaining)} left\nof {fmt_money(cov.deductible)}",
+        eligibility_cell(cov),
+        Text(cov.group_number),
+    ]
 
 
 def coverage_line(cov: CoverageView) -> Text:
@@ -178,7 +226,7 @@ class ClientAccountScreen(DbScreen):
         yield Static("", id="acct-warnings", classes="acct-warnings")
         with TabbedContent(id="acct-tabs"):
             with TabPane("Coverage", id="tab-coverage"):
-                yield DataTable(id="coverages", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="coverages", cursor_type="row", zebra_stripes=True, header_height=2)
                 yield Static("", id="coverage-note", classes="muted")
             with TabPane("Services", id="tab-services"):
                 yield DataTable(id="services", cursor_type="row", zebra_stripes=True)
@@ -209,22 +257,11 @@ class ClientAccountScreen(DbScreen):
                     page_size=50,
                     id="contacts",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        cols = {
-            "coverages": (
-                "Rank",
-                "Payer",
-                "Eligibility",
-                "Member id",
-                "From",
-                "To",
-                "Copay",
-                "Coins",
-                "Deductible left",
-                "Group",
-            ),
+        cols: dict[str, tuple[str | Text, ...]] = {
+            "coverages": COVERAGE_COLUMNS,
             "services": ("Date", "Code", "Units", "Billing", "Description", "Note"),
             "payments": ("Received", "From", "Method", "Reference", "Amount", "Applied here", "Credit"),
             "installments": ("#", "Due", "Amount", "Paid", "Left", "Status"),
@@ -332,21 +369,10 @@ class ClientAccountScreen(DbScreen):
             rows_.append(
                 (
                     str(cov.id),
-                    [
-                        cov.rank.value + ("" if cov.in_force_today else " (ended)"),
-                        Text(cov.payer_name),
-                        eligibility_text(cov),
-                        Text(cov.member_id),
-                        cov.effective_from.isoformat(),
-                        cov.effective_to.isoformat() if cov.effective_to else "",
-                        fmt_money(cov.copay),
-                        f"{cov.coinsurance_percent.normalize():f}%",
-                        f"{fmt_money(cov.deductible_remaining)} of {fmt_money(cov.deductible)}",
-                        Text(cov.group_number),
-                    ],
+                    coverage_cells(cov),
                 )
             )
-        fill_table(t, rows_)
+        fill_table(t, rows_, height=2)
         self.query_one("#coverage-note", Static).update(
             "" if covs else "No coverage on file: c adds one; services are billed to the client until then."
         )

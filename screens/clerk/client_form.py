@@ -64,9 +64,10 @@ class ClientForm(FormDialog[ClientView]):
         return f"Edit {c.account_number} {c.display_name}" if c else "Register a new client"
 
     def fields(self) -> ComposeResult:
+        # The limits are the columns' (db/models.py Client): the field says so at the limit.
         c = self.client
-        yield Field("last_name", "Last name", value=c.last_name if c else "", required=True)
-        yield Field("first_name", "First name", value=c.first_name if c else "", required=True)
+        yield Field("last_name", "Last name", value=c.last_name if c else "", required=True, max_length=80)
+        yield Field("first_name", "First name", value=c.first_name if c else "", required=True, max_length=80)
         yield Field(
             "date_of_birth",
             "Date of birth",
@@ -74,13 +75,13 @@ class ClientForm(FormDialog[ClientView]):
             placeholder="YYYY-MM-DD",
             parse=parse_date,
         )
-        yield Field("address_line1", "Address", value=c.address_line1 if c else "")
-        yield Field("address_line2", "Address line 2", value=c.address_line2 if c else "")
-        yield Field("city", "City", value=c.city if c else "")
-        yield Field("region", "State / region", value=c.region if c else "")
-        yield Field("postal_code", "Postal code", value=c.postal_code if c else "")
-        yield Field("phone", "Phone", value=c.phone if c else "", placeholder="413-555-0142")
-        yield Field("email", "E-mail", value=c.email if c else "")
+        yield Field("address_line1", "Address", value=c.address_line1 if c else "", max_length=200)
+        yield Field("address_line2", "Address line 2", value=c.address_line2 if c else "", max_length=200)
+        yield Field("city", "City", value=c.city if c else "", max_length=100)
+        yield Field("region", "State / region", value=c.region if c else "", max_length=40)
+        yield Field("postal_code", "Postal code", value=c.postal_code if c else "", max_length=20)
+        yield Field("phone", "Phone", value=c.phone if c else "", placeholder="413-555-0142", max_length=40)
+        yield Field("email", "E-mail", value=c.email if c else "", max_length=200)
         yield ChoiceField(
             "preferred_channel",
             "Preferred contact channel",
@@ -88,7 +89,13 @@ class ClientForm(FormDialog[ClientView]):
             value=c.preferred_channel.value if c else Channel.PHONE.value,
             required=True,
         )
-        yield Field("language", "Language", value=c.language if c else "en", placeholder="en, es, vi, zh")
+        yield Field(
+            "language",
+            "Language",
+            value=c.language if c else "en",
+            placeholder="en, es, vi, zh",
+            max_length=16,
+        )
         yield Field(
             "special_concerns",
             "Special concerns",

@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from billing import clients
 from billing.clients import ClientView, SearchField
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Fetch, Page, PagedTable
 
@@ -126,7 +127,7 @@ class ClientSearchScreen(DbScreen):
             filter_placeholder="Smith, Jo · A000123 · 413-555 · W123…",
             id="clients",
         )
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def results(self) -> SearchTable:

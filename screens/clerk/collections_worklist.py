@@ -17,13 +17,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import ScreenResume
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from billing import collections
 from billing.collections import WorklistRow
 from screens.clerk.client_search import ListTable
 from screens.common.collections_bits import cut, money_cell
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
@@ -105,7 +106,7 @@ class CollectionsWorklistScreen(DbScreen):
             filter_placeholder="account number or name…",
             id="worklist",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> Text:
         whose = "my accounts" if self.mine else "all accounts"

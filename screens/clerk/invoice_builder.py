@@ -23,7 +23,7 @@ from textual.containers import VerticalScroll
 from textual.events import ScreenResume
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from billing import account_view, clients, coverage, invoices, services
 from billing.account_view import IssueItem, IssuePreview
@@ -37,6 +37,7 @@ from db.rights import Action
 from screens.clerk.invoice_view import cut, desc_width
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
 
@@ -119,7 +120,7 @@ class InvoiceBuilderScreen(DbScreen):
         yield Static(Text("Invoice builder", style="bold"), id="builder-title", classes="title")
         yield Static("Loading…", id="builder-state", classes="builder-state")
         yield VerticalScroll(id="builder-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from billing import invoices, render
 from billing.invoices import InvoiceView, LineView, Problem
@@ -31,6 +31,7 @@ from screens.common.collections_bits import REASON_MAX
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
 from tui.exports import ExportError, free_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, FolderField, ParseError, parse_money
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
@@ -300,7 +301,7 @@ class InvoiceViewScreen(DbScreen):
             explain.tooltip = "The steps of the split for the line chosen above (Tab to scroll them)"
             yield explain
         yield Static("", id="inv-checks", classes="inv-checks")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#inv-lines", DataTable).add_columns(

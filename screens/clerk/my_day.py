@@ -7,15 +7,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from db.enums import ClockKind
 from db.errors import ClerkDeskError
 from reports.dashboard import MyDay, my_day
 from scheduling import clock
 from scheduling.clock import ClockEventView, ClockState
+from screens.common.collections_bits import n_of
 from screens.common.time_view import header_status, refusal_text
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 # One key per clock event; the instant is always the server's clock (scheduling.clock.punch).
@@ -67,7 +69,7 @@ class MyDayScreen(DbScreen):
             with Vertical(classes="panel", id="list-panel"):
                 yield Static(Text("My list", style="bold"), classes="panel-title")
                 yield Static("…", id="list")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#clock-result", Static).display = False  # until a key is pressed
@@ -86,10 +88,12 @@ class MyDayScreen(DbScreen):
         result = self.query_one("#clock-result", Static)
 
         def done(ev: ClockEventView) -> None:
-            msg = f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}"
-            result.update(Text(msg, style="bold"))
-            result.display = True
-            self.notify(msg)
+            # The clock line above says the new state ("Clocked in since 07:02") once the reload
+            # is in: a second line "Clocked in at 07:02" said it twice. The result line is for
+            # refusals; the toast confirms the punch.
+            result.display = False
+            self.query_one("#clock", Static).update(Text(f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}"))
+            self.notify(f"{PUNCH_DONE[kind]} at {ev.local.format('HH:mm')}")
             self.reload()
 
         def refused(exc: BaseException) -> None:
@@ -143,13 +147,13 @@ class MyDayScreen(DbScreen):
         if d.items_total:
             self.query_one("#list", Static).update(
                 Text(
-                    f"{d.items_done} of {d.items_total} items done · you own {d.owned_clients} accounts"
+                    f"{d.items_done} of {d.items_total} items done · you own {n_of(d.owned_clients, 'account')}"
                     " · w opens your list"
                 )
             )
         else:
             self.query_one("#list", Static).update(
                 Text(
-                    f"Your supervisor has not published today's list yet. You own {d.owned_clients} accounts."
+                    f"Your supervisor has not published today's list yet. You own {n_of(d.owned_clients, 'account')}."
                 )
             )

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.enums import WorkKind
 from db.errors import ConflictError
@@ -27,6 +27,7 @@ from scheduling.work_items import OUTCOME_LABELS, ItemRow, MyDay
 from screens.clerk.outcome_dialog import Finish, OutcomeDialog
 from screens.common.work_text import kind_word
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.loadbar import load_bar, minutes_text
 
@@ -109,7 +110,7 @@ class MyListScreen(DbScreen):
         yield Static("", id="ml-notice")
         yield DataTable(id="ml-items", cursor_type="row", zebra_stripes=True)
         yield Static("", id="ml-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#ml-items", DataTable)

@@ -8,12 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from reports.export import cell
 from reports.output import FIGURE_BY_KEY, FIGURES, ClerkOutput, OutputReport, ReportPeriod, series
 from screens.common.report_base import REPORT_BINDINGS, TREND_COUNT, ReportBase, trend_text
 from screens.common.report_drill import DrillScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 
@@ -48,7 +49,7 @@ class MyOutputScreen(ReportBase):
                 yield Static("", classes="trend-who", id="mine-trend-who")
                 yield Sparkline([], id="mine-spark", classes="trend-spark")
                 yield Static("", id="mine-trend-values", classes="trend-values")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.login = self.actor.login

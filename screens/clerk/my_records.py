@@ -12,13 +12,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.timeutil import office_today
 from scheduling import attendance
 from scheduling.attendance import DisciplineView, IncidentView
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 HISTORY_DAYS = 90
@@ -65,7 +66,7 @@ class MyRecordsScreen(DbScreen):
             Text(f"My attendance incidents, last {HISTORY_DAYS} days", style="bold"), classes="title"
         )
         yield DataTable(id="myrec-incidents", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#myrec-records", DataTable)

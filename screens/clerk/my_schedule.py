@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.enums import RequestStatus
 from db.timeutil import office_today
@@ -21,6 +21,7 @@ from scheduling import shifts, timeoff
 from scheduling.shifts import HolidayView, MyShift, fmt_hm, week_start
 from scheduling.timeoff import TimeOffView
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 WEEKS = 4
@@ -79,7 +80,7 @@ class MyScheduleScreen(DbScreen):
         table.tooltip = "Your published shifts; drafts appear once your supervisor publishes them"
         yield table
         yield Static("", id="my-summary")
-        yield Footer()
+        yield KeyFooter()
 
     def today(self) -> dt.date:
         t = office_today(self.cd_app.tz)

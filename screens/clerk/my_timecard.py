@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.enums import TimecardStatus
 from scheduling import clock, timecards
@@ -27,6 +27,7 @@ from scheduling.timecards import CardSummary, TimecardDetail, hours_text
 from screens.common.time_view import DayTable, card_head, day_detail, header_status, period_text
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field
 from tui.widgets.header import OfficeHeader
 
@@ -118,7 +119,7 @@ class MyTimecardScreen(DbScreen):
         table.tooltip = "Your days in this pay period; the line below explains the highlighted day"
         yield table
         yield Static("", id="mytc-day", classes="time-day")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#mytc-days", DayTable).focus()

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Select, Static
+from textual.widgets import DataTable, Select, Static
 
 from billing import payments
 from billing.payment_views import (
@@ -50,6 +50,7 @@ from screens.clerk.payment_widgets import (
 from screens.common.confirm import ConfirmDialog
 from tui.base import FOCUS_BINDINGS
 from tui.dialogs import FormBody, FormMixin
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form
 from tui.widgets.header import OfficeHeader
 
@@ -230,7 +231,7 @@ class PaymentPostScreen(FormMixin[payments.PostResult], Screen[payments.PostResu
             table: DataTable[str | Text] = DataTable(id="open-items", cursor_type="row", zebra_stripes=True)
             table.tooltip = "Open items, oldest first: Enter names one for 'Apply to'"
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.key = new_key(self.actor.login)

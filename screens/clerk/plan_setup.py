@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from billing import plans
 from billing.payment_views import PlanContext, plan_context, schedule_problems
@@ -34,6 +34,7 @@ from screens.clerk.plan_view import AgreementDialog, written_message
 from screens.common.confirm import ConfirmDialog
 from tui.base import FOCUS_BINDINGS
 from tui.dialogs import FormMixin
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date, parse_int
 from tui.widgets.header import OfficeHeader
 
@@ -126,7 +127,7 @@ class PlanSetupScreen(FormMixin[plans.PlanView], Screen[plans.PlanView | None]):
         table: DataTable[str | Text] = DataTable(id="plan-schedule", cursor_type="row", zebra_stripes=True)
         table.tooltip = "The installments as they would be made"
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def _parse_first_due(self, text: str) -> dt.date:
         day = parse_date(text)

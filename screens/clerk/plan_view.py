@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from billing import plans
 from db.enums import InstallmentStatus
@@ -27,6 +27,7 @@ from screens.clerk.payment_widgets import money, status_words
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
 from tui.exports import ExportError, folder_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import FolderField
 from tui.widgets.header import OfficeHeader
 
@@ -130,7 +131,7 @@ class PlanViewScreen(DbScreen):
             id="plan-installments", cursor_type="row", zebra_stripes=True
         )
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#plan-installments", DataTable).add_columns(

@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from db.enums import RequestStatus
 from db.errors import ConflictError
@@ -19,6 +19,7 @@ from scheduling.timeoff import TimeOffView
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.dialogs import collect_or_mark, show_refusal
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, parse_date
 from tui.widgets.header import OfficeHeader
 
@@ -94,7 +95,7 @@ class TimeOffRequestScreen(DbScreen):
         table.tooltip = "c cancels the selected request"
         yield table
         yield Static("", id="to-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def today(self) -> dt.date:
         t = office_today(self.cd_app.tz)

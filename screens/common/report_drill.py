@@ -13,12 +13,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from reports.export import render_drill
 from reports.output import DRILL_COLUMNS, FIGURE_BY_KEY, DrillPage, ReportPeriod, drill
 from tui.base import DbScreen
 from tui.exports import ExportError, form_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
 
@@ -93,7 +94,7 @@ class DrillScreen(DbScreen):
             id="drill-title",
         )
         yield DrillTable(list(DRILL_COLUMNS[self.kind]), self._fetch, page_size=50, id="drill-rows")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DrillTable).focus()

@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from billing import agency, collections
 from billing.agency import AgencyPaymentResult, AgencyView, ExportResult, PlacementView
@@ -45,6 +45,7 @@ from screens.common.time_view import ReasonDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
 from tui.exports import ExportError, folder_target, make_folders
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, FolderField, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
@@ -324,7 +325,7 @@ class PlaceAccountsScreen(DbScreen):
             id="candidates",
         )
         yield Static("Nothing marked yet (space marks)", id="marked", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#candidates", ListTable).focus()
@@ -468,7 +469,7 @@ class AgencyPlacementsScreen(DbScreen):
             filter_placeholder="account number or name…",
             id="placements",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if refused(self, Action.AGENCY_PLACE, "work with collection agencies"):

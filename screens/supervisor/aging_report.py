@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from billing import aging
 from billing.aging import BUCKET_LABELS, BUCKETS, AgedInvoice, Bucket, OfficeAging, Side
@@ -27,6 +27,7 @@ from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
 from screens.common.collections_bits import as_of_parser, cut, money_cell, n_of, refused, words
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable
@@ -72,7 +73,7 @@ class AgingReportScreen(DbScreen):
         yield Static("Loading…", id="aging-head", classes="section-title")
         yield DataTable(id="aging-table", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="aging-note", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if refused(self, Action.REPORTS_TEAM, "see the office's aging report"):
@@ -191,7 +192,7 @@ class AgingAccountsScreen(DbScreen):
             filter_placeholder="account number or name…",
             id="aging-accounts",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#aging-accounts", ListTable).focus()
@@ -260,7 +261,7 @@ class AgingInvoicesScreen(DbScreen):
         )
         yield DataTable(id="aging-invoices", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="aging-inv-note", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#aging-invoices", DataTable)

@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from db.errors import ConflictError
 from db.rights import Action
@@ -35,10 +35,12 @@ from scheduling import work_items, work_plan
 from scheduling.work_items import AssignedFilter, DayStatus, GenerationResult, ItemRow, ItemSort
 from scheduling.work_plan import AssignResult, ClerkLoad, PlanPreview
 from screens.clerk.client_search import ListTable
+from screens.common.collections_bits import n_of
 from screens.common.confirm import ConfirmDialog
 from screens.common.work_text import kind_word
 from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.loadbar import load_bar
 from tui.widgets.paged import Page
@@ -96,7 +98,7 @@ def day_line(st: DayStatus, sort: ItemSort, view: AssignedFilter) -> Text:
     if not st.generated:
         t.append(" · no items yet: n generates them")
         return t
-    t.append(f" · {st.total} items · ")
+    t.append(f" · {n_of(st.total, 'item')} · ")
     t.append(f"{st.unassigned} unassigned", style="bold reverse" if st.unassigned else "")
     t.append(f" · {st.assigned_open} open · {st.finished} done · ")
     if st.published:
@@ -271,7 +273,7 @@ class AssignmentScreen(DbScreen):
                 yield Static(Text("Clerks on shift", style="bold"), classes="panel-title")
                 yield DataTable(id="asg-clerks", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="asg-clerk-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if not self.actor.can(Action.WORK_ASSIGN):
@@ -757,7 +759,9 @@ class AssignmentScreen(DbScreen):
             if yes:
                 self.db_call(
                     lambda s: work_plan.publish_day(self.actor, s, day),
-                    lambda r: self._changed(f"Published: {r.assigned} items to {r.clerks} clerks")(r),
+                    lambda r: self._changed(
+                        f"Published: {n_of(r.assigned, 'item')} to {n_of(r.clerks, 'clerk')}"
+                    )(r),
                     write=True,
                     on_error=self._refused,
                     group="change",

@@ -20,11 +20,12 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from reports.dashboard import Dashboard, InboxItem, OnShift, dashboard
 from tui.base import DbScreen
 from tui.nav import find_entry
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 ASSIGN = "screens.supervisor.assign"  # the daily assignment screen (assign…, assignment…)
@@ -144,7 +145,7 @@ class DashboardScreen(DbScreen):
         inbox.tooltip = "Enter opens where the decision is taken"
         yield inbox
         yield Static("", id="inbox-empty", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         c = self.query_one("#dash-counters", DataTable)

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, SelectionList, Static
+from textual.widgets import DataTable, Input, SelectionList, Static
 
 from db.enums import DisciplineKind, Role
 from db.timeutil import office_today
@@ -39,6 +39,7 @@ from scheduling.staff import StaffRow
 from screens.common.time_view import InfoDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, parse_date
 from tui.widgets.header import OfficeHeader
 
@@ -243,7 +244,7 @@ class DisciplineScreen(DbScreen):
                 rec: DataTable[str | Text] = DataTable(id="disc-records", cursor_type="row")
                 rec.tooltip = "Discipline records, newest first"
                 yield rec
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for table_id, columns in (

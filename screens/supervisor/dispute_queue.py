@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from billing import disputes
 from billing.disputes import DisputeDetail, DisputeView
@@ -36,6 +36,7 @@ from screens.clerk.payment_widgets import parse_amount
 from screens.common.collections_bits import REASON_MAX, cut, money_cell, refused, words
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbModal, DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page
@@ -324,7 +325,7 @@ class DisputeQueueScreen(DbScreen):
                     id="dispute-explain", cursor_type="row", show_header=False
                 )
                 yield explain
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> Text:
         return Text.assemble(

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from billing import dunning
 from billing.dunning import SKIP_TEXT, DunningPreview, PreviewRow, RunResult
@@ -27,6 +27,7 @@ from screens.common.collections_bits import as_of_parser, money_cell, n_of, refu
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import InfoDialog
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
 
@@ -153,7 +154,7 @@ class DunningRunScreen(DbScreen):
         yield Static("Computing the preview…", id="dunning-summary", classes="section-title")
         yield DataTable(id="dunning-rows", cursor_type="row", zebra_stripes=True)
         yield Static("", id="dunning-detail", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if refused(self, Action.DUNNING_RUN, "run dunning"):

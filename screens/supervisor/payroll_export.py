@@ -20,7 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from scheduling import payroll
 from scheduling.payroll import NotAllSigned, PayrollExport, PayrollPreview
@@ -30,6 +30,7 @@ from screens.common.time_view import period_text
 from tui.base import DbScreen
 from tui.dialogs import FormBody, FormMixin
 from tui.exports import ExportError, form_target, write_new
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
 from tui.widgets.header import OfficeHeader
 
@@ -145,7 +146,7 @@ class PayrollExportScreen(FormMixin[tuple[PayrollExport, Path]], DbScreen):
             yield self.problem_line("time-problem")
             yield Static("", id="payroll-result", classes="time-head")
             yield Static("", id="payroll-preview", classes="time-head")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#input-period", Input).focus()

@@ -14,13 +14,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import DataTable, Sparkline, Static
 
 from reports.export import cell
 from reports.output import FIGURE_BY_KEY, FIGURES, TEAM_LOGIN, ClerkOutput, OutputReport, ReportPeriod, series
 from screens.common.report_base import REPORT_BINDINGS, TREND_COUNT, ReportBase, trend_text
 from screens.common.report_drill import DrillScreen
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 NAME = "name"
@@ -75,7 +76,7 @@ class ReportsScreen(ReportBase):
                 yield Static("Team", classes="trend-who")
                 yield Sparkline([], id="rep-spark-team", classes="trend-spark")
                 yield Static("", id="rep-trend-team-values", classes="trend-values")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#rep-table", DataTable)
@@ -268,7 +269,7 @@ class TrendsScreen(DbScreen):
                     yield Static(Text("Team total", style="bold"), classes="trend-who")
                     yield Sparkline(list(v), classes="trend-spark")
                     yield Static(Text(trend_text(v, f.kind, self.symbol)), classes="trend-values")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#trends-list").focus()

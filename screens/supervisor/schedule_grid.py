@@ -25,13 +25,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.errors import ConflictError, ValidationError
 from db.timeutil import office_today
 from scheduling import shifts
 from scheduling.grid_view import GridModel, Key, day_label, load_model, long_day, plain_date, week_starts
 from scheduling.shifts import EditResult, week_start
+from screens.common.collections_bits import n_of
 from screens.common.confirm import ConfirmDialog
 from screens.supervisor.schedule_grid_dialogs import (
     BuildChoice,
@@ -43,6 +44,7 @@ from screens.supervisor.schedule_grid_dialogs import (
     SolveDone,
 )
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.schedule_table import (
     LEGEND,
@@ -185,7 +187,7 @@ class ScheduleGridScreen(DbScreen):
             detail.tooltip = "The cell under the cursor explained (Tab here to scroll it)"
             yield detail
         yield Static("", id="sched-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.start is None:
@@ -632,7 +634,7 @@ class ScheduleGridScreen(DbScreen):
 
         def describe(res: EditResult) -> Text:
             out = Text(
-                f"Copied {len(res.cells)} shifts from the week of {day_label(week - dt.timedelta(days=7))} as drafts."
+                f"Copied {n_of(len(res.cells), 'shift')} from the week of {day_label(week - dt.timedelta(days=7))} as drafts."
             )
             if res.skipped:
                 out.append(
@@ -641,7 +643,7 @@ class ScheduleGridScreen(DbScreen):
                     + ("…" if len(res.skipped) > 3 else "")
                 )
             if res.violations:
-                out.append(f" {len(res.violations)} rule breaks.", style="bold reverse")
+                out.append(f" {n_of(len(res.violations), 'rule break')}.", style="bold reverse")
             return out
 
         self.queue_edit(
@@ -800,8 +802,10 @@ class ScheduleGridScreen(DbScreen):
             self.db_call(
                 lambda s: shifts.publish(self.actor, s, start, end),
                 lambda r: (
-                    self.notify(f"Published {r.published} shifts; clerks see them now."),
-                    self.note(f"Published {r.published} shifts of {day_label(start)} – {day_label(end)}."),
+                    self.notify(f"Published {n_of(r.published, 'shift')}; clerks see them now."),
+                    self.note(
+                        f"Published {n_of(r.published, 'shift')} of {day_label(start)} – {day_label(end)}."
+                    ),
                     self.reload(),
                 ),
                 write=True,

@@ -22,6 +22,7 @@ from textual.widgets import Button, Static
 from scheduling.grid_view import day_label, long_day
 from scheduling.roster.status import SolveStatus
 from scheduling.shifts import ShiftTypeView
+from screens.common.collections_bits import n_of
 from tui.dialogs import FormDialog, collect_or_mark
 from tui.widgets.forms import ChoiceField, Field, parse_int
 
@@ -263,7 +264,7 @@ def result_text(r: rostering.BuildResult) -> Text:
     out.append(f"Status: {r.status.value} · penalty {penalty}\n", style="bold")
     out.append(r.words + "\n")
     out.append(
-        f"{r.created} shifts created, {r.changed} changed, {r.removed} removed; "
+        f"{n_of(r.created, 'shift')} created, {r.changed} changed, {r.removed} removed; "
         f"{r.kept} fixed cell{'s' if r.kept != 1 else ''} kept as {'they were' if r.kept != 1 else 'it was'}.\n"
     )
     for w in r.weeks:

@@ -18,7 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from db.enums import Role
 from db.timeutil import office_today
@@ -27,6 +27,7 @@ from scheduling.shifts import CoverageView, HolidayView, RuleView, ShiftTypeView
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date, parse_int, parse_time
 from tui.widgets.header import OfficeHeader
 
@@ -425,7 +426,7 @@ class ScheduleSetupScreen(DbScreen):
                         id=f"t-{key}", cursor_type="row", zebra_stripes=True
                     )
                     yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#t-types", DataTable).add_columns(

@@ -8,13 +8,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from scheduling import staff
 from scheduling.staff import StaffRow
 from screens.common.confirm import ConfirmDialog
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, ParseError
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table
@@ -131,7 +132,7 @@ class StaffScreen(DbScreen):
         table: DataTable[str | Text] = DataTable(id="staff", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="count", classes="muted")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#staff", DataTable)

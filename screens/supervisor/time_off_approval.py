@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.enums import RequestStatus
 from db.timeutil import office_today
@@ -23,6 +23,7 @@ from scheduling import timeoff
 from scheduling.timeoff import TimeOffView
 from tui.base import DbScreen
 from tui.dialogs import FormDialog
+from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field
 from tui.widgets.header import OfficeHeader
 
@@ -144,7 +145,7 @@ class TimeOffApprovalScreen(DbScreen):
         table.tooltip = "a approves, d declines with a reason"
         yield table
         yield Static("", id="timeoff-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#timeoff", DataTable)

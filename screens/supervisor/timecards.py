@@ -18,13 +18,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from db.enums import TimecardStatus
 from scheduling import clock, timecards
 from scheduling.clock import ClockEventView, Punch
 from scheduling.periods import Period, current_period
 from scheduling.timecards import CardSummary, SignManyResult, TimecardDetail, hours_text
+from screens.common.collections_bits import n_of
 from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import (
     EVENT_WORD,
@@ -38,6 +39,7 @@ from screens.common.time_view import (
     short_day,
 )
 from tui.base import DbScreen
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 
 QUEUE_COLUMNS = (
@@ -286,7 +288,7 @@ class TimecardsScreen(DbScreen):
         table.tooltip = "Enter opens a card; s signs; space marks; c signs every clean card"
         yield table
         yield Static("", id="tc-detail", classes="time-head")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#tc-cards", DataTable)
@@ -343,7 +345,11 @@ class TimecardsScreen(DbScreen):
             what = f"waiting for a signature · {waiting} card{'s' if waiting != 1 else ''}, {clean} clean"
         else:
             p = self.view.period
-            what = f"{period_text(p.start, p.end)} · {len(self.rows)} cards, {waiting} waiting" if p else ""
+            what = (
+                f"{period_text(p.start, p.end)} · {n_of(len(self.rows), 'card')}, {waiting} waiting"
+                if p
+                else ""
+            )
         marked = f" · {len(self.marked)} marked" if self.marked else ""
         self.query_one("#tc-title", Static).update(Text.assemble(("Timecards", "bold"), f" · {what}{marked}"))
 
@@ -584,7 +590,7 @@ class CardScreen(DbScreen):
             events: DataTable[str | Text] = DataTable(id="card-events", cursor_type="row", zebra_stripes=True)
             events.tooltip = "Every clock event of the card: k corrects, v voids, n adds"
             yield events
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one("#card-events", DataTable)

@@ -93,7 +93,7 @@ async def clerk_week(office: Office) -> None:
 
         timeutil.freeze(local("2026-11-13 08:07:40"))
         await press(pilot, "i")
-        assert "Clocked in at 08:07" in screen_text(app)
+        assert "Clocked in since 08:07" in screen_text(app)
         assert "clocked in 08:07" in header(app)
 
         timeutil.freeze(local("2026-11-13 12:00"))
@@ -178,7 +178,7 @@ async def test_done_when_clock_submit_sign_frozen_unlock_correct_resign_export(
 
         # The signed card, in the period view: open it, try to correct the clock-in.
         await press(pilot, "left_square_bracket")
-        assert "Mon 9 Nov – Sun 15 Nov 2026 · 1 cards, 0 waiting" in screen_text(app)
+        assert "Mon 9 Nov – Sun 15 Nov 2026 · 1 card, 0 waiting" in screen_text(app)
         await press(pilot, "enter")
         assert isinstance(app.screen, CardScreen)
         assert "SIGNED by sam Mon 16 Nov 10:00" in screen_text(app)

@@ -94,6 +94,8 @@ def parse_int(text: str, lo: int, hi: int) -> int:
 
 Parser = Callable[[str], Any]
 
+LONGEST = 2000  # characters a Field takes when it names no max_length of its own
+
 
 class FieldBase(Vertical):
     """What a form asks of a field: a name, a value (or ParseError), a mark, where the cursor goes."""
@@ -165,8 +167,11 @@ class Field(FieldBase):
         self.placeholder = placeholder
         self.parse = parse
         self.required = required
-        self.max_length = max_length
+        # No field takes unbounded text: every key costs Textual's Input time in proportion to
+        # the text (10,000 typed characters froze the app, issue 12). The field says the limit.
+        self.max_length = max_length or LONGEST
         self.password = password
+        self._shown = ("", "")  # the mark and error text on show (set_error changes them)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -208,17 +213,24 @@ class Field(FieldBase):
         return bool(self.max_length) and len(self.text) >= self.max_length
 
     def set_error(self, message: str | None) -> None:
-        err = self.query_one(".field-error", Static)
         if message:
-            self.add_class("-invalid")
-            err.update(Text(f"{self.label} {message}"))
+            self._show("-invalid", f"{self.label} {message}")
+        elif self._at_limit():
+            # The input stops taking characters at max_length; say so rather than cut silently.
+            self._show("-limit", f"{self.label} takes at most {self.max_length} characters")
+        else:
+            self._show("", "")
+
+    def _show(self, state: str, text: str) -> None:
+        """Mark the field and set its error line, only when that changes: every key typed
+        calls set_error, and a class change restyles the field and an update lays the whole
+        dialog out again (issue 12: 10,000 keys froze the app)."""
+        if (state, text) == self._shown:
             return
-        self.remove_class("-invalid")
-        # The input stops taking characters at max_length; say so rather than cut silently.
-        self.set_class(self._at_limit(), "-limit")
-        err.update(
-            Text(f"{self.label} takes at most {self.max_length} characters") if self._at_limit() else ""
-        )
+        self._shown = (state, text)
+        self.set_class(state == "-invalid", "-invalid")
+        self.set_class(state == "-limit", "-limit")
+        self.query_one(".field-error", Static).update(Text(text))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # Editing a marked field is fixing it: the mark goes (save checks it again).

@@ -13,8 +13,15 @@ from tui.widgets.paged import Cell
 Row = tuple[str | None, Sequence[Cell]]
 
 
-def fill_table(table: DataTable[Cell], rows: Iterable[Row], *, max_width: int = 60) -> None:
+def text_width(cell: Cell) -> int:
+    """Columns a cell needs: its longest line (a two-line cell is as wide as its wider line)."""
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def fill_table(table: DataTable[Cell], rows: Iterable[Row], *, max_width: int = 60, height: int = 1) -> None:
     """Replace a table's rows, with each column as wide as what it shows (up to ``max_width``).
+    ``height``: lines per row, for cells of several lines.
 
     DataTable measures auto-width columns later, in its idle handler; a paint in between caches
     cells cut at the old width (seen as "ok, checked 2" after a reload). Fixing the widths
@@ -22,14 +29,13 @@ def fill_table(table: DataTable[Cell], rows: Iterable[Row], *, max_width: int = 
     """
     rows = list(rows)
     columns = table.ordered_columns
-    widths = [col.label.cell_len for col in columns]
+    widths = [text_width(col.label) for col in columns]
     for _, cells in rows:
         for i, c in enumerate(cells[: len(widths)]):
-            w = c.cell_len if isinstance(c, Text) else cell_len(str(c))
-            widths[i] = max(widths[i], min(w, max_width))
+            widths[i] = max(widths[i], min(text_width(c), max_width))
     for col, w in zip(columns, widths, strict=True):
         col.width = w
         col.auto_width = False
     table.clear()
     for key, cells in rows:
-        table.add_row(*cells, key=key)
+        table.add_row(*cells, key=key, height=height)
