@@ -40,9 +40,9 @@ from screens.clerk.payment_widgets import (
     parse_amount,
     received_date_parser,
 )
-from screens.common.confirm import ConfirmDialog
-from tui.base import FOCUS_BINDINGS
-from tui.dialogs import FormMixin, collect_or_mark
+from tui.widgets.base import FOCUS_BINDINGS
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormMixin, collect_or_mark
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, parse_int
 from tui.widgets.header import OfficeHeader

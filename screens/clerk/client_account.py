@@ -31,7 +31,7 @@ from db.money import ZERO, fmt_money
 from screens.clerk.client_search import ListTable
 from screens.clerk.contact_form import ContactLogTable, contact_cells
 from screens.common.collections_bits import n_of
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable

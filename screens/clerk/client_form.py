@@ -21,8 +21,8 @@ from db.errors import ConflictError
 from db.rights import Action
 from scheduling import staff
 from scheduling.staff import StaffRow
-from screens.common.confirm import ConfirmDialog
-from tui.dialogs import FormDialog
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.forms import ChoiceField, Field, parse_date
 
 CHANNELS = [(c.value.capitalize(), c.value) for c in Channel]

@@ -17,7 +17,7 @@ from textual.widgets import Input, Static
 
 from billing import clients
 from billing.clients import ClientView, SearchField
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Fetch, Page, PagedTable

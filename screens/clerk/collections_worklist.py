@@ -23,7 +23,7 @@ from billing import collections
 from billing.collections import WorklistRow
 from screens.clerk.client_search import ListTable
 from screens.common.collections_bits import cut, money_cell
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable

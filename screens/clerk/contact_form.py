@@ -30,7 +30,7 @@ from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
 from screens.clerk.payment_widgets import parse_amount
 from screens.common.collections_bits import NOTE_MAX, words
-from tui.base import DbModal
+from tui.widgets.base import DbModal
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
 
 CHANNELS = [

@@ -13,7 +13,7 @@ from billing.catalog import PayerView
 from billing.coverage import RELATIONS, CoverageView
 from db.enums import CoverageRank
 from db.timeutil import office_today
-from tui.dialogs import FormDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date, parse_money
 
 

@@ -23,7 +23,7 @@ from billing.invoices import InvoiceView
 from db.errors import ValidationError
 from db.money import fmt_money
 from screens.common.collections_bits import NOTE_MAX
-from tui.base import DbModal
+from tui.widgets.base import DbModal
 from tui.widgets.forms import ChoiceField, Field, Form
 
 WHOLE = 0  # the "line" choice meaning: the whole invoice

@@ -15,7 +15,7 @@ from billing import coverage
 from billing.coverage import CoverageView, EligibilityCheckView
 from db.enums import EligibilityResult
 from db.timeutil import office_today
-from tui.dialogs import FormDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.forms import ChoiceField, Field, parse_date
 
 RESULTS = [

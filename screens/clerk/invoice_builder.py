@@ -35,8 +35,8 @@ from db.enums import InvoiceKind
 from db.money import ZERO, fmt_money
 from db.rights import Action
 from screens.clerk.invoice_view import cut, desc_width
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.tables import Row, fill_table

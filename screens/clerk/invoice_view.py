@@ -28,9 +28,9 @@ from db.enums import InvoiceKind, InvoiceStatus
 from db.money import fmt_money
 from db.rights import Action
 from screens.common.collections_bits import REASON_MAX
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
 from tui.exports import ExportError, free_target, write_new
+from tui.widgets.base import DbScreen
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, FolderField, ParseError, parse_money
 from tui.widgets.header import OfficeHeader

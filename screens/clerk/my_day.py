@@ -16,7 +16,7 @@ from scheduling import clock
 from scheduling.clock import ClockEventView, ClockState
 from screens.common.collections_bits import n_of
 from screens.common.time_view import header_status, refusal_text
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 

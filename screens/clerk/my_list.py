@@ -26,7 +26,7 @@ from scheduling import work_items
 from scheduling.work_items import OUTCOME_LABELS, ItemRow, MyDay
 from screens.clerk.outcome_dialog import Finish, OutcomeDialog
 from screens.common.work_text import kind_word
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.loadbar import load_bar, minutes_text

@@ -17,8 +17,8 @@ from textual.widgets import DataTable, Static
 from db.timeutil import office_today
 from scheduling import attendance
 from scheduling.attendance import DisciplineView, IncidentView
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 

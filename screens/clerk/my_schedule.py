@@ -20,7 +20,7 @@ from db.timeutil import office_today
 from scheduling import shifts, timeoff
 from scheduling.shifts import HolidayView, MyShift, fmt_hm, week_start
 from scheduling.timeoff import TimeOffView
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 

@@ -25,8 +25,8 @@ from scheduling.clock import ClockState
 from scheduling.periods import Period, current_period
 from scheduling.timecards import CardSummary, TimecardDetail, hours_text
 from screens.common.time_view import DayTable, card_head, day_detail, header_status, period_text
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
+from tui.widgets.base import DbScreen
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field
 from tui.widgets.header import OfficeHeader

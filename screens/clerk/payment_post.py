@@ -47,9 +47,9 @@ from screens.clerk.payment_widgets import (
     received_date_parser,
     status_words,
 )
-from screens.common.confirm import ConfirmDialog
-from tui.base import FOCUS_BINDINGS
-from tui.dialogs import FormBody, FormMixin
+from tui.widgets.base import FOCUS_BINDINGS
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormBody, FormMixin
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form
 from tui.widgets.header import OfficeHeader

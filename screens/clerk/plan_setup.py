@@ -31,9 +31,9 @@ from db.money import ZERO
 from db.timeutil import office_today
 from screens.clerk.payment_widgets import money
 from screens.clerk.plan_view import AgreementDialog, written_message
-from screens.common.confirm import ConfirmDialog
-from tui.base import FOCUS_BINDINGS
-from tui.dialogs import FormMixin
+from tui.widgets.base import FOCUS_BINDINGS
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormMixin
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date, parse_int
 from tui.widgets.header import OfficeHeader

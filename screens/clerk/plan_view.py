@@ -24,9 +24,9 @@ from billing import plans
 from db.enums import InstallmentStatus
 from db.settings import get_setting
 from screens.clerk.payment_widgets import money, status_words
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
 from tui.exports import ExportError, folder_target, write_new
+from tui.widgets.base import DbScreen
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import FolderField
 from tui.widgets.header import OfficeHeader

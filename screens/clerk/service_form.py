@@ -23,7 +23,7 @@ from billing.catalog import CodePage
 from billing.services import MAX_UNITS, ServiceView
 from db.money import fmt_money
 from db.timeutil import office_today
-from tui.dialogs import FormDialog, form_bindings
+from tui.widgets.dialogs import FormDialog, form_bindings
 from tui.widgets.forms import Field, ParseError, parse_date, parse_int
 
 SUGGESTIONS = 6

@@ -16,9 +16,9 @@ from db.errors import ConflictError
 from db.timeutil import office_today
 from scheduling import timeoff
 from scheduling.timeoff import TimeOffView
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbScreen
-from tui.dialogs import collect_or_mark, show_refusal
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import collect_or_mark, show_refusal
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form, parse_date
 from tui.widgets.header import OfficeHeader

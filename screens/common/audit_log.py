@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from reports.audit_log import AuditRow, audit_page
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable

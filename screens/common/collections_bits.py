@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from db.money import fmt_money
 from db.rights import Action
-from tui.base import DbMixin
+from tui.widgets.base import DbMixin
 from tui.widgets.forms import ParseError, parse_date
 from tui.widgets.header import OfficeHeader
 

@@ -26,7 +26,7 @@ from reports.output import (
     week_start_of,
 )
 from screens.common.report_drill import export_file
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 
 TREND_COUNT = 8
 

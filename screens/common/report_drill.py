@@ -17,8 +17,8 @@ from textual.widgets import Static
 
 from reports.export import render_drill
 from reports.output import DRILL_COLUMNS, FIGURE_BY_KEY, DrillPage, ReportPeriod, drill
-from tui.base import DbScreen
 from tui.exports import ExportError, form_target, write_new
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.paged import Page, PagedTable

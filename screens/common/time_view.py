@@ -33,7 +33,7 @@ from scheduling.timecards import (
     TimecardDetail,
     hours_text,
 )
-from tui.dialogs import FormDialog, form_bindings
+from tui.widgets.dialogs import FormDialog, form_bindings
 from tui.widgets.forms import Field
 
 T = TypeVar("T")

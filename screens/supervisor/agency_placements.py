@@ -40,11 +40,11 @@ from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
 from screens.clerk.payment_widgets import parse_amount, received_date_parser
 from screens.common.collections_bits import REASON_MAX, cut, money_cell, n_of, refused
-from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import ReasonDialog
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
 from tui.exports import ExportError, folder_target, make_folders
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, FolderField, ParseError
 from tui.widgets.header import OfficeHeader

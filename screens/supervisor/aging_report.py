@@ -26,7 +26,7 @@ from db.rights import Action
 from db.timeutil import office_today
 from screens.clerk.client_search import ListTable
 from screens.common.collections_bits import as_of_parser, cut, money_cell, n_of, refused, words
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader

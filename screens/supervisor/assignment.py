@@ -36,10 +36,10 @@ from scheduling.work_items import AssignedFilter, DayStatus, GenerationResult, I
 from scheduling.work_plan import AssignResult, ClerkLoad, PlanPreview
 from screens.clerk.client_search import ListTable
 from screens.common.collections_bits import n_of
-from screens.common.confirm import ConfirmDialog
 from screens.common.work_text import kind_word
 from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.loadbar import load_bar

@@ -23,7 +23,7 @@ from db.timeutil import local_instant
 from scheduling import clock
 from scheduling.clock import KIND_LABEL, ClockEventView, Punch
 from screens.common.time_view import ReasonDialog, day_words, local_time
-from tui.dialogs import FormDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date
 
 KIND_CHOICES = [

@@ -23,8 +23,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from reports.dashboard import Dashboard, InboxItem, OnShift, dashboard
-from tui.base import DbScreen
 from tui.nav import find_entry
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 

@@ -37,8 +37,8 @@ from scheduling.attendance import (
 )
 from scheduling.staff import StaffRow
 from screens.common.time_view import InfoDialog
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
+from tui.widgets.base import DbScreen
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, parse_date
 from tui.widgets.header import OfficeHeader

@@ -34,8 +34,8 @@ from screens.clerk.client_search import ListTable
 from screens.clerk.invoice_view import parse_lines
 from screens.clerk.payment_widgets import parse_amount
 from screens.common.collections_bits import REASON_MAX, cut, money_cell, refused, words
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbModal, DbScreen
+from tui.widgets.base import DbModal, DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader

@@ -24,9 +24,9 @@ from db.money import ZERO, fmt_money
 from db.rights import Action
 from db.timeutil import office_today
 from screens.common.collections_bits import as_of_parser, money_cell, n_of, refused
-from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import InfoDialog
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader

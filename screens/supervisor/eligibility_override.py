@@ -18,7 +18,7 @@ from billing import coverage
 from billing.coverage import OverrideView
 from db.rights import Action
 from db.timeutil import office_today
-from tui.dialogs import FormDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.forms import Field, parse_date
 
 REFUSED = "Only a supervisor can override an eligibility check"

@@ -25,11 +25,11 @@ from textual.widgets import Input, Static
 from scheduling import payroll
 from scheduling.payroll import NotAllSigned, PayrollExport, PayrollPreview
 from scheduling.periods import current_period
-from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import period_text
-from tui.base import DbScreen
-from tui.dialogs import FormBody, FormMixin
 from tui.exports import ExportError, form_target, write_new
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormBody, FormMixin
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, Form, ParseError, parse_date
 from tui.widgets.header import OfficeHeader

@@ -20,7 +20,7 @@ from reports.export import cell
 from reports.output import FIGURE_BY_KEY, FIGURES, TEAM_LOGIN, ClerkOutput, OutputReport, ReportPeriod, series
 from screens.common.report_base import REPORT_BINDINGS, TREND_COUNT, ReportBase, trend_text
 from screens.common.report_drill import DrillScreen
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 

@@ -33,7 +33,6 @@ from scheduling import shifts
 from scheduling.grid_view import GridModel, Key, day_label, load_model, long_day, plain_date, week_starts
 from scheduling.shifts import EditResult, week_start
 from screens.common.collections_bits import n_of
-from screens.common.confirm import ConfirmDialog
 from screens.supervisor.schedule_grid_dialogs import (
     BuildChoice,
     BuildDialog,
@@ -43,7 +42,8 @@ from screens.supervisor.schedule_grid_dialogs import (
     KeepDiscardDialog,
     SolveDone,
 )
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.schedule_table import (

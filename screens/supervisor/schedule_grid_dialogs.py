@@ -23,7 +23,7 @@ from scheduling.grid_view import day_label, long_day
 from scheduling.roster.status import SolveStatus
 from scheduling.shifts import ShiftTypeView
 from screens.common.collections_bits import n_of
-from tui.dialogs import FormDialog, collect_or_mark
+from tui.widgets.dialogs import FormDialog, collect_or_mark
 from tui.widgets.forms import ChoiceField, Field, parse_int
 
 if TYPE_CHECKING:

@@ -24,9 +24,9 @@ from db.enums import Role
 from db.timeutil import office_today
 from scheduling import shifts, staff
 from scheduling.shifts import CoverageView, HolidayView, RuleView, ShiftTypeView, fmt_hm
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, ParseError, parse_date, parse_int, parse_time
 from tui.widgets.header import OfficeHeader

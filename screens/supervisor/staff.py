@@ -12,9 +12,9 @@ from textual.widgets import DataTable, Input, Static
 
 from scheduling import staff
 from scheduling.staff import StaffRow
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import ChoiceField, Field, ParseError
 from tui.widgets.header import OfficeHeader

@@ -21,8 +21,8 @@ from db.enums import RequestStatus
 from db.timeutil import office_today
 from scheduling import timeoff
 from scheduling.timeoff import TimeOffView
-from tui.base import DbScreen
-from tui.dialogs import FormDialog
+from tui.widgets.base import DbScreen
+from tui.widgets.dialogs import FormDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field
 from tui.widgets.header import OfficeHeader

@@ -26,7 +26,6 @@ from scheduling.clock import ClockEventView, Punch
 from scheduling.periods import Period, current_period
 from scheduling.timecards import CardSummary, SignManyResult, TimecardDetail, hours_text
 from screens.common.collections_bits import n_of
-from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import (
     EVENT_WORD,
     DayTable,
@@ -38,7 +37,8 @@ from screens.common.time_view import (
     period_text,
     short_day,
 )
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 

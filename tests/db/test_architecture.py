@@ -49,6 +49,48 @@ def test_lint_imports_passes() -> None:
     assert "0 broken" in proc.stdout
     assert "Domain packages never import Textual KEPT" in proc.stdout
     assert "Screens never talk SQL KEPT" in proc.stdout
+    assert "UI layers: the app above the screens above the screen kit KEPT" in proc.stdout
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Full dotted names the file imports, including under TYPE_CHECKING and inside functions."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_screens_and_kit_never_import_the_app() -> None:
+    """The app imports the screens; a screen or the kit under it (tui.widgets, tui.nav,
+    tui.exports) importing the app back, even only for type checking, closes an import circle."""
+    kit = [*_modules("tui/widgets"), ROOT / "tui" / "nav.py", ROOT / "tui" / "exports.py"]
+    top = {"tui.app", "tui.cli", "tui.__main__"}
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(
+            m for m in _imported_modules(p) if m in top or m.startswith("tui.cli")
+        )
+        for p in _modules("screens") + kit
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_app_is_what_screens_expect() -> None:
+    """Screens see the app through the OfficeApp protocol; the real app must have each member."""
+    from tui.app import ClerkDeskApp
+    from tui.widgets.base import OfficeApp
+
+    members = set(OfficeApp.__annotations__) | {
+        n for n in vars(OfficeApp) if not n.startswith("_") and callable(getattr(OfficeApp, n))
+    }
+    init_src = ast.unparse(ast.parse((ROOT / "tui" / "app.py").read_text(encoding="utf-8")))
+    missing = sorted(
+        m for m in members if not hasattr(ClerkDeskApp, m) and f"self.{m} =" not in init_src
+    )
+    assert missing == []
 
 
 @pytest.mark.parametrize("package", DOMAIN)

@@ -23,7 +23,6 @@ from scheduling import shifts, work_items, work_plan
 from screens.clerk.client_account import ClientAccountScreen
 from screens.clerk.my_list import MyListScreen
 from screens.clerk.outcome_dialog import OutcomeDialog
-from screens.common.confirm import ConfirmDialog
 from screens.common.goto import GotoDialog
 from screens.supervisor.assign_dialogs import ClerkPicker, PlanPreviewDialog
 from screens.supervisor.assignment import AssignmentScreen
@@ -31,6 +30,7 @@ from tests.billing.billing_setup import World, make_world
 from tests.conftest import FROZEN_NOW, Office
 from tests.pilot import screen_text, settle, wait_for_list, wait_until
 from tests.tui.conftest import make_app
+from tui.widgets.confirm import ConfirmDialog
 
 TODAY = dt.date(2026, 11, 16)
 SELF_PAY = [("Bea", "Adams"), ("Cal", "Brown"), ("Dee", "Clark"), ("Eli", "Davis"), ("Fay", "Evans")]

@@ -35,13 +35,13 @@ from screens.clerk.eligibility_form import EligibilityForm
 from screens.clerk.invoice_builder import InvoiceBuilderScreen
 from screens.clerk.invoice_view import InvoiceViewScreen, PrintDialog, VoidDialog
 from screens.clerk.service_form import ServiceForm
-from screens.common.confirm import ConfirmDialog
 from screens.supervisor.eligibility_override import EligibilityOverrideDialog
 from tests.conftest import Office
 from tests.pilot import fill, screen_text, settle, wait_for_list, wait_until
 from tests.tui.conftest import make_app as tui_make_app
 from tests.tui.test_billing_screens_support import add_services, make_billing
 from tui.app import ClerkDeskApp
+from tui.widgets.confirm import ConfirmDialog
 
 
 def make_app(office: Office, who: str = "sup") -> ClerkDeskApp:

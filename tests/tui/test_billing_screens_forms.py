@@ -30,12 +30,12 @@ from screens.clerk.eligibility_form import EligibilityForm
 from screens.clerk.invoice_builder import InvoiceBuilderScreen
 from screens.clerk.invoice_view import CreditDialog, InvoiceViewScreen, PrintDialog
 from screens.clerk.service_form import ServiceForm
-from screens.common.confirm import ConfirmDialog
 from screens.common.help import HelpScreen
 from tests.conftest import Office
 from tests.pilot import fill, screen_text, settle, wait_until
 from tests.tui.test_billing_screens import count, make_app, notes
 from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing
+from tui.widgets.confirm import ConfirmDialog
 
 HOSTILE = "[bold]x[/]"
 HUGE = "x" * 5000

@@ -41,7 +41,6 @@ from screens.clerk.collections_worklist import CollectionsWorklistScreen
 from screens.clerk.contact_form import ContactDialog
 from screens.clerk.dispute_form import DisputeDialog
 from screens.clerk.invoice_view import InvoiceViewScreen
-from screens.common.confirm import ConfirmDialog
 from screens.common.goto import GotoDialog
 from screens.common.time_view import InfoDialog, ReasonDialog
 from screens.supervisor.agency_placements import (
@@ -57,6 +56,7 @@ from tests.conftest import FROZEN_NOW, Office
 from tests.pilot import replace, screen_text, settle, type_text, wait_for_list, wait_until
 from tests.tui.test_billing_screens import make_app, notes
 from tests.tui.test_payment_screens import flat, open_screen
+from tui.widgets.confirm import ConfirmDialog
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)  # the frozen office day

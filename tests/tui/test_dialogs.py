@@ -9,14 +9,14 @@ from textual.widgets import Input
 
 from db.errors import ConflictError, ValidationError
 from db.rights import Action
-from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
 from tests.pilot import screen_text, settle, wait_until
 from tests.tui.conftest import make_app
 from tests.tui.test_billing_screens import make_app as noting_app
 from tests.tui.test_billing_screens import notes
-from tui.dialogs import FIX_FIELDS, FormDialog
 from tui.exports import ExportError
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FIX_FIELDS, FormDialog
 from tui.widgets.forms import Field, parse_int
 
 

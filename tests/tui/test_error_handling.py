@@ -16,7 +16,7 @@ from screens.supervisor.dashboard import DashboardScreen
 from tests.conftest import Office
 from tests.pilot import settle
 from tests.tui.conftest import make_app
-from tui.base import DbScreen
+from tui.widgets.base import DbScreen
 
 
 class Boom(RuntimeError):

@@ -29,7 +29,6 @@ from db.models import (
 from screens.clerk import invoice_view
 from screens.clerk.invoice_view import CreditDialog, InvoiceViewScreen, PrintDialog, VoidDialog
 from screens.clerk.plan_view import AgreementDialog, PlanViewScreen
-from screens.common.confirm import ConfirmDialog
 from screens.supervisor import agency_placements
 from screens.supervisor.agency_placements import AgencyDialog, AgencyPaymentDialog, ExportDialog
 from tests.conftest import Office
@@ -39,7 +38,8 @@ from tests.tui.test_billing_screens_forms import field_error
 from tests.tui.test_billing_screens_support import add_services, make_billing
 from tests.tui.test_collections_screens import make_desk
 from tests.tui.test_payment_screens import make_books
-from tui.dialogs import FIX_FIELDS
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.dialogs import FIX_FIELDS
 
 D = Decimal
 HUGE = 10_000

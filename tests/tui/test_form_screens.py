@@ -19,7 +19,6 @@ from db.models import PaymentBatch, PaymentPlan, Timecard, TimecardStatus
 from screens.clerk.batch_post import BatchPostScreen
 from screens.clerk.payment_post import PaymentPostScreen
 from screens.clerk.plan_setup import PlanSetupScreen
-from screens.common.confirm import ConfirmDialog
 from screens.supervisor import payroll_export
 from screens.supervisor.payroll_export import PayrollExportScreen
 from tests.conftest import Office
@@ -33,6 +32,7 @@ from tests.tui.test_payment_screens import (
     open_screen,
 )
 from tests.tui.test_time_screens_forms import _week
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.forms import ParseError, parse_int
 
 HUGE_DIGITS = "9" * 10_000

@@ -24,10 +24,10 @@ from db.models import Invoice, InvoiceStatus, PayerSide, Payment, PaymentMethod
 from db.rights import Actor
 from screens.clerk.payment_post import PaymentPostScreen
 from screens.clerk.payment_widgets import Lookup
-from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
 from tests.pilot import replace, screen_text, settle, wait_until
 from tests.tui.conftest import make_app
+from tui.widgets.confirm import ConfirmDialog
 
 D = Decimal
 TODAY = dt.date(2026, 11, 16)  # the frozen office day (Mon)

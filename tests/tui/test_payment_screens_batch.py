@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Input
 from billing import payments
 from db.models import InvoiceStatus, PaymentBatch
 from screens.clerk.batch_post import BatchPostScreen
-from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
 from tests.pilot import replace, screen_text, settle
 from tests.tui.conftest import make_app
@@ -29,6 +28,7 @@ from tests.tui.test_payment_screens import (
     open_screen,
     text_of,
 )
+from tui.widgets.confirm import ConfirmDialog
 
 D = Decimal
 

@@ -16,7 +16,6 @@ from billing import payments, plans
 from db.models import Installment, PayerSide, PaymentPlan
 from screens.clerk.plan_setup import PlanSetupScreen
 from screens.clerk.plan_view import AgreementDialog, PlanViewScreen
-from screens.common.confirm import ConfirmDialog
 from tests.conftest import Office
 from tests.pilot import replace, screen_text, settle
 from tests.tui.conftest import make_app
@@ -29,6 +28,7 @@ from tests.tui.test_payment_screens import (
     open_screen,
     text_of,
 )
+from tui.widgets.confirm import ConfirmDialog
 
 D = Decimal
 

@@ -18,7 +18,6 @@ from textual.widgets import Select
 from db.models import Shift, ShiftType, User
 from scheduling import shifts
 from screens.clerk.my_schedule import MyScheduleScreen
-from screens.common.confirm import ConfirmDialog
 from screens.common.goto import GotoDialog
 from screens.supervisor.schedule_grid import (
     BuildDialog,
@@ -30,6 +29,7 @@ from screens.supervisor.schedule_grid import (
 from tests.conftest import Office
 from tests.pilot import screen_text, settle, wait_until
 from tests.tui.conftest import make_app
+from tui.widgets.confirm import ConfirmDialog
 
 MON = dt.date(2026, 11, 16)  # the frozen today
 NEXT = MON + dt.timedelta(days=7)  # Mon 23 Nov

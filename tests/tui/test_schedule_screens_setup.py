@@ -11,7 +11,6 @@ from textual.widgets import Select
 
 from db.models import CoverageRequirement, Holiday, RosterRule, ShiftType
 from scheduling import shifts
-from screens.common.confirm import ConfirmDialog
 from screens.supervisor.schedule_setup import (
     CoverageForm,
     HolidayForm,
@@ -26,6 +25,7 @@ from tests.conftest import Office
 from tests.pilot import fill, screen_text, settle
 from tests.tui.conftest import make_app
 from tests.tui.test_schedule_screens import setup_office
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.forms import ParseError
 
 

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from db.models import RequestStatus, TimeOffRequest
 from scheduling import shifts, timeoff
 from screens.clerk.time_off_request import TimeOffRequestScreen
-from screens.common.confirm import ConfirmDialog
 from screens.supervisor.time_off_approval import DecisionDialog, TimeOffApprovalScreen
 from tests.conftest import Office
 from tests.pilot import fill, screen_text, settle
 from tests.tui.conftest import make_app
 from tests.tui.test_schedule_screens import NEXT, setup_office
+from tui.widgets.confirm import ConfirmDialog
 
 HOSTILE = "[bold]x[/] '; DROP TABLE time_off_requests; --"
 

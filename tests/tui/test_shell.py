@@ -8,7 +8,6 @@ from textual.widgets import DataTable
 from db.models import AuditEntry, User
 from screens.clerk.my_day import MyDayScreen
 from screens.common.audit_log import AuditLogScreen
-from screens.common.confirm import ConfirmDialog
 from screens.common.goto import GotoDialog
 from screens.common.help import HelpScreen
 from screens.supervisor.dashboard import DashboardScreen
@@ -16,6 +15,7 @@ from screens.supervisor.staff import StaffForm, StaffScreen
 from tests.conftest import Office
 from tests.pilot import screen_text, settle, wait_until
 from tests.tui.conftest import make_app
+from tui.widgets.confirm import ConfirmDialog
 
 
 async def test_supervisor_starts_on_dashboard_with_real_figures(office: Office) -> None:

@@ -18,7 +18,6 @@ from db import timeutil
 from db.models import ClockEvent, ClockKind, Timecard, TimecardSignature, TimecardStatus
 from screens.clerk.my_day import MyDayScreen
 from screens.clerk.my_timecard import MyTimecardScreen, SubmitDialog
-from screens.common.confirm import ConfirmDialog
 from screens.common.time_view import InfoDialog, ReasonDialog
 from screens.supervisor.clock_correction import ClockEventForm
 from screens.supervisor.payroll_export import PayrollExportScreen
@@ -27,6 +26,7 @@ from tests.conftest import FROZEN_NOW, Office
 from tests.pilot import replace, screen_text, settle, type_text
 from tests.scheduling.factories_time import add_shift, local, work
 from tests.tui.conftest import make_app
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.header import OfficeHeader
 
 LAST_WEEK = dt.date(2026, 11, 9)  # the pay period before the frozen Monday 16 Nov 2026

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, cast
 
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from db.engine import Database
 from db.live_rights import check_actor
-
-if TYPE_CHECKING:
-    from tui.app import ClerkDeskApp
+from db.rights import Actor
 
 T = TypeVar("T")
 
@@ -35,15 +35,29 @@ FOCUS_BINDINGS: list[BindingType] = [
 ]
 
 
+class OfficeApp(Protocol):
+    """What a screen may use of the running app. The app (tui.app) satisfies it; naming it here
+    keeps screens and this kit below the app, so the app can import screens without a circle."""
+
+    database: Database
+    actor: Actor
+    exports: Path
+    tz: str  # the office's timezone
+
+    def show_error(self, exc: BaseException) -> None: ...
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+
 class DbMixin:
     """Mixed into Screen and ModalScreen."""
 
     @property
-    def cd_app(self) -> ClerkDeskApp:
-        return self.app  # type: ignore[attr-defined]  # a mixin: the Screen it is mixed into has .app
+    def cd_app(self) -> OfficeApp:
+        return cast(OfficeApp, self.app)  # type: ignore[attr-defined]  # a mixin: the Screen it is mixed into has .app
 
     @property
-    def actor(self) -> Any:
+    def actor(self) -> Actor:
         return self.cd_app.actor
 
     def db_call(

@@ -48,8 +48,8 @@ from textual.widgets import Button, Input, Static
 
 from db.errors import ClerkDeskError, ValidationError
 from db.rights import Action
-from screens.common.confirm import ConfirmDialog
-from tui.base import DbMixin, DbModal
+from tui.widgets.base import DbMixin, DbModal
+from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.forms import AnyField, Form
 
 T = TypeVar("T")
