@@ -65,7 +65,8 @@ def run_one(size: str, time_limit: float, workers: int, seed: int) -> dict[str, 
     rss_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_clerks, n_days, n_shifts = SIZES[size]
     return {
-        "size": f"{n_clerks} x {n_days // 7}w x {n_shifts}" + (f", cover {COVER[size]:g}" if size in COVER else ""),
+        "size": f"{n_clerks} x {n_days // 7}w x {n_shifts}"
+        + (f", cover {COVER[size]:g}" if size in COVER else ""),
         "vars": n_vars,
         "build_s": build,
         "build_cpu_s": build_cpu,

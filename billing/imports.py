@@ -269,7 +269,9 @@ def import_clients(
 ) -> ImportReport:
     """Upsert clients from a CSV file (see the module notes)."""
     if not actor.can(Action.CATALOG_EDIT):  # the catalog right, but say what was refused
-        raise PermissionDenied(f"{actor.login} ({actor.role.value}) may not import clients: a supervisor imports")
+        raise PermissionDenied(
+            f"{actor.login} ({actor.role.value}) may not import clients: a supervisor imports"
+        )
     require(actor, Action.CLIENT_EDIT)
     open_it = _opener(source)
     today = office_day(session)

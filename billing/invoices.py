@@ -318,9 +318,7 @@ def _credited(session: Session, line_ids: Sequence[int]) -> dict[int, tuple[int,
         .group_by(InvoiceLine.credits_line_id)
     ).all()
     # credits_line_id IS NOT NULL by the in_() filter; the test narrows the type.
-    return {
-        lid: (n, -(amount if amount is not None else ZERO)) for lid, n, amount in rows if lid is not None
-    }
+    return {lid: (n, -(amount if amount is not None else ZERO)) for lid, n, amount in rows if lid is not None}
 
 
 def _fully_credited(line: InvoiceLine, credited: Mapping[int, tuple[int, Decimal]]) -> bool:

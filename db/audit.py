@@ -86,7 +86,9 @@ def _row_hash(
     after: str,
 ) -> str:
     """The plain SHA-256 of rows written before migration 0004 (``keyed`` false)."""
-    return hashlib.sha256(_message((prev_hash, at, actor_login, entity, entity_id, action, before, after))).hexdigest()
+    return hashlib.sha256(
+        _message((prev_hash, at, actor_login, entity, entity_id, action, before, after))
+    ).hexdigest()
 
 
 def _keyed_hash(key: bytes, prev_hash: str, at: str, actor_id: int | None, actor_login: str,
@@ -613,7 +615,11 @@ def reconcile(session: Session, batch: int = 5000) -> VerifyResult:
                     f"{logged[f]!r} (changed outside ClerkDesk)"
                 )
     if problems.count:
-        more = f" (and {problems.count - len(problems.first)} more)" if problems.count > len(problems.first) else ""
+        more = (
+            f" (and {problems.count - len(problems.first)} more)"
+            if problems.count > len(problems.first)
+            else ""
+        )
         return VerifyResult(False, 0, None, "reconciliation failed: " + "; ".join(problems.first) + more)
     return VerifyResult(
         True,

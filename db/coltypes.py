@@ -64,6 +64,14 @@ class UTCDateTime(TypeDecorator[pendulum.DateTime]):
         if value.tzinfo is not None:  # a driver that returns aware values (or a typed aggregate)
             return pendulum.instance(value).in_timezone("UTC")
         # Build from a plain datetime: pendulum.instance() ignores tz= for a naive pendulum value.
-        plain = dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                            value.microsecond, tzinfo=dt.UTC)
+        plain = dt.datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=dt.UTC,
+        )
         return pendulum.instance(plain).in_timezone("UTC")

@@ -14,6 +14,4 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 def has_control_chars(text: str, *, allow: str = "") -> bool:
     """True if ``text`` holds a control character not in ``allow`` (e.g. "\\n\\t" for notes)."""
-    return any(
-        c not in allow and (unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS) for c in text
-    )
+    return any(c not in allow and (unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS) for c in text)

@@ -600,7 +600,9 @@ def _unbilled_clients() -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-def _primary_payer_kinds(session: Session, day: dt.date, client_ids: sa.Select[*tuple[Any, ...]]) -> dict[int, str]:
+def _primary_payer_kinds(
+    session: Session, day: dt.date, client_ids: sa.Select[*tuple[Any, ...]]
+) -> dict[int, str]:
     rows = session.execute(
         sa.select(Coverage.client_id, Payer.kind)
         .join(Payer, Payer.id == Coverage.payer_id)

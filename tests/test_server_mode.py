@@ -105,7 +105,7 @@ def test_the_fingerprint_is_the_one_ssh_keygen_prints(tmp_path: Path) -> None:
         ("", "empty"),
         ('command="/bin/sh" ' + ed25519(1), "not a public key line"),
         ("restrict,pty " + ed25519(1), "not a public key line"),
-        (ed25519(1).strip() + "\ncommand=\"/bin/sh\" " + ed25519(2), "exactly one public key"),
+        (ed25519(1).strip() + '\ncommand="/bin/sh" ' + ed25519(2), "exactly one public key"),
         (ed25519(1).strip() + "\r" + ed25519(2), "exactly one public key"),
         (ed25519(1).replace("someone", "some\x00one"), "control characters"),
         ("ssh-ed25519", "no key data"),
@@ -114,8 +114,19 @@ def test_the_fingerprint_is_the_one_ssh_keygen_prints(tmp_path: Path) -> None:
         ("ssh-ed25519 " + base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519").decode(), "not a ssh-ed25519"),
         ("ssh-ed25519 " + "A" * 20_000, "too long"),
     ],
-    ids=["empty", "command option", "restrict option", "newline+command", "CR", "NUL", "no data",
-         "bad base64", "type mismatch", "truncated", "huge"],
+    ids=[
+        "empty",
+        "command option",
+        "restrict option",
+        "newline+command",
+        "CR",
+        "NUL",
+        "no data",
+        "bad base64",
+        "type mismatch",
+        "truncated",
+        "huge",
+    ],
 )
 def test_bad_keys_and_option_injection_are_refused(text: str, why: str) -> None:
     with pytest.raises(ServerError, match=why):

@@ -162,7 +162,9 @@ def test_each_session_has_its_clients_environment(warm: WarmProcess, home: Path)
         p.close()
 
 
-def test_a_crashed_session_ends_its_client_alike_and_the_server_goes_on(warm: WarmProcess, home: Path) -> None:
+def test_a_crashed_session_ends_its_client_alike_and_the_server_goes_on(
+    warm: WarmProcess, home: Path
+) -> None:
     p = login(home)
     try:
         assert p.read_until(lambda t: CLERK_HOME in t, TIMEOUT), p.text[-2000:]
@@ -378,7 +380,12 @@ def test_a_peer_of_another_uid_is_refused(warm: WarmProcess) -> None:
     folder = warm.socket.parent
     # The folder (0700) and socket (0600) already keep other accounts out; open them to check
     # the second wall: the server's SO_PEERCRED check.
-    for p, m in ((warm.home, 0o711), (warm.home / ".clerkdesk", 0o711), (folder, 0o711), (warm.socket, 0o666)):
+    for p, m in (
+        (warm.home, 0o711),
+        (warm.home / ".clerkdesk", 0o711),
+        (folder, 0o711),
+        (warm.socket, 0o666),
+    ):
         os.chmod(p, m)
     try:
         probe = (

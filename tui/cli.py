@@ -107,7 +107,10 @@ def describe_unexpected(exc: BaseException) -> tuple[str, int]:
         return f"a date or number is out of range ({exc})", EXIT_USAGE
     if isinstance(exc, ValueError | UnicodeError):
         return f"bad value: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", EXIT_USAGE
-    return f"internal error ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}", EXIT_FAILED
+    return (
+        f"internal error ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}",
+        EXIT_FAILED,
+    )
 
 
 class SafeGroup(click.Group):

@@ -86,8 +86,10 @@ def server_init(c: Ctx, url: str | None) -> None:
         after = current_revision(db.engine)
     make_private(srv.url)
     click.echo(f"server configuration: {srv.folder / 'server.toml'}")
-    click.echo(f"database: {sa.engine.make_url(srv.url).render_as_string(hide_password=True)} "
-               f"({'created' if before is None else 'at'} {after})")
+    click.echo(
+        f"database: {sa.engine.make_url(srv.url).render_as_string(hide_password=True)} "
+        f"({'created' if before is None else 'at'} {after})"
+    )
     click.echo(f"exports: {srv.exports}/<login>")
     click.echo("next: `clerkdesk user add ...`, then `clerkdesk ssh-key add LOGIN KEYFILE` per person")
 
@@ -128,9 +130,17 @@ def _audit(c: Ctx, action: str, rec: KeyRecord) -> None:
     actor = c.actor(db)
     facts = {"login": rec.login, "user_id": rec.user_id, "type": rec.key_type, "fingerprint": rec.fingerprint}
     with errors_as_exit():
-        db.write(lambda s: audit.record(s, actor, "ssh_key", rec.id, action,
-                                        before=facts if action == "remove" else None,
-                                        after=facts if action == "add" else None))
+        db.write(
+            lambda s: audit.record(
+                s,
+                actor,
+                "ssh_key",
+                rec.id,
+                action,
+                before=facts if action == "remove" else None,
+                after=facts if action == "add" else None,
+            )
+        )
 
 
 @click.group("ssh-key")
@@ -162,7 +172,9 @@ def ssh_key_add(c: Ctx, login: str, keyfile: BinaryIO) -> None:
     except ServerError as e:
         fail(str(e), EXIT_USAGE)
     _audit(c, "add", rec)
-    click.echo(f"added key {rec.id} for {login} ({rec.key_type} {rec.fingerprint}) to {authorized_keys_path(srv)}")
+    click.echo(
+        f"added key {rec.id} for {login} ({rec.key_type} {rec.fingerprint}) to {authorized_keys_path(srv)}"
+    )
 
 
 @ssh_key_group.command("list")
@@ -176,13 +188,19 @@ def ssh_key_list(c: Ctx) -> None:
         fail(str(e), EXIT_FAILED)
     db = c.database()
     with errors_as_exit():
-        users = db.read(lambda s: {r.id: (r.login, r.active) for r in s.execute(sa.select(User.id, User.login, User.active))})
+        users = db.read(
+            lambda s: {
+                r.id: (r.login, r.active) for r in s.execute(sa.select(User.id, User.login, User.active))
+            }
+        )
     from tabulate import tabulate
 
     table = []
     for k in reg.keys:
         login, active = users.get(k.user_id, (None, False))
-        state = "ok" if login == k.login and active else ("deactivated" if login == k.login else "no such user")
+        state = (
+            "ok" if login == k.login and active else ("deactivated" if login == k.login else "no such user")
+        )
         table.append([k.id, k.login, k.key_type, k.fingerprint, k.added[:10], state])
     click.echo(tabulate(table, headers=["id", "login", "type", "fingerprint", "added", "user"]))
 
@@ -262,4 +280,3 @@ def register(main: click.Group) -> None:
     main.add_command(server_group)
     main.add_command(ssh_key_group)
     main.add_command(serve)
-

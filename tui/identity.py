@@ -34,7 +34,9 @@ def server_admin() -> Actor:
     return Actor(user_id=0, login=unix_login(), name="Server administrator", role=Role.SUPERVISOR)
 
 
-def identify(session: Session, as_login: str | None, *, allow_root: bool = False, demo: bool = False) -> Actor:
+def identify(
+    session: Session, as_login: str | None, *, allow_root: bool = False, demo: bool = False
+) -> Actor:
     """Resolve the acting user. ``demo`` says the database is a recorded demo (``--as`` allowed)."""
     if as_login:
         if not demo:

@@ -252,9 +252,7 @@ class Evaluator:
         self._runs(c, row, bad)
         return out
 
-    def _runs(
-        self, c: ClerkIndex, row: Sequence[int], bad: Callable[[int | None, Rule, str], None]
-    ) -> None:
+    def _runs(self, c: ClerkIndex, row: Sequence[int], bad: Callable[[int | None, Rule, str], None]) -> None:
         """Run-length rules over history + period.
 
         A run is held to its minimum only when its first day is known (the day before it is

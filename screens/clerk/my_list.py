@@ -280,11 +280,7 @@ class MyListScreen(DbScreen):
                 self.notify(escape(f"{r.client_name}: {words}"))
                 # The next open item after this one (the list keeps its order while reloading).
                 nxt = next(
-                    (
-                        x.id
-                        for i, x in enumerate(items)
-                        if i > row and not x.finished and x.id != r.id
-                    ),
+                    (x.id for i, x in enumerate(items) if i > row and not x.finished and x.id != r.id),
                     None,
                 )
                 if nxt is None:

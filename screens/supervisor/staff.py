@@ -218,7 +218,9 @@ class StaffScreen(DbScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.db_call(lambda s: staff.deactivate_user(self.actor, s, row.login), deactivated, write=True)
+                self.db_call(
+                    lambda s: staff.deactivate_user(self.actor, s, row.login), deactivated, write=True
+                )
 
         # Refusals (yourself, no right) come before the question, not after the answer.
         self.db_call(

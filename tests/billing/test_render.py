@@ -162,7 +162,12 @@ def test_drawable_keeps_what_the_font_has_and_folds_the_rest() -> None:
 
 def test_pdf_prints_names_with_diacritics_exactly(world: World) -> None:
     numbers = []
-    for first, last in (("Hương", "Nguyễn"), ("Jürgen", "Groß"), ("Åsa", "Sjöström"), ("Νίκος", "Παπαδόπουλος")):
+    for first, last in (
+        ("Hương", "Nguyễn"),
+        ("Jürgen", "Groß"),
+        ("Åsa", "Sjöström"),
+        ("Νίκος", "Παπαδόπουλος"),
+    ):
         c = world.new_client(first, last)
         world.service("E0114", client=c)
         (stmt,) = world.w(world.clerk, lambda a, s, c=c: invoices.build_invoices(a, s, c)).drafts

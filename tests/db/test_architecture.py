@@ -87,9 +87,7 @@ def test_the_app_is_what_screens_expect() -> None:
         n for n in vars(OfficeApp) if not n.startswith("_") and callable(getattr(OfficeApp, n))
     }
     init_src = ast.unparse(ast.parse((ROOT / "tui" / "app.py").read_text(encoding="utf-8")))
-    missing = sorted(
-        m for m in members if not hasattr(ClerkDeskApp, m) and f"self.{m} =" not in init_src
-    )
+    missing = sorted(m for m in members if not hasattr(ClerkDeskApp, m) and f"self.{m} =" not in init_src)
     assert missing == []
 
 

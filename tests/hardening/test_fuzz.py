@@ -120,9 +120,17 @@ def fuzz_url(office: Office, db_url: str) -> str:
     def go(s: Session) -> None:
         c = make_client(s, "A-1001")
         p = make_payer(s, "Acme Health")
-        make_invoice(s, client_id=c, created_by=by, total="100.00", issue_date=dt.date(2026, 8, 1), number="S-1")
         make_invoice(
-            s, client_id=c, created_by=by, total="80.00", issue_date=dt.date(2026, 9, 1), number="P-1", payer_id=p
+            s, client_id=c, created_by=by, total="100.00", issue_date=dt.date(2026, 8, 1), number="S-1"
+        )
+        make_invoice(
+            s,
+            client_id=c,
+            created_by=by,
+            total="80.00",
+            issue_date=dt.date(2026, 9, 1),
+            number="P-1",
+            payer_id=p,
         )
 
     office.db.write(go)
@@ -174,7 +182,11 @@ def test_every_command_survives_hostile_values(
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(text=st.sampled_from(HOSTILE) | st.text(max_size=60) | st.from_regex(r"-?\d{0,40}(\.\d{0,5})?(e-?\d{1,6})?"))
+@given(
+    text=st.sampled_from(HOSTILE)
+    | st.text(max_size=60)
+    | st.from_regex(r"-?\d{0,40}(\.\d{0,5})?(e-?\d{1,6})?")
+)
 def test_money_parsers_raise_only_their_own_errors(text: str) -> None:
     try:
         v = to_money(text)

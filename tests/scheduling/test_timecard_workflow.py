@@ -553,7 +553,8 @@ def test_two_supervisors_signing_at_once_do_not_fork_the_signature_chain(
             db.dispose()
 
     threads = [
-        threading.Thread(target=signer, args=(sup, c)) for sup, c in zip((office.sup, office.sup2), cards, strict=True)
+        threading.Thread(target=signer, args=(sup, c))
+        for sup, c in zip((office.sup, office.sup2), cards, strict=True)
     ]
     for t in threads:
         t.start()

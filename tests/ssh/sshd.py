@@ -193,8 +193,18 @@ class SshServer:
     def as_service(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """``clerkdesk ARGS`` run by the service account, as its administrator would (sudo -u)."""
         return subprocess.run(
-            ["runuser", "-u", self.service, "--", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
-             str(clerkdesk_script()), *args],
+            [
+                "runuser",
+                "-u",
+                self.service,
+                "--",
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "LANG=C.UTF-8",
+                str(clerkdesk_script()),
+                *args,
+            ],
             input=stdin,
             capture_output=True,
             text=True,
@@ -204,7 +214,11 @@ class SshServer:
 
     def as_own_account(self, *argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["runuser", "-u", self.own_account, "--", *argv], capture_output=True, text=True, timeout=60, cwd="/"
+            ["runuser", "-u", self.own_account, "--", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd="/",
         )
 
     def sshd_log(self) -> str:

@@ -89,7 +89,9 @@ def client_env() -> dict[str, str]:
 def users(server: SshServer) -> list[tuple[str, str, bool]]:
     con = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
     try:
-        return [(r[0], r[1], bool(r[2])) for r in con.execute("SELECT login, role, active FROM users ORDER BY id")]
+        return [
+            (r[0], r[1], bool(r[2])) for r in con.execute("SELECT login, role, active FROM users ORDER BY id")
+        ]
     finally:
         con.close()
 

@@ -18,5 +18,6 @@ def exports_folder_for_tests() -> Path:
 
 def make_app(office: Office, who: str = "sup", keymap: dict[str, str] | None = None) -> ClerkDeskApp:
     actor = getattr(office, who)
-    return ClerkDeskApp(office.db, actor, config=Config(keymap=keymap or {}), exports=exports_folder_for_tests())
-
+    return ClerkDeskApp(
+        office.db, actor, config=Config(keymap=keymap or {}), exports=exports_folder_for_tests()
+    )

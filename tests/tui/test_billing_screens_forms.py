@@ -294,7 +294,9 @@ async def test_service_form_refuses_bad_input(office: Office) -> None:
         await save(pilot)
         assert field_error(app, "code") == "Code is required"
         await pilot.press(*HOSTILE)
-        await wait_until(pilot, lambda: "No active code starts with '[BOLD]X[/]'" in screen_text(app), "no code")
+        await wait_until(
+            pilot, lambda: "No active code starts with '[BOLD]X[/]'" in screen_text(app), "no code"
+        )
         await fill(pilot, "units", "0")
         await save(pilot)
         assert field_error(app, "units") == "Units must be between 1 and 999"
@@ -348,7 +350,10 @@ async def test_print_and_credit_dialogs_refuse_bad_input(office: Office, tmp_pat
         await pilot.press("enter")
         await settle(pilot)
         assert field_error(app, "folder") == "Folder has control characters"
-        for way_out, why in (("../..", "may not contain '..'"), (str(tmp_path), "must be a file name inside")):
+        for way_out, why in (
+            ("../..", "may not contain '..'"),
+            (str(tmp_path), "must be a file name inside"),
+        ):
             await fill(pilot, "folder", way_out)
             await pilot.press("enter")
             await settle(pilot)

@@ -236,6 +236,7 @@ class Field(FieldBase):
         # Editing a marked field is fixing it: the mark goes (save checks it again).
         self.set_error(None)
 
+
 class FolderField(Field):
     """A sub-folder of the person's exports folder ``root`` (tui/exports.py). Empty is the
     exports folder itself: the value is then "", never None."""
