@@ -13,8 +13,9 @@ from textual.screen import Screen
 
 from screens.clerk.client_account import ClientAccountScreen
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.tui.conftest import make_app
-from tests.tui.test_billing_screens_support import make_billing, settle
+from tests.tui.test_billing_screens_support import make_billing
 from tui.app import ClerkDeskApp
 from tui.nav import entries_for
 from tui.widgets.footer import MAX_LINES, FooterItem, KeyFooter, pack

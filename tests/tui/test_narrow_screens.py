@@ -10,8 +10,9 @@ from scheduling import shifts
 from screens.clerk.client_account import ClientAccountScreen
 from screens.clerk.my_day import MyDayScreen
 from tests.conftest import Office
-from tests.tui.conftest import make_app, screen_text
-from tests.tui.test_billing_screens_support import make_billing, settle
+from tests.pilot import screen_text, settle
+from tests.tui.conftest import make_app
+from tests.tui.test_billing_screens_support import make_billing
 from tests.tui.test_footer import terminal_lines
 from tests.tui.test_schedule_screens import MON, open_grid, setup_office
 from tui.app import ClerkDeskApp

@@ -13,8 +13,8 @@ from textual.widgets import Input, Static
 from screens.clerk.client_form import ClientForm
 from screens.supervisor.schedule_setup import ShiftTypeForm
 from tests.conftest import Office
+from tests.pilot import settle
 from tests.tui.conftest import make_app
-from tests.tui.test_billing_screens_support import settle
 from tui.widgets.forms import LONGEST, Field
 
 
