@@ -10,7 +10,7 @@ from scheduling import shifts
 from screens.clerk.client_account import ClientAccountScreen
 from screens.clerk.my_day import MyDayScreen
 from tests.conftest import Office
-from tests.pilot import screen_text, settle
+from tests.pilot import screen_text, wait_until, settle
 from tests.tui.conftest import make_app
 from tests.tui.test_billing_screens_support import make_billing
 from tests.tui.test_footer import terminal_lines
@@ -59,7 +59,9 @@ async def test_my_day_says_clocked_in_once(office: Office) -> None:
         assert [line for line in lines if "NOT RECORDED" in line] != []
         assert len([line for line in lines if line.startswith("Clocked in")]) == 1
         await pilot.press("o")  # a punch that works takes the refusal away
-        await settle(pilot)
+        await wait_until(
+            pilot, lambda: any("locked out" in x for x in time_panel_lines(app)), "the clock-out shown"
+        )
         lines = time_panel_lines(app)
         assert not [line for line in lines if "NOT RECORDED" in line], lines
         assert [line for line in lines if "locked out" in line] == ["Clocked out at 10:00"], lines
