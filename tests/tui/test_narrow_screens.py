@@ -10,7 +10,7 @@ from scheduling import shifts
 from screens.clerk.client_account import ClientAccountScreen
 from screens.clerk.my_day import MyDayScreen
 from tests.conftest import Office
-from tests.pilot import screen_text, wait_until, settle
+from tests.pilot import screen_text, settle, wait_until
 from tests.tui.conftest import make_app
 from tests.tui.test_billing_screens_support import make_billing
 from tests.tui.test_footer import terminal_lines
