@@ -513,7 +513,9 @@ def my_day(actor: Actor, session: Session) -> MyDay:
     last = session.scalars(
         sa.select(ClockEvent)
         .where(ClockEvent.user_id == actor.user_id, ClockEvent.voided.is_(False))
-        .order_by(ClockEvent.at.desc())
+        # Two punches in the same second (a frozen test clock, a fast double key): the later
+        # row is the later event, as in scheduling.clock.
+        .order_by(ClockEvent.at.desc(), ClockEvent.id.desc())
         .limit(1)
     ).first()
     state = "not clocked in"

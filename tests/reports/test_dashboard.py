@@ -265,3 +265,13 @@ def test_inbox_holds_every_decision_waiting(office: Office) -> None:
     )
     d = office.db.read(lambda s: dashboard(office.sup, s))
     assert [i.kind for i in d.inbox] == ["timecard", "dispute"] and d.overrides_waiting == 0
+
+
+def test_my_day_takes_the_later_of_two_punches_in_the_same_second(office: Office) -> None:
+    # PostgreSQL returned the clock-in for "latest" when both rows had the same instant: my day
+    # said "clocked in" while the header (scheduling.clock) said "not clocked in".
+    timeutil.freeze("2026-11-16T15:00:00+00:00")
+    for kind in ("in", "break_start", "break_end", "out"):
+        office.db.write(lambda s, k=kind: clock.punch(office.clerk, s, k))
+    assert office.db.read(lambda s: my_day(office.clerk, s)).clock_state == "clocked out at 10:00"
+    assert office.db.read(lambda s: clock.clock_state(office.clerk, s)).status == "out"

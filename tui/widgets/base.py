@@ -98,7 +98,6 @@ class DbMixin:
             except Exception as exc:
                 app.call_from_thread(deliver, on_error or app.show_error, exc)
                 return
-                return
             if then is not None:
                 app.call_from_thread(deliver, then, result)
 
