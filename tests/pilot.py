@@ -43,7 +43,11 @@ def screen_text(app: App[Any]) -> str:
 
 
 def _busy(app: App[Any]) -> list[str]:
-    return [w.name or repr(w) for w in app.workers if not w.is_finished]
+    busy = [w.name or repr(w) for w in app.workers if not w.is_finished]
+    waiting = getattr(app, "keys_waiting", None)  # keys typed fast wait their turn (tui.keyqueue)
+    if waiting is not None and waiting():
+        busy.append(f"{waiting()} typed keys")
+    return busy
 
 
 async def _workers_done(app: App[Any]) -> None:

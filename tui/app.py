@@ -32,6 +32,7 @@ from db.rights import Actor
 from db.settings import office_timezone
 from tui.config import Config, load_config
 from tui.exports import default_root
+from tui.keyqueue import KeysInOrder
 from tui.nav import NavEntry, entries_for
 
 CLERKDESK_THEME = Theme(
@@ -75,7 +76,7 @@ def terminal_gone(fd: int) -> bool:
     return any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in events)
 
 
-class ClerkDeskApp(App[None]):
+class ClerkDeskApp(KeysInOrder, App[None]):
     """Knows the database and who is working; opens the home screen for their role."""
 
     TITLE = "ClerkDesk"

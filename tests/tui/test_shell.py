@@ -264,6 +264,34 @@ def burst(app, keys: str | list[str]) -> None:  # type: ignore[no-untyped-def]
         app.post_message(events.Key(k, char))
 
 
+async def test_a_letter_typed_fast_after_g_picks_from_the_go_to_menu(office: Office) -> None:
+    """Issue 12: "g" "a" as one burst left the go-to menu open; the "a" went to the dashboard."""
+    app = make_app(office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, ["g", "a"])
+        await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["DashboardScreen", "AuditLogScreen"]
+
+
+async def test_keys_typed_fast_across_two_new_screens_reach_the_form(office: Office) -> None:
+    """s (Staff) a (Add) then a login and a name, all in one burst: every key lands where the
+    key before it left the focus, none on the dashboard (whose "a" opens the audit log)."""
+    app = make_app(office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        burst(app, ["s", "a", *"fast", "tab", *"Fay Fast"])
+        await settle(pilot)
+        assert isinstance(app.screen, StaffForm)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == [
+            "DashboardScreen",
+            "StaffScreen",
+            "StaffForm",
+        ]
+        values = {f.field_name: f.text for f in app.screen.query("Field")}  # type: ignore[attr-defined]
+        assert (values["login"], values["name"]) == ("fast", "Fay Fast")
+
+
 async def test_keys_typed_fast_after_tab_land_in_the_next_field(office: Office) -> None:
     """Issue 12: "Night" Tab "22:00" sent as one burst all went into the first field."""
     app = make_app(office, "sup")

@@ -40,8 +40,7 @@ def count_marking(field: Field) -> list[str]:
 async def burst(app: Any, pilot: Any, text: str) -> None:
     for char in text:  # as the terminal driver posts them: no wait between keys
         app.post_message(events.Key(char, char))
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def test_typing_a_long_name_marks_the_field_a_bounded_number_of_times(office: Office) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -33,19 +36,25 @@ class ConfirmDialog(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
         # Keys typed ahead, before the question was on screen ("dry" typed into the wrong place:
-        # d opened this, y would confirm it), must not answer it: y counts after the first paint.
-        self._armed = False
+        # d opened this, y would confirm it), must not answer it. Keys typed fast reach this
+        # dialog in order once it is up (tui.keyqueue), so what counts is when the key was typed:
+        # a y pressed before the first paint is not an answer.
+        self._shown_at: float | None = None
         self.call_after_refresh(self._arm)
 
     def _arm(self) -> None:
-        self._armed = True
+        self._shown_at = time.monotonic()  # Textual stamps events with time.monotonic too
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "y" and (self._shown_at is None or event.time < self._shown_at):
+            event.stop()
+            event.prevent_default()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
     def action_yes(self) -> None:
-        if self._armed:
-            self.dismiss(True)
+        self.dismiss(True)
 
     def action_no(self) -> None:
         self.dismiss(False)
