@@ -15,9 +15,10 @@ Wait on the app, never on the clock: a fixed pause passes on an idle laptop and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
@@ -158,6 +159,13 @@ async def wait_for_list(pilot: AnyPilot, filter_text: str, *, timeout: float = W
         timeout=timeout,
         shown=lambda: "\n".join(str(t.query_one(".paged-status", Static).render()) for t in lists()),
     )
+
+
+def burst(app: App[Any], keys: str | Iterable[str]) -> None:
+    """Post keys the way a terminal delivers a fast burst: all queued before any is handled
+    (``pilot.press`` waits for each). Follow with ``settle``, which waits for held keys too."""
+    for k in keys:
+        app.post_message(events.Key(k, k if len(k) == 1 else None))
 
 
 async def type_text(pilot: AnyPilot, text: str) -> None:

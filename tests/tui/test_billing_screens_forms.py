@@ -32,7 +32,7 @@ from screens.clerk.invoice_view import CreditDialog, InvoiceViewScreen, PrintDia
 from screens.clerk.service_form import ServiceForm
 from screens.common.help import HelpScreen
 from tests.conftest import Office
-from tests.pilot import fill, screen_text, settle, wait_until
+from tests.pilot import burst, fill, screen_text, settle, wait_until
 from tests.tui.test_billing_screens import count, make_app, notes
 from tests.tui.test_billing_screens_support import TODAY, add_services, make_billing
 from tui.widgets.confirm import ConfirmDialog
@@ -493,10 +493,7 @@ async def test_builder_discard_asks_and_releases_the_services(office: Office) ->
         await settle(pilot)
         assert count(office, Invoice) == 1
         # "dry" typed fast where no text field has focus: d asks, the typed-ahead y answers nothing.
-        from textual import events
-
-        for k in "dry":
-            app.post_message(events.Key(k, k))
+        burst(app, "dry")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog) and count(office, Invoice) == 1
         await pilot.press("n")

@@ -13,7 +13,7 @@ from screens.common.help import HelpScreen
 from screens.supervisor.dashboard import DashboardScreen
 from screens.supervisor.staff import StaffForm, StaffScreen
 from tests.conftest import Office
-from tests.pilot import screen_text, settle, wait_until
+from tests.pilot import burst, screen_text, settle, wait_until
 from tests.tui.conftest import make_app
 from tui.widgets.confirm import ConfirmDialog
 
@@ -253,15 +253,6 @@ async def test_staff_name_column_shrinks_when_a_long_name_is_shortened(office: O
         names = [r.name for r in app.screen.rows]  # type: ignore[attr-defined]
         assert "Cleo Clerk" in names and table.ordered_columns[1].width == max(map(len, names)) < 20
         assert "Cleo Clerk" in screen_text(app) and long_name not in screen_text(app)
-
-
-def burst(app, keys: str | list[str]) -> None:  # type: ignore[no-untyped-def]
-    """Post keys the way a terminal delivers a fast burst: all queued before any is handled."""
-    from textual import events
-
-    for k in keys:
-        char = k if len(k) == 1 else None
-        app.post_message(events.Key(k, char))
 
 
 async def test_a_letter_typed_fast_after_g_picks_from_the_go_to_menu(office: Office) -> None:

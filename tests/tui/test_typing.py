@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import events
 from textual.widgets import Input, Static
 
 from screens.clerk.client_form import ClientForm
 from screens.supervisor.schedule_setup import ShiftTypeForm
 from tests.conftest import Office
-from tests.pilot import settle
+from tests.pilot import burst, settle
 from tests.tui.conftest import make_app
 from tui.widgets.forms import LONGEST, Field
 
@@ -37,12 +36,6 @@ def count_marking(field: Field) -> list[str]:
     return calls
 
 
-async def burst(app: Any, pilot: Any, text: str) -> None:
-    for char in text:  # as the terminal driver posts them: no wait between keys
-        app.post_message(events.Key(char, char))
-    await settle(pilot)
-
-
 async def test_typing_a_long_name_marks_the_field_a_bounded_number_of_times(office: Office) -> None:
     app = make_app(office, "clerk")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -55,7 +48,8 @@ async def test_typing_a_long_name_marks_the_field_a_bounded_number_of_times(offi
         await pilot.pause()
         calls = count_marking(field)
         text = "abcdefghij" * 150
-        await burst(app, pilot, text)
+        burst(app, text)
+        await settle(pilot)
         assert field.input.value == text  # nothing lost
         assert calls == []  # nothing to mark: the field was and is fine
 
@@ -69,7 +63,8 @@ async def test_a_client_name_takes_what_its_column_holds_and_says_so(office: Off
         field = app.screen.query_one("#field-last_name", Field)
         field.input.focus()
         await pilot.pause()
-        await burst(app, pilot, "abcdefghij" * 200)
+        burst(app, "abcdefghij" * 200)
+        await settle(pilot)
         assert field.input.value == "abcdefghij" * 8
         assert "Last name takes at most 80 characters" in str(
             field.query_one(".field-error", Static).render()
@@ -86,7 +81,8 @@ async def test_marks_change_once_at_the_limit_and_once_when_fixed(office: Office
         field.input.focus()
         await pilot.pause()
         calls = count_marking(field)
-        await burst(app, pilot, "n" * 500)
+        burst(app, "n" * 500)
+        await settle(pilot)
         assert field.input.value == "n" * 60  # the input's max_length
         assert field.has_class("-limit") and "takes at most 60 characters" in str(
             field.query_one(".field-error", Static).render()
