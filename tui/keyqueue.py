@@ -7,7 +7,9 @@ login) sent the later keys to the screen that was in front before the first one 
 lost or, worse, ran that screen's keys. Here a key that went to a widget is followed by a marker
 down the same path; until the marker is back (or that path has gone with its screen), until the
 screen in front is mounted, and until the App has run what the key queued, later keys wait in
-order. Keys typed at human speed never wait: the marker is back long before the next key.
+order (the marker goes down twice, the second time behind the messages the key made, such as
+an Input's Submitted). Keys typed at human speed never wait: the marker is back long before the
+next key.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ RETRY = 0.005
 
 class KeyHandled(Message):
     """Sent after a key to the same widget; bubbles to the App once that key is dealt with."""
+
+    def __init__(self, lap: int = 1) -> None:
+        super().__init__()
+        self.lap = lap
 
 
 class KeysInOrder:
@@ -79,9 +85,18 @@ class KeysInOrder:
             self._keys_later()
 
     def on_key_handled(self, message: KeyHandled) -> None:
-        if self._keys_flight is not None and self._keys_flight[0] is message:
-            self._keys_flight = None
-            self._keys_flush()
+        if self._keys_flight is None or self._keys_flight[0] is not message:
+            return
+        _, target, since = self._keys_flight
+        self._keys_flight = None
+        if message.lap == 1 and target.is_attached:
+            # Messages the key made (an Input's Submitted, whose handler moves the focus) were
+            # queued behind the first marker: a second one goes behind them.
+            again = KeyHandled(lap=2)
+            if target.post_message(again):
+                self._keys_flight = (again, target, since)
+                return
+        self._keys_flush()
 
     def _keys_flush(self) -> None:
         """What the key left queued on the App runs before the next key: a ``call_later`` (how

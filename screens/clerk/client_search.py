@@ -191,11 +191,9 @@ class ClientSearchScreen(DbScreen):
         self.app.push_screen(ClientAccountScreen(client_id))
 
     def action_open(self) -> None:
-        key = self.results.current_key
-        if key is None:
+        # Through the table: typed fast after a name, it waits for that name's rows.
+        if not self.results.choose():
             self.notify("No client selected: search, then choose a row", severity="warning")
-            return
-        self.open_account(key)
 
     def action_results(self) -> None:
         self.results.table.focus()

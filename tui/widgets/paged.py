@@ -109,6 +109,13 @@ class PagedTable(Vertical, can_focus=False):
         self._debounce: Timer | None = None
         self._keys: list[Any] = []
         self._ready = False  # on_mount has run: the DataTable and status line exist
+        # The rows on screen answer this filter (None: none shown yet). Until they answer the
+        # filter as typed, a choice waits for them: Enter typed fast after a name must open a
+        # row of that name's search, not of the rows still shown from before.
+        self._shown_filter: str | None = None  # the filter the rows on screen answer
+        self._load_filter = ""  # the filter of the newest load asked for
+        self._loading = False
+        self._pending_choice = False
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.filter_placeholder, id="filter")
@@ -141,9 +148,34 @@ class PagedTable(Vertical, can_focus=False):
 
     def _load(self, start: Any) -> None:
         self._generation += 1
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
         if not self._ready:
             return  # on_mount loads the first page with the filter as it is then
+        self._loading = True
+        self._load_filter = self.filter_text
         self._fetch_worker(start, self.filter_text, self._generation)
+
+    @property
+    def rows_current(self) -> bool:
+        """The rows shown answer the filter as it reads now (a page still coming for the same
+        filter, a live refresh, leaves them current: they are what the person sees)."""
+        return self._shown_filter == self.filter_text and self._debounce is None
+
+    def choose(self) -> bool:
+        """Choose the row under the cursor now, or once the rows for the filter as typed are in.
+        False when there is nothing to choose."""
+        if not self.rows_current:
+            self._pending_choice = True
+            if self._debounce is None and not self._loading:  # the last load failed: again
+                self.refresh_page()
+            return True
+        key = self.current_key
+        if key is None:
+            return False
+        self.post_message(self.Chosen(self, key))
+        return True
 
     def _live(self) -> bool:
         """On the UI thread: is this table still on a screen of the app's stack?"""
@@ -155,6 +187,8 @@ class PagedTable(Vertical, can_focus=False):
             return False
 
     def _fetch_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        self._pending_choice = False  # the error dialog says why; choosing again loads again
         if self._live():
             self.app.show_error(exc)  # type: ignore[attr-defined]
 
@@ -190,6 +224,8 @@ class PagedTable(Vertical, can_focus=False):
             self._state.starts.append(event.start)
         if self._keys:
             table.move_cursor(row=min(row_index, len(self._keys) - 1))
+        self._shown_filter = self._load_filter
+        self._loading = False
         page_no = len(self._state.starts)
         shown = len(self._keys)
         more = "more with PgDn" if event.page.next_after is not None else "end of list"
@@ -198,6 +234,12 @@ class PagedTable(Vertical, can_focus=False):
         self.query_one(".paged-status", Static).update(
             Text(f"page {page_no} · {shown} rows{total} · {more}{filt}")
         )
+        if self._pending_choice and self.rows_current:
+            self._pending_choice = False
+            if self.current_key is not None:
+                self.post_message(self.Chosen(self, self.current_key))
+            else:
+                self.app.notify(f"Nothing matches {self.filter_text!r}", severity="warning")
 
     # ------------------------------------------------------------------ actions
 
@@ -261,11 +303,11 @@ class PagedTable(Vertical, can_focus=False):
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self._debounce is not None:  # Enter: search now, not after the typing pause
+            self.reload()
         self.table.focus()
 
     @on(DataTable.RowSelected)
     def _on_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        key = self.current_key
-        if key is not None:
-            self.post_message(self.Chosen(self, key))
+        self.choose()
