@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -306,6 +306,14 @@ class PagedTable(Vertical, can_focus=False):
         if self._debounce is not None:  # Enter: search now, not after the typing pause
             self.reload()
         self.table.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # Enter on the rows before they answer the filter as typed (an empty table included,
+        # which sends no RowSelected) waits for them; on current rows the table's own Enter runs.
+        if event.key == "enter" and self.table.has_focus and not self.rows_current:
+            event.stop()
+            event.prevent_default()
+            self.choose()
 
     @on(DataTable.RowSelected)
     def _on_row_selected(self, event: DataTable.RowSelected) -> None:
