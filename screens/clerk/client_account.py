@@ -620,7 +620,3 @@ class ClientAccountScreen(DbScreen):
             ContactDialog(self.client_id, f"{c.display_name} ({c.account_number})", owed=d.summary.overdue),
             lambda view: self.reload() if view is not None else None,
         )
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

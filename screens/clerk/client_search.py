@@ -207,7 +207,3 @@ class ClientSearchScreen(DbScreen):
                 self.open_account(view.id)
 
         self.app.push_screen(ClientForm(None), saved)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -175,7 +175,3 @@ class CollectionsWorklistScreen(DbScreen):
         self.query_one("#worklist-title", Static).update(self._title())
         self.reload()
         self.notify("Showing my accounts" if self.mine else "Showing all accounts")
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -513,7 +513,3 @@ class InvoiceViewScreen(DbScreen):
         self.app.push_screen(
             DisputeDialog(v, ln.line_no if ln is not None else None), lambda d: self.reload() if d else None
         )
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -45,6 +45,8 @@ class MyDayScreen(DbScreen):
             "t", "timecard", "Timecard", id="my_day.timecard", tooltip="Open my timecard for this period"
         ),
         Binding("w", "work_list", "Work list", id="my_day.work_list", tooltip="Open today's work list"),
+        # A supervisor opens my day from the dashboard; for a clerk it is home and Esc stays.
+        Binding("escape", "back", "Back", show=False, id="my_day.back", tooltip="Back to the dashboard"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -85,6 +85,7 @@ class MyListScreen(DbScreen):
         ),
         Binding("f", "finish", "Finish", id="my_list.finish", tooltip="Finish the item with an outcome"),
         Binding("ctrl+z", "reopen", "Reopen", id="my_list.reopen", tooltip="Reopen a finished item"),
+        Binding("escape", "back", "Back", id="my_list.back", tooltip="Back to my day"),
     ]
     POLL_SECONDS: ClassVar[float] = 1.0  # tests make it shorter
 

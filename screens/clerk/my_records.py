@@ -179,7 +179,3 @@ class MyRecordsScreen(DbScreen):
             ),
             confirmed,
         )
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

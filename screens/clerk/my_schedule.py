@@ -169,7 +169,3 @@ class MyScheduleScreen(DbScreen):
         from screens.clerk.time_off_request import TimeOffRequestScreen
 
         self.app.push_screen(TimeOffRequestScreen())
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

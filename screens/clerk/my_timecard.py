@@ -189,7 +189,3 @@ class MyTimecardScreen(DbScreen):
                 self.reload()
 
         self.app.push_screen(SubmitDialog(c), done)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -236,7 +236,3 @@ class TimeOffRequestScreen(DbScreen):
             ),
             confirmed,
         )
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -104,10 +104,6 @@ class AuditLogScreen(DbScreen):
             )
         )
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-
 
 def _pretty(raw: str) -> str:
     if not raw:

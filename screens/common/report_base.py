@@ -153,7 +153,3 @@ class ReportBase(DbScreen):
         who = self.login or ("team" if self.actor.is_supervisor else self.actor.login)
         name = f"output-{who}-{self.period.slug}.{'md' if fmt == 'md' else 'csv'}"
         export_file(self, name, render(self.report, fmt, self.symbol))
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

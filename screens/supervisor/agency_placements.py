@@ -634,7 +634,3 @@ class AgencyPlacementsScreen(DbScreen):
         self.only_active = not self.only_active
         self._title()
         self.query_one("#placements", ListTable).reload()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

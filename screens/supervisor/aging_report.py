@@ -155,10 +155,6 @@ class AgingReportScreen(DbScreen):
         assert self.as_of is not None
         self.app.push_screen(AgingAccountsScreen(side, bucket, self.as_of, amount))
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-
 
 class AgingAccountsScreen(DbScreen):
     """The accounts in one bucket on one side, paged by account number."""

@@ -224,6 +224,10 @@ class AssignmentScreen(DbScreen):
             id="assignment.clear_marks",
             tooltip="Unmark every item",
         ),
+        # With no marks to clear, Esc goes back, as on every other screen.
+        Binding(
+            "escape", "back", "Back", show=False, id="assignment.back", tooltip="Back to the previous screen"
+        ),
         Binding("s", "sort", "Sort", id="assignment.sort", tooltip="Sort by priority, kind, age or amount"),
         Binding(
             "v", "view", "View", id="assignment.view", tooltip="All, unassigned, assigned, open, finished"

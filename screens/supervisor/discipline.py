@@ -446,7 +446,3 @@ class DisciplineScreen(DbScreen):
             self.reload()
 
         self.app.push_screen(IncidentRunDialog(self.today - dt.timedelta(days=1)), done)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -487,7 +487,3 @@ class DisputeQueueScreen(DbScreen):
         from screens.clerk.client_account import ClientAccountScreen
 
         self.app.push_screen(ClientAccountScreen(d.client_id))
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -271,7 +271,3 @@ class DunningRunScreen(DbScreen):
         title = f"Dunning run #{r.run_id}" if r.fired else "Dunning run: nothing new"
         self.app.push_screen(InfoDialog(title, result_text(r)))
         self.reload()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -254,7 +254,3 @@ class PayrollExportScreen(FormMixin[tuple[PayrollExport, Path]], DbScreen):
         self.query_one("#payroll-result", Static).update(Text(msg, style="bold"))
         self.notify(Text(msg).plain, markup=False)
         self.action_preview()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

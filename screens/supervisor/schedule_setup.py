@@ -627,7 +627,3 @@ class ScheduleSetupScreen(DbScreen):
                 self.db_call(fn, done, write=True)
 
         self.app.push_screen(ConfirmDialog(title, what, yes), confirmed)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -263,7 +263,3 @@ class TimeOffApprovalScreen(DbScreen):
     def action_toggle_history(self) -> None:
         self.show_all = not self.show_all
         self.reload()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()

@@ -514,10 +514,6 @@ class TimecardsScreen(DbScreen):
             period = self.current.previous()
         self.app.push_screen(PayrollExportScreen(period.start if period else None), lambda _: self.reload())
 
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-
 
 # --------------------------------------------------------------------------- one card
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from textual.widgets import DataTable
 
@@ -352,3 +353,31 @@ def test_no_two_go_to_entries_of_one_role_share_a_key() -> None:
     for role in ("supervisor", "clerk"):
         keys = Counter(e.key for e in NAV if role in e.roles)
         assert [k for k, n in keys.items() if n > 1] == [], role
+
+
+@pytest.mark.parametrize("role", ["sup", "clerk"])
+async def test_escape_leads_back_home_from_every_go_to_screen(office: Office, role: str) -> None:
+    """The daily assignment and the clerk's list had no way back but the go-to menu."""
+    from tui.nav import entries_for
+
+    app = make_app(office, role)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        home = type(app.screen)
+        stuck = []
+        for entry in entries_for(app.actor):
+            if entry.factory() is home:
+                continue
+            app.open_entry(entry)
+            await settle(pilot)
+            for _ in range(3):  # a first Esc may clear a filter or leave a search box
+                if type(app.screen) is home:
+                    break
+                await pilot.press("escape")
+                await settle(pilot)
+            if type(app.screen) is not home:
+                stuck.append(entry.title)
+                while len(app.screen_stack) > 2:
+                    app.pop_screen()
+                await settle(pilot)
+        assert stuck == []

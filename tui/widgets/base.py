@@ -111,6 +111,11 @@ class DbScreen(DbMixin, Screen[None]):
 
     BINDINGS = FOCUS_BINDINGS
 
+    def action_back(self) -> None:
+        """Escape on a screen opened from another: back to it (the home screen stays)."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
 
 class DbModal(DbMixin, ModalScreen[T]):
     """A dialog that talks to the database through workers."""
