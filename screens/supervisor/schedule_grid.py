@@ -796,19 +796,13 @@ class ScheduleGridScreen(DbScreen):
         if short:
             what += f" {short} day/shift{'s' if short != 1 else ''} below the minimum."
 
+        def published(r: Any) -> None:
+            self.notify(f"Published {n_of(r.published, 'shift')}; clerks see them now.")
+            self.note(f"Published {n_of(r.published, 'shift')} of {day_label(start)} – {day_label(end)}.")
+            self.reload()
+
         def confirmed(yes: bool | None) -> None:
-            if not yes:
-                return
-            self.db_call(
-                lambda s: shifts.publish(self.actor, s, start, end),
-                lambda r: (
-                    self.notify(f"Published {n_of(r.published, 'shift')}; clerks see them now."),
-                    self.note(
-                        f"Published {n_of(r.published, 'shift')} of {day_label(start)} – {day_label(end)}."
-                    ),
-                    self.reload(),
-                ),
-                write=True,
-            )
+            if yes:
+                self.db_call(lambda s: shifts.publish(self.actor, s, start, end), published, write=True)
 
         self.app.push_screen(ConfirmDialog("Publish the schedule?", what, "Publish"), confirmed)
