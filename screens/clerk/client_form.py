@@ -127,7 +127,7 @@ class ClientForm(FormDialog[ClientView]):
     # ------------------------------------------------------------------ saving
 
     def save(self, s: Any, values: dict[str, Any]) -> ClientView:
-        data = {f: values[f] or "" for f in TEXT_FIELDS}
+        data: dict[str, Any] = {f: values[f] or "" for f in TEXT_FIELDS}
         data["date_of_birth"] = values["date_of_birth"]
         data["preferred_channel"] = values["preferred_channel"]
         owner = values["owner"]

@@ -144,7 +144,7 @@ class ClientSearchScreen(DbScreen):
             self.results.action_clear_filter()
         box.focus()
 
-    def fetch(self, session: Any, after: Any, limit: int, text: str) -> Page[int]:
+    def fetch(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
         page = clients.search_clients(self.actor, session, text, after=after, limit=limit)
         self.app.call_from_thread(self._show_how, text, page.field)
         return Page(

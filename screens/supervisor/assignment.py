@@ -43,7 +43,7 @@ from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import OfficeHeader
 from tui.widgets.loadbar import load_bar
-from tui.widgets.paged import Page
+from tui.widgets.paged import Cell, Page
 
 DIGITS = "1234567890"  # the first ten clerks, in list order
 # Letters this screen (or the app) uses itself, beyond the domain's RESERVED_KEYS: a clerk whose
@@ -302,12 +302,12 @@ class AssignmentScreen(DbScreen):
 
     # ------------------------------------------------------------------ loading
 
-    def fetch_items(self, session: Any, after: Any, limit: int, text: str) -> Page[int]:
+    def fetch_items(self, session: Any, after: Any, limit: int, text: str) -> Page[Any]:
         page = work_items.list_items(
             self.actor, session, self.day, after=after, limit=limit, filter_text=text,
             sort=self.sort, assigned=self.view,
         )  # fmt: skip
-        rows = []
+        rows: list[tuple[int, list[Cell]]] = []
         for r in page.rows:
             self.rows[r.id] = r
             rows.append(

@@ -39,7 +39,7 @@ from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.footer import KeyFooter
 from tui.widgets.forms import Field, Form
 from tui.widgets.header import OfficeHeader
-from tui.widgets.paged import Page
+from tui.widgets.paged import Cell, Page
 
 COLUMNS = ["On", "Account", "Client", "Invoice", "Disputed", "Reason", "By"]
 WIDTHS = (5, 8, 14, 12, 10, 10, 6)  # 80 columns with the scrollbar
@@ -348,7 +348,7 @@ class DisputeQueueScreen(DbScreen):
             self.actor, session, status=status, after=after, limit=limit, filter_text=text
         )
         tz = self.cd_app.tz
-        rows = []
+        rows: list[tuple[DisputeView, list[Cell]]] = []
         for d in page.rows:
             opened = pendulum.instance(d.opened_at).in_timezone(tz).format("MM-DD")
             disputed = (
