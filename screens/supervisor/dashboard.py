@@ -118,12 +118,22 @@ class DashboardScreen(DbScreen):
             tooltip="Timecards waiting for your signature",
         ),
         Binding(
-            "c", "focus('#dash-counters')", "Counters", id="dashboard.counters", tooltip="The day's counters"
+            "c",
+            "focus_panel('#dash-counters')",
+            "Counters",
+            id="dashboard.counters",
+            tooltip="The day's counters",
         ),
         Binding(
-            "o", "focus('#on-shift')", "On shift", id="dashboard.on_shift", tooltip="Who is on shift today"
+            "o",
+            "focus_panel('#on-shift')",
+            "On shift",
+            id="dashboard.on_shift",
+            tooltip="Who is on shift today",
         ),
-        Binding("i", "focus('#inbox')", "Inbox", id="dashboard.inbox", tooltip="Decisions waiting for you"),
+        Binding(
+            "i", "focus_panel('#inbox')", "Inbox", id="dashboard.inbox", tooltip="Decisions waiting for you"
+        ),
     ]
 
     def __init__(self) -> None:
@@ -319,7 +329,7 @@ class DashboardScreen(DbScreen):
 
     # ------------------------------------------------------------------ actions
 
-    def action_focus(self, selector: str) -> None:
+    def action_focus_panel(self, selector: str) -> None:
         self.set_focus(self.query_one(selector))  # at once: the next key already goes there
 
     def action_goto_staff(self) -> None:
