@@ -381,3 +381,13 @@ async def test_escape_leads_back_home_from_every_go_to_screen(office: Office, ro
                     app.pop_screen()
                 await settle(pilot)
         assert stuck == []
+
+
+async def test_dashboard_panel_keys_move_the_cursor_to_their_panel(office: Office) -> None:
+    app = make_app(office, "sup")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key, panel in [("i", "#inbox"), ("o", "#on-shift"), ("c", "#dash-counters")]:
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.focused is app.screen.query_one(panel), key
