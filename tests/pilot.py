@@ -45,9 +45,10 @@ def screen_text(app: App[Any]) -> str:
 
 def _busy(app: App[Any]) -> list[str]:
     busy = [w.name or repr(w) for w in app.workers if not w.is_finished]
-    waiting = getattr(app, "keys_waiting", None)  # keys typed fast wait their turn (tui.keyqueue)
-    if waiting is not None and waiting():
-        busy.append(f"{waiting()} typed keys")
+    keys_waiting = getattr(app, "keys_waiting", None)  # keys typed fast wait their turn (tui.keyqueue)
+    held = keys_waiting() if keys_waiting is not None else 0
+    if held:
+        busy.append(f"{held} typed keys")
     return busy
 
 

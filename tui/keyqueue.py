@@ -138,11 +138,12 @@ class KeysInOrder:
         return not self._keys_flushing
 
     def _keys_later(self) -> None:
-        """Hand on the next held key now if it can go, else look again in a moment."""
+        """Hand on the next held key now if it can go (or has waited too long), else look again
+        in a moment."""
         app: Any = self
-        if not app.is_running:
+        if not app.is_running or not self._keys_held:
             return
-        if self._keys_ready():
+        if time.monotonic() - self._keys_held_since > HOLD_LIMIT or self._keys_ready():
             if self._keys_retry is not None:
                 self._keys_retry.stop()
                 self._keys_retry = None
@@ -152,12 +153,7 @@ class KeysInOrder:
 
     def _keys_retry_now(self) -> None:
         self._keys_retry = None
-        if not self._keys_held:
-            return
-        if time.monotonic() - self._keys_held_since > HOLD_LIMIT or self._keys_ready():
-            self._keys_release()
-        else:
-            self._keys_later()
+        self._keys_later()
 
     def _keys_release(self) -> None:
         key = self._keys_held.popleft()

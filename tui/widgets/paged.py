@@ -109,10 +109,10 @@ class PagedTable(Vertical, can_focus=False):
         self._debounce: Timer | None = None
         self._keys: list[Any] = []
         self._ready = False  # on_mount has run: the DataTable and status line exist
-        # The rows on screen answer this filter (None: none shown yet). Until they answer the
-        # filter as typed, a choice waits for them: Enter typed fast after a name must open a
-        # row of that name's search, not of the rows still shown from before.
-        self._shown_filter: str | None = None  # the filter the rows on screen answer
+        # Until the rows on screen answer the filter as typed, a choice waits for them: Enter
+        # typed fast after a name must open a row of that name's search, not of the rows still
+        # shown from before.
+        self._shown_filter: str | None = None  # the filter the rows on screen answer (None: none yet)
         self._load_filter = ""  # the filter of the newest load asked for
         self._loading = False
         self._pending_choice = False
@@ -236,9 +236,7 @@ class PagedTable(Vertical, can_focus=False):
         )
         if self._pending_choice and self.rows_current:
             self._pending_choice = False
-            if self.current_key is not None:
-                self.post_message(self.Chosen(self, self.current_key))
-            else:
+            if not self.choose():
                 self.app.notify(f"Nothing matches {self.filter_text!r}", severity="warning")
 
     # ------------------------------------------------------------------ actions
